@@ -1,0 +1,1 @@
+//! Benchmark harness support: input generators shared by the benches.

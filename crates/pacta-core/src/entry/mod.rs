@@ -1,0 +1,3 @@
+//! Signed entries: reports, guarantor actions, objections, rulings, retractions.
+
+pub mod types;

@@ -1,0 +1,273 @@
+//! The signed entries that monitors, guarantors, parties and the panel write, as they travel
+//! (JSON) and as the log stores them.
+//!
+//! Every entry is a JSON object with a `schema` field and a `signature` member; the signature
+//! is Ed25519 over the RFC 8785 canonical form of the object without `signature`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::agreement::model::{EventKind, ObservationMode, WeaponClass};
+use crate::time::Timestamp;
+
+pub const REPORT_SCHEMA: &str = "pacta.report/1";
+pub const ACTION_SCHEMA: &str = "pacta.action/1";
+pub const OBJECTION_SCHEMA: &str = "pacta.objection/1";
+pub const RULING_SCHEMA: &str = "pacta.ruling/1";
+pub const RETRACTION_SCHEMA: &str = "pacta.retraction/1";
+
+/// A monitor's observation (`pacta.report/1`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema: String,
+    /// Chosen by the monitor; resubmitting the same id with the same body is idempotent.
+    pub id: String,
+    pub agreement: String,
+    pub monitor: String,
+    /// When the monitor signed and sent it; entries later than an assessment's as-of time are
+    /// not yet known to that assessment.
+    pub submitted_at: Timestamp,
+    pub observed: ObservedTime,
+    pub location: Location,
+    pub event: Event,
+    pub mode: ObservationMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<StatedAttribution>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Fields that map to and from ACLED and UCDP GED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceMapping>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// The observation time: an instant (`start == end`) or an interval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedTime {
+    pub start: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Timestamp>,
+}
+
+impl ObservedTime {
+    pub fn end_or_start(&self) -> Timestamp {
+        self.end.unwrap_or(self.start)
+    }
+}
+
+/// Where the event was: a point with an uncertainty radius, or, as OSCE patrols reported, the
+/// observer's own position and a bearing and distance range ("1.4–1.6 km SE").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum Location {
+    Point {
+        /// `[longitude, latitude]`, WGS 84, as in GeoJSON.
+        point: [f64; 2],
+        uncertainty_m: f64,
+    },
+    Relative {
+        /// The observer's `[longitude, latitude]`.
+        observer: [f64; 2],
+        observer_uncertainty_m: Option<f64>,
+        /// Degrees clockwise from true north, with the half-width of the observer's estimate.
+        bearing_deg: f64,
+        bearing_uncertainty_deg: Option<f64>,
+        /// `[min, max]` in kilometres.
+        distance_km: [f64; 2],
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub kind: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default = "undetermined")]
+    pub weapon_class: WeaponClass,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<FireAssessment>,
+    /// Casualties observed or confirmed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub casualties: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn undetermined() -> WeaponClass {
+    WeaponClass(WeaponClass::UNDETERMINED.to_string())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FireAssessment {
+    Outgoing,
+    Incoming,
+    Impact,
+    Undetermined,
+}
+
+/// A party named by the monitor as responsible, with the basis for saying so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatedAttribution {
+    pub party: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+/// A media file the report rests on, by content hash (the file itself is kept elsewhere).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRef {
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+}
+
+/// The source dataset's own coding, kept so a report maps back to ACLED or UCDP GED.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceMapping {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo_precision: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_precision: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub where_prec: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_prec: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fatalities: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<u32>,
+}
+
+/// A guarantor's record of what it did about an obligation (`pacta.action/1`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuarantorAction {
+    pub schema: String,
+    pub id: String,
+    pub agreement: String,
+    pub guarantor: String,
+    /// The obligation id it answers, as the assessment names it.
+    pub obligation: String,
+    /// The action class taken; must match the obligation's to fulfil it.
+    pub action: String,
+    pub taken_at: Timestamp,
+    pub submitted_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// A party's objection to a provisional finding against it (`pacta.objection/1`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objection {
+    pub schema: String,
+    pub id: String,
+    pub agreement: String,
+    pub party: String,
+    pub finding: String,
+    pub submitted_at: Timestamp,
+    pub grounds: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// The panel's decision on an objection (`pacta.ruling/1`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ruling {
+    pub schema: String,
+    pub id: String,
+    pub agreement: String,
+    pub panelist: String,
+    pub objection: String,
+    pub decision: RulingDecision,
+    pub submitted_at: Timestamp,
+    pub reasons: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RulingDecision {
+    /// The objection stands: the finding is dismissed.
+    Upheld,
+    /// The objection fails: the finding is confirmed.
+    Rejected,
+}
+
+/// A monitor withdrawing one of its own reports (`pacta.retraction/1`). A correction is a
+/// retraction plus a new report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retraction {
+    pub schema: String,
+    pub id: String,
+    pub agreement: String,
+    pub monitor: String,
+    pub report: String,
+    pub submitted_at: Timestamp,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// Any entry, dispatched on its `schema` field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    Report(Report),
+    Action(GuarantorAction),
+    Objection(Objection),
+    Ruling(Ruling),
+    Retraction(Retraction),
+}
+
+impl Entry {
+    pub fn id(&self) -> &str {
+        match self {
+            Entry::Report(e) => &e.id,
+            Entry::Action(e) => &e.id,
+            Entry::Objection(e) => &e.id,
+            Entry::Ruling(e) => &e.id,
+            Entry::Retraction(e) => &e.id,
+        }
+    }
+
+    pub fn submitted_at(&self) -> Timestamp {
+        match self {
+            Entry::Report(e) => e.submitted_at,
+            Entry::Action(e) => e.submitted_at,
+            Entry::Objection(e) => e.submitted_at,
+            Entry::Ruling(e) => e.submitted_at,
+            Entry::Retraction(e) => e.submitted_at,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Pacta's pure core.
+//!
+//! Everything here is a function of its arguments: no clock, no file or network I/O, no
+//! randomness, and no hash-map iteration order in any output. The shells (CLI, server,
+//! store) read files and clocks and hand the results in.
+
+pub mod agreement;
+pub mod entry;
+pub mod time;

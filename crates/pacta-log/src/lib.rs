@@ -1,0 +1,1 @@
+//! RFC 6962 / C2SP transparency log (being built).
