@@ -126,6 +126,21 @@ pub struct Agreement {
     /// In file order; a phase's `after` always names an earlier phase.
     pub phases: Vec<Phase>,
     pub indicators: IndicatorRules,
+    /// Where each item was written, keyed `KIND:ID` with KIND one of `party`, `guarantor`,
+    /// `monitor`, `panel`, `zone`, `evidence`, `commitment`, `response`, `phase`, `sector`;
+    /// so that tools reading a valid agreement (the lint) can point at the source.
+    pub locations: BTreeMap<String, SourceLocation>,
+}
+
+/// A place in an agreement's source files: the file (as named to the parser, or relative to
+/// the agreement file for referenced files), the 1-based line and column, and the byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// Byte offsets into the file's text, for renderers that show the snippet.
+    pub span: std::ops::Range<usize>,
 }
 
 #[derive(Clone, Debug)]
