@@ -277,7 +277,10 @@ pub struct Commitment {
     pub zone: Option<String>,
     pub from: Timestamp,
     pub until: Option<Timestamp>,
-    pub evidence: String,
+    /// The evidence standard that rules on it. `None` when the agreement names none (as in
+    /// the 1994 Budapest Memorandum): the engine can then never find a breach, and the lint
+    /// says so.
+    pub evidence: Option<String>,
     pub severity: SeverityRule,
 }
 
@@ -287,8 +290,13 @@ pub enum CommitmentRule {
     /// period.
     Prohibition(EventFilter),
     /// An act that monitors must verify (a report of kind `verification` with the given
-    /// subtype) in the zone before `deadline`; unverified by then is a breach.
-    Obligation { act: String, deadline: Timestamp },
+    /// subtype) in the zone before `deadline`; unverified by then is a breach. `None` when the
+    /// text sets no deadline ("consult in the event of ..."): such an act can never be
+    /// overdue, so it is never breached, and the lint says so.
+    Obligation {
+        act: String,
+        deadline: Option<Timestamp>,
+    },
 }
 
 /// The severity of a breach: a base level raised by the first matching rule.
