@@ -6,4 +6,5 @@
 
 pub mod agreement;
 pub mod entry;
+pub mod lint;
 pub mod time;
