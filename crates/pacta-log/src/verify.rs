@@ -1,0 +1,180 @@
+//! Verification of a published log by a third party who trusts only the log's public key.
+//!
+//! Every hash is recomputed from the entry bundles; tiles are never trusted, only compared.
+//! (Readers that authenticate a tile by its position in the tree alone, as some tile
+//! clients do, can be fed a tile whose hashes were never checked against any entry.)
+
+use crate::checkpoint::Checkpoint;
+use crate::error::Error;
+use crate::hash::Hash;
+use crate::note::NoteVerifier;
+use crate::proof::{ConsistencyProof, InclusionProof, ProofFileError};
+use crate::store::{TileSource, CHECKPOINT_PATH};
+use crate::tiles::{decode_tile, tile_path, TileKind, TILE_WIDTH};
+use crate::tree::{verify_consistency, verify_inclusion, ProofError, Tree};
+use crate::writer::{compare_stored_tiles, rebuild_from_bundles};
+
+/// A log whose checkpoint, entries and tiles all verified.
+pub struct VerifiedLog {
+    checkpoint: Checkpoint,
+    tree: Tree,
+    tiles_checked: u64,
+}
+
+impl VerifiedLog {
+    /// The verified checkpoint.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// Number of hash tiles compared.
+    pub fn tiles_checked(&self) -> u64 {
+        self.tiles_checked
+    }
+
+    /// Leaf hash of entry `index`, as recomputed from its bundle.
+    pub fn leaf_hash(&self, index: u64) -> Option<Hash> {
+        self.tree.level(0).get(index as usize).copied()
+    }
+
+    /// Checks an inclusion proof against this log: its checkpoint must be signed by a
+    /// trusted key, the entry at its index must be the one in this log, and its hashes must
+    /// lead to its checkpoint's root, which must be this log's root at that size.
+    pub fn check_inclusion_proof(
+        &self,
+        proof: &InclusionProof,
+        trusted: &[NoteVerifier],
+    ) -> Result<(), ProofFileError> {
+        let checkpoint =
+            Checkpoint::open(proof.checkpoint.as_bytes(), trusted, Some(&self.checkpoint.origin))?;
+        let invalid = |source| ProofFileError::Invalid {
+            size: checkpoint.size,
+            source,
+        };
+        self.check_root(&checkpoint).map_err(invalid)?;
+        let leaf = self
+            .leaf_hash(proof.index)
+            .ok_or(ProofError::IndexOutOfRange {
+                index: proof.index,
+                size: self.tree.size(),
+            })
+            .map_err(invalid)?;
+        verify_inclusion(
+            proof.index,
+            checkpoint.size,
+            &leaf,
+            &proof.hashes,
+            &checkpoint.root,
+        )
+        .map_err(invalid)
+    }
+
+    /// Checks a consistency proof: its checkpoint must be signed by a trusted key and match
+    /// this log, its old root must be this log's root at the old size, and the hashes must
+    /// prove the two consistent.
+    pub fn check_consistency_proof(
+        &self,
+        proof: &ConsistencyProof,
+        trusted: &[NoteVerifier],
+    ) -> Result<(), ProofFileError> {
+        let checkpoint =
+            Checkpoint::open(proof.checkpoint.as_bytes(), trusted, Some(&self.checkpoint.origin))?;
+        let invalid = |source| ProofFileError::Invalid {
+            size: checkpoint.size,
+            source,
+        };
+        self.check_root(&checkpoint).map_err(invalid)?;
+        verify_consistency(
+            proof.old_size,
+            checkpoint.size,
+            &proof.hashes,
+            &proof.old_root,
+            &checkpoint.root,
+        )
+        .map_err(invalid)
+    }
+
+    /// A checkpoint from a proof must agree with the verified tree at its size.
+    fn check_root(&self, checkpoint: &Checkpoint) -> Result<(), ProofError> {
+        let root = self.tree.root_at(checkpoint.size)?;
+        if root != checkpoint.root {
+            return Err(ProofError::RootMismatch {
+                computed: root,
+                expected: checkpoint.root,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Verifies a whole published log: the checkpoint signature (by one of `trusted`, and for
+/// `origin` when given), every entry bundle, the root recomputed from the entries, and every
+/// stored hash tile. Errors name the file and index that disagree.
+pub fn verify_log(
+    source: &dyn TileSource,
+    trusted: &[NoteVerifier],
+    origin: Option<&str>,
+) -> Result<VerifiedLog, Error> {
+    let note = source
+        .fetch(CHECKPOINT_PATH)?
+        .ok_or_else(|| Error::Inconsistent(format!("{CHECKPOINT_PATH} is missing")))?;
+    let checkpoint = Checkpoint::open(&note, trusted, origin)?;
+    let (tree, _) = rebuild_from_bundles(source, checkpoint.size)?;
+    let root = tree.root();
+    if root != checkpoint.root {
+        return Err(locate_tampered_entry(source, &tree, &checkpoint)
+            .unwrap_or_else(|| {
+                Error::Inconsistent(format!(
+                    "entries 0..{} hash to root {root}, but the checkpoint signs {} (neither the entry bundles nor the level-0 tiles match it)",
+                    checkpoint.size, checkpoint.root
+                ))
+            }));
+    }
+    let tiles_checked = compare_stored_tiles(source, &tree)?;
+    Ok(VerifiedLog {
+        checkpoint,
+        tree,
+        tiles_checked,
+    })
+}
+
+/// When the entries do not give the signed root but the stored level-0 tiles do, the
+/// entries are at fault: name the first entry whose hash differs.
+fn locate_tampered_entry(
+    source: &dyn TileSource,
+    from_entries: &Tree,
+    checkpoint: &Checkpoint,
+) -> Option<Error> {
+    let mut from_tiles = Tree::new();
+    let mut stored_leaves = Vec::new();
+    for (index, width) in crate::tiles::tiles_for_size(0, checkpoint.size) {
+        let bytes = source
+            .fetch(&tile_path(TileKind::Hashes(0), index, width))
+            .ok()??;
+        let hashes = decode_tile(&bytes)?;
+        if hashes.len() as u64 != width {
+            return None;
+        }
+        stored_leaves.extend(hashes);
+    }
+    for hash in &stored_leaves {
+        from_tiles.push_leaf_hash(*hash);
+    }
+    if from_tiles.root() != checkpoint.root {
+        return None;
+    }
+    let (index, (recomputed, signed)) = from_entries
+        .level(0)
+        .iter()
+        .zip(&stored_leaves)
+        .enumerate()
+        .find(|(_, (a, b))| a != b)?;
+    let index = index as u64;
+    let bundle = index / TILE_WIDTH;
+    let width = (checkpoint.size - bundle * TILE_WIDTH).min(TILE_WIDTH);
+    Some(Error::Inconsistent(format!(
+        "entry {index} (entry {} of {}) hashes to {recomputed}, but the signed tree has {signed}: the entry was altered",
+        index % TILE_WIDTH,
+        tile_path(TileKind::Entries, bundle, width)
+    )))
+}

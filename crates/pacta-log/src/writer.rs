@@ -1,0 +1,384 @@
+//! The log writer, staged as in Tessera: append durably to the journal, integrate batches
+//! into the tree, write tiles and entry bundles, sign and publish a checkpoint.
+//!
+//! Invariants:
+//! - an append returns only after its journal record is synced, and every journal record
+//!   is integrated by a later [`LogWriter::integrate`], even after a crash;
+//! - every checkpoint signed extends the previous one (the new tree's root at the old size
+//!   equals the old root, checked before signing), so two signed checkpoints never fork;
+//! - tiles and bundles are written once; rewriting one with other bytes is refused;
+//! - on open, the stored entries, tiles, journal and checkpoint are checked against each
+//!   other and the writer refuses to start on any disagreement, naming it.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::Checkpoint;
+use crate::error::Error;
+use crate::hash::{leaf_hash, Hash, EMPTY_ROOT};
+use crate::journal::Journal;
+use crate::note::{sign_note, NoteSigner};
+use crate::proof::{ConsistencyProof, InclusionProof};
+use crate::store::{TileStore, CHECKPOINT_PATH};
+use crate::tiles::{
+    check_entry_size, decode_bundle, decode_tile, encode_bundle, encode_tile, hashes_at_level,
+    tile_levels, tile_path, tiles_for_size, TileKind, TILE_HEIGHT, TILE_WIDTH,
+};
+use crate::tree::Tree;
+
+/// Journal size above which a fully integrated journal is started afresh, bounding both
+/// disk use and the time to read it back on open.
+pub const JOURNAL_COMPACT_BYTES: u64 = 64 << 20;
+
+/// A writable log over a [`TileStore`] and a journal file.
+pub struct LogWriter<S: TileStore> {
+    store: S,
+    journal: Journal,
+    journal_path: PathBuf,
+    signer: NoteSigner,
+    tree: Tree,
+    checkpoint: Checkpoint,
+    signed_checkpoint: String,
+    /// Appended but not yet integrated.
+    pending: Vec<(Vec<u8>, Hash)>,
+    /// Entries of the last, incomplete bundle of the integrated tree.
+    bundle_tail: Vec<Vec<u8>>,
+}
+
+impl<S: TileStore> LogWriter<S> {
+    /// Creates an empty log: a fresh journal and a signed checkpoint of size 0. Fails if the
+    /// store already holds a checkpoint.
+    pub fn create(
+        store: S,
+        journal_path: &Path,
+        origin: &str,
+        signer: NoteSigner,
+    ) -> Result<LogWriter<S>, Error> {
+        if store.fetch(CHECKPOINT_PATH)?.is_some() {
+            return Err(Error::Inconsistent(format!(
+                "a checkpoint already exists; refusing to create a second log over it (origin {origin})"
+            )));
+        }
+        let journal = Journal::create(journal_path, 0)?;
+        let checkpoint = Checkpoint {
+            origin: origin.to_owned(),
+            size: 0,
+            root: EMPTY_ROOT,
+            extensions: Vec::new(),
+        };
+        let signed_checkpoint = sign_note(&checkpoint.to_text(), &[&signer], 0)?;
+        store.put_checkpoint(signed_checkpoint.as_bytes())?;
+        Ok(LogWriter {
+            store,
+            journal,
+            journal_path: journal_path.to_path_buf(),
+            signer,
+            tree: Tree::new(),
+            checkpoint,
+            signed_checkpoint,
+            pending: Vec::new(),
+            bundle_tail: Vec::new(),
+        })
+    }
+
+    /// Opens an existing log, rebuilding the tree from the entry bundles and checking it
+    /// against the stored tiles, the journal and the last checkpoint. Cost: one SHA-256 per
+    /// entry and a read of every bundle and tile.
+    pub fn open(
+        store: S,
+        journal_path: &Path,
+        origin: &str,
+        signer: NoteSigner,
+    ) -> Result<LogWriter<S>, Error> {
+        let signed_checkpoint = store.fetch(CHECKPOINT_PATH)?.ok_or_else(|| {
+            Error::Inconsistent("no checkpoint: the log was never created".to_owned())
+        })?;
+        let checkpoint =
+            Checkpoint::open(&signed_checkpoint, &[signer.verifier()], Some(origin))?;
+        let (tree, bundle_tail) = rebuild_from_bundles(&store, checkpoint.size)?;
+        let root = tree.root();
+        if root != checkpoint.root {
+            return Err(Error::Inconsistent(format!(
+                "stored entries 0..{} hash to root {root}, but the last checkpoint signs {}",
+                checkpoint.size, checkpoint.root
+            )));
+        }
+        compare_stored_tiles(&store, &tree)?;
+        let (journal, records, _torn) = Journal::open(journal_path)?;
+        if journal.start() > checkpoint.size {
+            return Err(Error::Inconsistent(format!(
+                "journal {} starts at entry {}, but the checkpoint covers only {} entries: entries {}..{} are missing",
+                journal_path.display(),
+                journal.start(),
+                checkpoint.size,
+                checkpoint.size,
+                journal.start()
+            )));
+        }
+        let mut pending = Vec::new();
+        for (offset, record) in records.into_iter().enumerate() {
+            let index = journal.start() + offset as u64;
+            match tree.level(0).get(index as usize) {
+                Some(stored) if *stored != record.hash => {
+                    return Err(Error::Inconsistent(format!(
+                        "journal {} entry {index} has leaf hash {}, but the integrated entry {index} has {stored}",
+                        journal_path.display(),
+                        record.hash
+                    )));
+                }
+                Some(_) => {}
+                None => pending.push((record.entry, record.hash)),
+            }
+        }
+        let signed_checkpoint = String::from_utf8(signed_checkpoint)
+            .map_err(|_| Error::Inconsistent("checkpoint is not UTF-8".to_owned()))?;
+        Ok(LogWriter {
+            store,
+            journal,
+            journal_path: journal_path.to_path_buf(),
+            signer,
+            tree,
+            checkpoint,
+            signed_checkpoint,
+            pending,
+            bundle_tail,
+        })
+    }
+
+    /// Appends entries durably (one journal write and one sync for the whole batch) and
+    /// returns their indexes. They appear in the tree at the next [`Self::integrate`].
+    pub fn append<E: AsRef<[u8]>>(&mut self, entries: &[E]) -> Result<Range<u64>, Error> {
+        for entry in entries {
+            check_entry_size(entry.as_ref()).map_err(|source| Error::Bundle {
+                path: "append".to_owned(),
+                source,
+            })?;
+        }
+        let first = self.journal.end();
+        let records: Vec<(&[u8], Hash)> = entries
+            .iter()
+            .map(|e| (e.as_ref(), leaf_hash(e.as_ref())))
+            .collect();
+        self.journal.append(&records)?;
+        self.pending.extend(
+            records
+                .into_iter()
+                .map(|(entry, hash)| (entry.to_vec(), hash)),
+        );
+        Ok(first..self.journal.end())
+    }
+
+    /// Integrates every pending entry: writes bundles and tiles, then signs and publishes a
+    /// checkpoint. Returns the checkpoint (unchanged if nothing was pending).
+    pub fn integrate(&mut self) -> Result<&Checkpoint, Error> {
+        if self.pending.is_empty() {
+            return Ok(&self.checkpoint);
+        }
+        let old_size = self.tree.size();
+        let pending = std::mem::take(&mut self.pending);
+        for (entry, hash) in pending {
+            self.tree.push_leaf_hash(hash);
+            self.bundle_tail.push(entry);
+            if self.bundle_tail.len() as u64 == TILE_WIDTH {
+                let index = (self.tree.size() - 1) / TILE_WIDTH;
+                self.write_bundle(index)?;
+                self.bundle_tail.clear();
+            }
+        }
+        if !self.bundle_tail.is_empty() {
+            self.write_bundle(self.tree.size() / TILE_WIDTH)?;
+        }
+        self.write_tiles(old_size)?;
+
+        let new_size = self.tree.size();
+        let root_at_old = self.tree.root_at(old_size)?;
+        if root_at_old != self.checkpoint.root {
+            return Err(Error::Inconsistent(format!(
+                "refusing to sign: the tree at size {old_size} has root {root_at_old}, but the last checkpoint signs {}",
+                self.checkpoint.root
+            )));
+        }
+        let checkpoint = Checkpoint {
+            origin: self.checkpoint.origin.clone(),
+            size: new_size,
+            root: self.tree.root(),
+            extensions: Vec::new(),
+        };
+        let signed = sign_note(&checkpoint.to_text(), &[&self.signer], 0)?;
+        self.store.put_checkpoint(signed.as_bytes())?;
+        self.checkpoint = checkpoint;
+        self.signed_checkpoint = signed;
+        if self.journal.bytes() > JOURNAL_COMPACT_BYTES {
+            self.journal = Journal::create(&self.journal_path, new_size)?;
+        }
+        Ok(&self.checkpoint)
+    }
+
+    fn write_bundle(&self, index: u64) -> Result<(), Error> {
+        let path = tile_path(TileKind::Entries, index, self.bundle_tail.len() as u64);
+        let bytes = encode_bundle(&self.bundle_tail).map_err(|source| Error::Bundle {
+            path: path.clone(),
+            source,
+        })?;
+        self.store.put_immutable(&path, &bytes)?;
+        Ok(())
+    }
+
+    /// Writes every hash tile that changed between `old_size` and the current size.
+    fn write_tiles(&self, old_size: u64) -> Result<(), Error> {
+        let new_size = self.tree.size();
+        for level in 0..tile_levels(new_size) {
+            let old_count = hashes_at_level(level, old_size);
+            let new_count = hashes_at_level(level, new_size);
+            if new_count == old_count {
+                continue;
+            }
+            let row = self.tree.level(TILE_HEIGHT as usize * usize::from(level));
+            for index in old_count / TILE_WIDTH..new_count.div_ceil(TILE_WIDTH) {
+                let start = index * TILE_WIDTH;
+                let width = (new_count - start).min(TILE_WIDTH);
+                let hashes = row
+                    .get(start as usize..(start + width) as usize)
+                    .ok_or_else(|| {
+                        Error::Inconsistent(format!(
+                            "tree level {level} has {} hashes, fewer than {}",
+                            row.len(),
+                            start + width
+                        ))
+                    })?;
+                let path = tile_path(TileKind::Hashes(level), index, width);
+                self.store.put_immutable(&path, &encode_tile(hashes))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The last published checkpoint.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The last published checkpoint, signed, as served.
+    pub fn signed_checkpoint(&self) -> &str {
+        &self.signed_checkpoint
+    }
+
+    /// Number of entries appended but not yet integrated.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Index the next appended entry will get.
+    pub fn next_index(&self) -> u64 {
+        self.journal.end()
+    }
+
+    /// The integrated tree.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// A C2SP `tlog-proof` that entry `index` is in the last checkpoint.
+    pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
+        Ok(InclusionProof {
+            extra: None,
+            index,
+            hashes: self.tree.inclusion_proof(index, self.checkpoint.size)?,
+            checkpoint: self.signed_checkpoint.clone(),
+        })
+    }
+
+    /// A proof that the tree of the first `old_size` entries is a prefix of the last
+    /// checkpoint's tree.
+    pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
+        Ok(ConsistencyProof {
+            old_size,
+            old_root: self.tree.root_at(old_size)?,
+            hashes: self
+                .tree
+                .consistency_proof(old_size, self.checkpoint.size)?,
+            checkpoint: self.signed_checkpoint.clone(),
+        })
+    }
+}
+
+/// Reads every entry bundle of a tree of `size` entries, returning the tree and the
+/// entries of the last, incomplete bundle.
+pub(crate) fn rebuild_from_bundles(
+    source: &dyn crate::store::TileSource,
+    size: u64,
+) -> Result<(Tree, Vec<Vec<u8>>), Error> {
+    let mut tree = Tree::new();
+    let mut tail = Vec::new();
+    for (index, width) in tiles_for_size(0, size) {
+        let path = tile_path(TileKind::Entries, index, width);
+        let bytes = source.fetch(&path)?.ok_or_else(|| {
+            Error::Inconsistent(format!(
+                "{path} is missing: the checkpoint covers {size} entries"
+            ))
+        })?;
+        let entries = decode_bundle(&bytes).map_err(|source| Error::Bundle {
+            path: path.clone(),
+            source,
+        })?;
+        if entries.len() as u64 != width {
+            return Err(Error::Inconsistent(format!(
+                "{path} holds {} entries, expected {width} (entries {}..{})",
+                entries.len(),
+                index * TILE_WIDTH,
+                index * TILE_WIDTH + width
+            )));
+        }
+        for entry in &entries {
+            tree.push_entry(entry);
+        }
+        if width < TILE_WIDTH {
+            tail = entries.iter().map(|e| e.to_vec()).collect();
+        }
+    }
+    Ok((tree, tail))
+}
+
+/// Compares every stored hash tile of the tree (full tiles and the final partial ones)
+/// with the hashes recomputed from the entries.
+pub(crate) fn compare_stored_tiles(
+    source: &dyn crate::store::TileSource,
+    tree: &Tree,
+) -> Result<u64, Error> {
+    let size = tree.size();
+    let mut checked = 0;
+    for level in 0..tile_levels(size) {
+        let row = tree.level(TILE_HEIGHT as usize * usize::from(level));
+        for (index, width) in tiles_for_size(level, size) {
+            let path = tile_path(TileKind::Hashes(level), index, width);
+            let start = index * TILE_WIDTH;
+            let stored = source.fetch(&path)?.ok_or_else(|| {
+                Error::Inconsistent(format!("{path} is missing (tree size {size})"))
+            })?;
+            let stored = decode_tile(&stored)
+                .filter(|hashes| hashes.len() as u64 == width)
+                .ok_or_else(|| {
+                    Error::Inconsistent(format!(
+                        "{path} is {} bytes, expected {} ({width} hashes)",
+                        stored.len(),
+                        width * 32
+                    ))
+                })?;
+            for (offset, stored_hash) in stored.iter().enumerate() {
+                let position = start + offset as u64;
+                let expected = row.get(position as usize).copied().unwrap_or(EMPTY_ROOT);
+                if *stored_hash != expected {
+                    let span = 1u64 << (TILE_HEIGHT * u32::from(level));
+                    return Err(Error::Inconsistent(format!(
+                        "{path}: hash {offset} (tree level {}, covering entries {}..{}) is {stored_hash}, but the entries give {expected}",
+                        TILE_HEIGHT * u32::from(level),
+                        position * span,
+                        (position + 1) * span
+                    )));
+                }
+            }
+            checked += 1;
+        }
+    }
+    Ok(checked)
+}
