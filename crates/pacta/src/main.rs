@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agreement_file;
 mod cmd;
 
 /// Pacta: agreements whose guarantees are checkable, evidence that anyone can verify.
