@@ -1,3 +1,26 @@
 //! Signed entries: reports, guarantor actions, objections, rulings, retractions.
+//!
+//! [`parse_entry`] reads and validates one entry from JSON text; [`KeyRing::authorise`] checks
+//! its signature and its signer against an agreement; [`read_entries`] does both for an NDJSON
+//! text, line by line; [`sign_entry`] signs; [`resolve_location`] turns a report's location
+//! into a point and a radius. The wire format is documented in `docs/report-format.md`.
 
+mod json;
+pub mod limits;
+pub mod location;
+pub mod ndjson;
+pub mod signature;
 pub mod types;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
+pub use ndjson::{read_entries, AcceptedEntry, EntryReader, LineError, LineOutcome, Rejection};
+pub use signature::{
+    authorise, canonical_bytes, format_public_key, format_signature, parse_public_key,
+    parse_signature, public_key_of, sign_entry, signed_message, AuthError, Authorised,
+    EncodingError, KeyRing, SignError, ED25519_PREFIX,
+};
+pub use validate::{parse_entry, parse_entry_value, EntryError, EntryErrorReason, ParsedEntry};

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agreement::model::{EventKind, ObservationMode, WeaponClass};
+use crate::agreement::model::{EventKind, ObservationMode, Role, WeaponClass};
 use crate::time::Timestamp;
 
 pub const REPORT_SCHEMA: &str = "pacta.report/1";
@@ -61,24 +61,108 @@ impl ObservedTime {
 
 /// Where the event was: a point with an uncertainty radius, or, as OSCE patrols reported, the
 /// observer's own position and a bearing and distance range ("1.4–1.6 km SE").
+///
+/// Written as one JSON object whose members say which form it is: `point` and
+/// `uncertainty_m`, or `observer`, `bearing_deg` and `distance_km` (with optional
+/// `observer_uncertainty_m` and `bearing_uncertainty_deg`). Reading goes through
+/// [`LocationWire`] so that a mix of both forms, or an unknown member, gets a precise error
+/// instead of serde's "did not match any variant".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
+#[serde(untagged, try_from = "LocationWire")]
 pub enum Location {
+    /// A point with a radius within which the event lies.
     Point {
         /// `[longitude, latitude]`, WGS 84, as in GeoJSON.
         point: [f64; 2],
+        /// Radius in metres around `point`.
         uncertainty_m: f64,
     },
+    /// The observer's position, a bearing and a distance range.
     Relative {
         /// The observer's `[longitude, latitude]`.
         observer: [f64; 2],
+        /// Radius in metres of the observer's own position fix; absent means exact.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         observer_uncertainty_m: Option<f64>,
         /// Degrees clockwise from true north, with the half-width of the observer's estimate.
         bearing_deg: f64,
+        /// Half-width in degrees; absent means a 16-point compass bearing (`SSE`: ±11.25°).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         bearing_uncertainty_deg: Option<f64>,
         /// `[min, max]` in kilometres.
         distance_km: [f64; 2],
     },
+}
+
+/// The JSON members of a [`Location`] before deciding which form it is.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocationWire {
+    point: Option<[f64; 2]>,
+    uncertainty_m: Option<f64>,
+    observer: Option<[f64; 2]>,
+    observer_uncertainty_m: Option<f64>,
+    bearing_deg: Option<f64>,
+    bearing_uncertainty_deg: Option<f64>,
+    distance_km: Option<[f64; 2]>,
+}
+
+impl TryFrom<LocationWire> for Location {
+    type Error = String;
+
+    fn try_from(wire: LocationWire) -> Result<Self, Self::Error> {
+        let relative_member = wire.observer.is_some()
+            || wire.observer_uncertainty_m.is_some()
+            || wire.bearing_deg.is_some()
+            || wire.bearing_uncertainty_deg.is_some()
+            || wire.distance_km.is_some();
+        match (wire.point, wire.observer) {
+            (Some(point), None) => {
+                if relative_member {
+                    return Err(
+                        "a location with `point` takes only `uncertainty_m` besides it; \
+                                observer, bearing and distance belong to the other form"
+                            .to_string(),
+                    );
+                }
+                let uncertainty_m = wire
+                    .uncertainty_m
+                    .ok_or("a `point` location needs `uncertainty_m` (metres)")?;
+                Ok(Location::Point {
+                    point,
+                    uncertainty_m,
+                })
+            }
+            (None, Some(observer)) => {
+                if wire.uncertainty_m.is_some() {
+                    return Err("an observer-relative location has no `uncertainty_m`; \
+                                write `observer_uncertainty_m` for the observer's own fix"
+                        .to_string());
+                }
+                let bearing_deg = wire
+                    .bearing_deg
+                    .ok_or("an observer-relative location needs `bearing_deg`")?;
+                let distance_km = wire
+                    .distance_km
+                    .ok_or("an observer-relative location needs `distance_km` as [min, max]")?;
+                Ok(Location::Relative {
+                    observer,
+                    observer_uncertainty_m: wire.observer_uncertainty_m,
+                    bearing_deg,
+                    bearing_uncertainty_deg: wire.bearing_uncertainty_deg,
+                    distance_km,
+                })
+            }
+            (Some(_), Some(_)) => {
+                Err("a location has either `point` or `observer`, not both".to_string())
+            }
+            (None, None) => Err(
+                "a location needs `point` and `uncertainty_m`, or `observer`, `bearing_deg` \
+                 and `distance_km`"
+                    .to_string(),
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +325,9 @@ pub struct Retraction {
 }
 
 /// Any entry, dispatched on its `schema` field.
+// Nearly every entry is a report, so boxing the large variant would add an allocation per
+// entry to save space only on the rare small ones.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
     Report(Report),
@@ -251,6 +338,7 @@ pub enum Entry {
 }
 
 impl Entry {
+    /// The signer's chosen id, unique within the agreement.
     pub fn id(&self) -> &str {
         match self {
             Entry::Report(e) => &e.id,
@@ -261,6 +349,52 @@ impl Entry {
         }
     }
 
+    /// The `schema` constant of this kind of entry.
+    pub fn schema(&self) -> &'static str {
+        match self {
+            Entry::Report(_) => REPORT_SCHEMA,
+            Entry::Action(_) => ACTION_SCHEMA,
+            Entry::Objection(_) => OBJECTION_SCHEMA,
+            Entry::Ruling(_) => RULING_SCHEMA,
+            Entry::Retraction(_) => RETRACTION_SCHEMA,
+        }
+    }
+
+    /// The agreement id the entry says it is written under.
+    pub fn agreement(&self) -> &str {
+        match self {
+            Entry::Report(e) => &e.agreement,
+            Entry::Action(e) => &e.agreement,
+            Entry::Objection(e) => &e.agreement,
+            Entry::Ruling(e) => &e.agreement,
+            Entry::Retraction(e) => &e.agreement,
+        }
+    }
+
+    /// Who must have signed it: the role and the id under which the agreement lists the
+    /// signer's keys (the monitor, guarantor, party or panel member the entry names).
+    pub fn signer(&self) -> (Role, &str) {
+        match self {
+            Entry::Report(e) => (Role::Monitor, &e.monitor),
+            Entry::Action(e) => (Role::Guarantor, &e.guarantor),
+            Entry::Objection(e) => (Role::Party, &e.party),
+            Entry::Ruling(e) => (Role::Panel, &e.panelist),
+            Entry::Retraction(e) => (Role::Monitor, &e.monitor),
+        }
+    }
+
+    /// The `signature` member, if the entry carries one.
+    pub fn signature(&self) -> Option<&str> {
+        match self {
+            Entry::Report(e) => e.signature.as_deref(),
+            Entry::Action(e) => e.signature.as_deref(),
+            Entry::Objection(e) => e.signature.as_deref(),
+            Entry::Ruling(e) => e.signature.as_deref(),
+            Entry::Retraction(e) => e.signature.as_deref(),
+        }
+    }
+
+    /// When it was submitted, by the signer's own statement.
     pub fn submitted_at(&self) -> Timestamp {
         match self {
             Entry::Report(e) => e.submitted_at,

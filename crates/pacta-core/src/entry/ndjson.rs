@@ -1,0 +1,132 @@
+//! Reading many entries, one JSON object a line (NDJSON), against one agreement.
+//!
+//! Each line is read, validated, authorised and checked for id reuse on its own: a bad line
+//! is reported with its 1-based number and the reason, and the rest are still processed. The
+//! JSON text is parsed once; the canonical forms and the signature check work on that value.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use super::signature::{canonical_bytes, AuthError, KeyRing};
+use super::types::Entry;
+use super::validate::{parse_entry, EntryError};
+use crate::agreement::model::{Agreement, Role};
+
+/// An entry that passed every check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AcceptedEntry {
+    /// 1-based line number in the input.
+    pub line: usize,
+    pub entry: Entry,
+    /// The role under which the agreement authorised its signer.
+    pub role: Role,
+    /// The RFC 8785 canonical form of the entry as received, `signature` included: the bytes
+    /// to store and to log, from which anyone can re-check the signature.
+    pub canonical: Vec<u8>,
+}
+
+/// A line that was not accepted.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("line {line}: {rejection}")]
+pub struct LineError {
+    /// 1-based line number in the input.
+    pub line: usize,
+    pub rejection: Rejection,
+}
+
+/// Why a line was not accepted.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    /// Not JSON, or not a valid entry (with the JSON pointer of the offending value).
+    #[error("{0}")]
+    Invalid(EntryError),
+    /// Valid, but not signed by a key the agreement lists for the entry's signer.
+    #[error("{0}")]
+    Unauthorised(AuthError),
+    /// Its id was already used, on an earlier line, by an entry with a different body.
+    #[error("id `{id}` was already used on line {first_line} for a different entry")]
+    IdReused { id: String, first_line: usize },
+}
+
+/// What [`EntryReader::read_line`] made of one line.
+// Most lines are accepted; boxing would cost an allocation per entry.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum LineOutcome {
+    Accepted(AcceptedEntry),
+    /// Blank, or the same signed body as an entry already accepted under that id.
+    Skipped,
+}
+
+/// Reads entries line by line against one agreement, remembering the ids seen so far.
+///
+/// Use it directly to show progress or to stream; [`read_entries`] reads a whole text.
+#[derive(Debug)]
+pub struct EntryReader {
+    keys: KeyRing,
+    /// Entry id → (line first accepted, SHA-256 of its signed message).
+    seen: BTreeMap<String, (usize, [u8; 32])>,
+}
+
+impl EntryReader {
+    /// A reader for entries under `agreement`.
+    pub fn new(agreement: &Agreement) -> Self {
+        EntryReader {
+            keys: KeyRing::new(agreement),
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Reads line number `line` (1-based). Duplicates compare signed bodies (the canonical
+    /// form without `signature`), so the same report signed twice by two keys of its monitor
+    /// is still one report.
+    pub fn read_line(&mut self, line: usize, text: &str) -> Result<LineOutcome, LineError> {
+        if text.trim().is_empty() {
+            return Ok(LineOutcome::Skipped);
+        }
+        let reject = |rejection| LineError { line, rejection };
+        let parsed = parse_entry(text).map_err(|e| reject(Rejection::Invalid(e)))?;
+        let authorised = self
+            .keys
+            .authorise(&parsed)
+            .map_err(|e| reject(Rejection::Unauthorised(e)))?;
+        let body: [u8; 32] = Sha256::digest(&authorised.message).into();
+        let id = parsed.entry.id();
+        if let Some((first_line, first_body)) = self.seen.get(id) {
+            if *first_body == body {
+                return Ok(LineOutcome::Skipped);
+            }
+            return Err(reject(Rejection::IdReused {
+                id: id.to_string(),
+                first_line: *first_line,
+            }));
+        }
+        let canonical = canonical_bytes(&parsed.object)
+            .map_err(|e| reject(Rejection::Unauthorised(AuthError::Canonical(e.to_string()))))?;
+        self.seen.insert(id.to_string(), (line, body));
+        Ok(LineOutcome::Accepted(AcceptedEntry {
+            line,
+            entry: parsed.entry,
+            role: authorised.role,
+            canonical,
+        }))
+    }
+}
+
+/// Reads every line of `text` (NDJSON; blank lines skipped; `\n` or `\r\n`) against
+/// `agreement`. Returns the accepted entries in input order, each id once, and one error per
+/// rejected line in input order.
+pub fn read_entries(text: &str, agreement: &Agreement) -> (Vec<AcceptedEntry>, Vec<LineError>) {
+    let mut reader = EntryReader::new(agreement);
+    let mut accepted = Vec::new();
+    let mut errors = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        match reader.read_line(index + 1, line) {
+            Ok(LineOutcome::Accepted(entry)) => accepted.push(entry),
+            Ok(LineOutcome::Skipped) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    (accepted, errors)
+}

@@ -1,0 +1,310 @@
+//! Signing entries and checking that the agreement authorises their signer.
+//!
+//! The signed message is the RFC 8785 (JCS) canonical form of the entry object as received,
+//! without its `signature` member, so a verifier in any language needs only a JSON parser, a
+//! JCS serializer and Ed25519. The signature is written `ed25519:BASE64` (standard alphabet,
+//! padded, 64 bytes). Verification is strict (`verify_strict`): it rejects small-order keys
+//! and non-canonical signatures (S ≥ L), so evidence cannot verify on one machine and fail on
+//! another.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde_json::{Map, Value};
+
+use super::types::Entry;
+use super::validate::ParsedEntry;
+use crate::agreement::model::{Agreement, PublicKey, Role};
+
+/// The prefix of public keys and signatures as written in agreements and entries.
+pub const ED25519_PREFIX: &str = "ed25519:";
+
+/// Why a key or signature string could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodingError {
+    #[error("must start with `ed25519:`")]
+    MissingPrefix,
+    #[error("not padded standard base64: {0}")]
+    Base64(String),
+    #[error("decodes to {found} bytes; expected {expected}")]
+    Length { found: usize, expected: usize },
+}
+
+fn decode_prefixed<const N: usize>(text: &str) -> Result<[u8; N], EncodingError> {
+    let body = text
+        .strip_prefix(ED25519_PREFIX)
+        .ok_or(EncodingError::MissingPrefix)?;
+    let bytes = BASE64
+        .decode(body)
+        .map_err(|e| EncodingError::Base64(e.to_string()))?;
+    let found = bytes.len();
+    bytes
+        .try_into()
+        .map_err(|_| EncodingError::Length { found, expected: N })
+}
+
+/// Reads a public key written `ed25519:BASE64(32 bytes)`.
+pub fn parse_public_key(text: &str) -> Result<PublicKey, EncodingError> {
+    decode_prefixed::<32>(text).map(PublicKey)
+}
+
+/// Writes a public key as `ed25519:BASE64(32 bytes)`, the form agreements list.
+pub fn format_public_key(key: &PublicKey) -> String {
+    format!("{ED25519_PREFIX}{}", BASE64.encode(key.0))
+}
+
+/// Reads a signature written `ed25519:BASE64(64 bytes)`.
+pub fn parse_signature(text: &str) -> Result<Signature, EncodingError> {
+    decode_prefixed::<64>(text).map(|bytes| Signature::from_bytes(&bytes))
+}
+
+/// Writes a signature as `ed25519:BASE64(64 bytes)`.
+pub fn format_signature(signature: &Signature) -> String {
+    format!("{ED25519_PREFIX}{}", BASE64.encode(signature.to_bytes()))
+}
+
+/// Why an entry could not be signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error("an entry must be a JSON object")]
+    NotAnObject,
+    #[error("no RFC 8785 canonical form: {0}")]
+    Canonical(String),
+}
+
+/// The bytes an entry's signature covers: the RFC 8785 canonical form of `object` without
+/// its `signature` member.
+pub fn signed_message(object: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+    if object.contains_key("signature") {
+        let mut unsigned = object.clone();
+        unsigned.remove("signature");
+        canonical_bytes(&unsigned)
+    } else {
+        canonical_bytes(object)
+    }
+}
+
+/// The RFC 8785 canonical form of a JSON object.
+pub fn canonical_bytes(object: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+    serde_json_canonicalizer::to_vec(object).map_err(|e| SignError::Canonical(e.to_string()))
+}
+
+/// Signs an entry: returns `value` with its `signature` member set (replacing any existing
+/// one) to the Ed25519 signature of its canonical form without `signature`.
+///
+/// It does not validate the entry; callers that want to refuse signing an invalid entry
+/// check it with [`super::parse_entry_value`] first.
+pub fn sign_entry(value: &Value, key: &SigningKey) -> Result<Value, SignError> {
+    let Value::Object(object) = value else {
+        return Err(SignError::NotAnObject);
+    };
+    let mut object = object.clone();
+    object.remove("signature");
+    let message = canonical_bytes(&object)?;
+    let signature = key.sign(&message);
+    object.insert(
+        "signature".to_string(),
+        Value::String(format_signature(&signature)),
+    );
+    Ok(Value::Object(object))
+}
+
+/// The public key of a signing key, as the agreement model holds it.
+pub fn public_key_of(key: &SigningKey) -> PublicKey {
+    PublicKey(key.verifying_key().to_bytes())
+}
+
+/// Why an entry's signer is not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("entry is for agreement `{found}`, not `{expected}`")]
+    WrongAgreement { found: String, expected: String },
+    #[error("{} `{id}` is not listed in the agreement", role_name(*.role))]
+    UnknownSigner { role: Role, id: String },
+    #[error("{} `{id}` has no usable key in the agreement", role_name(*.role))]
+    NoKeys { role: Role, id: String },
+    #[error("the entry has no `signature`")]
+    Unsigned,
+    #[error("/signature: {0}")]
+    BadSignatureEncoding(EncodingError),
+    #[error("no RFC 8785 canonical form: {0}")]
+    Canonical(String),
+    #[error(
+        "signed by a key of {} `{signer_id}`, not a key of {} `{id}`",
+        role_name(*.signer_role),
+        role_name(*.role)
+    )]
+    SignedByOther {
+        role: Role,
+        id: String,
+        signer_role: Role,
+        signer_id: String,
+    },
+    #[error(
+        "the signature does not verify under any key of {} `{id}` (strict Ed25519): the entry \
+         was changed after signing, or signed with a key the agreement does not list",
+        role_name(*.role)
+    )]
+    BadSignature { role: Role, id: String },
+}
+
+/// How a role is named in messages.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Monitor => "monitor",
+        Role::Guarantor => "guarantor",
+        Role::Party => "party",
+        Role::Panel => "panel member",
+    }
+}
+
+/// What [`KeyRing::authorise`] established about an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorised {
+    pub role: Role,
+    /// The agreement key that verified the signature.
+    pub key: PublicKey,
+    /// The signed message (canonical form without `signature`).
+    pub message: Vec<u8>,
+}
+
+/// The keys of one agreement, decoded once, by role and signer id.
+///
+/// Decoding a key (point decompression) costs about as much as a quarter of a verification,
+/// so a reader checking many entries builds one ring and reuses it. Keys that do not decode
+/// to a curve point, or are of small order (weak), are left out: they could never pass strict
+/// verification.
+#[derive(Clone, Debug)]
+pub struct KeyRing {
+    agreement_id: String,
+    signers: BTreeMap<Role, BTreeMap<String, Vec<(PublicKey, VerifyingKey)>>>,
+}
+
+impl KeyRing {
+    /// Decodes every key the agreement lists.
+    pub fn new(agreement: &Agreement) -> Self {
+        let mut signers: BTreeMap<Role, BTreeMap<String, Vec<(PublicKey, VerifyingKey)>>> =
+            BTreeMap::new();
+        let lists = agreement
+            .monitors
+            .iter()
+            .map(|(id, m)| (Role::Monitor, id, &m.keys))
+            .chain(
+                agreement
+                    .guarantors
+                    .iter()
+                    .map(|(id, g)| (Role::Guarantor, id, &g.keys)),
+            )
+            .chain(
+                agreement
+                    .parties
+                    .iter()
+                    .map(|(id, p)| (Role::Party, id, &p.keys)),
+            )
+            .chain(
+                agreement
+                    .panel
+                    .iter()
+                    .map(|(id, p)| (Role::Panel, id, &p.keys)),
+            );
+        for (role, id, keys) in lists {
+            let usable = keys
+                .iter()
+                .filter_map(|key| {
+                    let verifying = VerifyingKey::from_bytes(&key.0).ok()?;
+                    (!verifying.is_weak()).then_some((*key, verifying))
+                })
+                .collect();
+            signers.entry(role).or_default().insert(id.clone(), usable);
+        }
+        KeyRing {
+            agreement_id: agreement.id.clone(),
+            signers,
+        }
+    }
+
+    /// Checks that the entry is for this agreement, that its signer is listed under the role
+    /// its kind requires (a report's `monitor`, an action's `guarantor`, an objection's
+    /// `party`, a ruling's `panelist`, a retraction's `monitor`), and that its signature
+    /// verifies strictly under one of that signer's keys.
+    pub fn authorise(&self, parsed: &ParsedEntry) -> Result<Authorised, AuthError> {
+        let entry = &parsed.entry;
+        if entry.agreement() != self.agreement_id {
+            return Err(AuthError::WrongAgreement {
+                found: entry.agreement().to_string(),
+                expected: self.agreement_id.clone(),
+            });
+        }
+        let (role, id) = entry.signer();
+        let keys = self
+            .signers
+            .get(&role)
+            .and_then(|by_id| by_id.get(id))
+            .ok_or_else(|| AuthError::UnknownSigner {
+                role,
+                id: id.to_string(),
+            })?;
+        if keys.is_empty() {
+            return Err(AuthError::NoKeys {
+                role,
+                id: id.to_string(),
+            });
+        }
+        let signature = signature_of(entry)?;
+        let message =
+            signed_message(&parsed.object).map_err(|e| AuthError::Canonical(e.to_string()))?;
+        for (key, verifying) in keys {
+            if verifying.verify_strict(&message, &signature).is_ok() {
+                return Ok(Authorised {
+                    role,
+                    key: *key,
+                    message,
+                });
+            }
+        }
+        Err(self.diagnose(role, id, &message, &signature))
+    }
+
+    /// After a failure, says whether another listed signer's key made the signature: the
+    /// common mistake of signing with the wrong key file. Costs one verification per listed
+    /// key, paid only on entries that are rejected anyway.
+    fn diagnose(&self, role: Role, id: &str, message: &[u8], signature: &Signature) -> AuthError {
+        for (signer_role, by_id) in &self.signers {
+            for (signer_id, keys) in by_id {
+                if (*signer_role, signer_id.as_str()) == (role, id) {
+                    continue;
+                }
+                if keys
+                    .iter()
+                    .any(|(_, verifying)| verifying.verify_strict(message, signature).is_ok())
+                {
+                    return AuthError::SignedByOther {
+                        role,
+                        id: id.to_string(),
+                        signer_role: *signer_role,
+                        signer_id: signer_id.clone(),
+                    };
+                }
+            }
+        }
+        AuthError::BadSignature {
+            role,
+            id: id.to_string(),
+        }
+    }
+}
+
+fn signature_of(entry: &Entry) -> Result<Signature, AuthError> {
+    let text = entry.signature().ok_or(AuthError::Unsigned)?;
+    parse_signature(text).map_err(AuthError::BadSignatureEncoding)
+}
+
+/// Checks one entry against an agreement (see [`KeyRing::authorise`]) and returns the role
+/// its signer holds. To check many entries, build a [`KeyRing`] once instead.
+pub fn authorise(parsed: &ParsedEntry, agreement: &Agreement) -> Result<Role, AuthError> {
+    KeyRing::new(agreement)
+        .authorise(parsed)
+        .map(|authorised| authorised.role)
+}

@@ -1,0 +1,129 @@
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::{agreement, key, report, report_with, signed_line, PATROL_07, PATROL_08};
+use crate::entry::{read_entries, EntryErrorReason, Rejection};
+
+#[test]
+fn bad_lines_are_reported_with_their_numbers_and_the_rest_accepted() {
+    let good = signed_line(&report(), &key(PATROL_07));
+    let second = signed_line(&report_with(json!({"id": "r2"})), &key(PATROL_07));
+    let mut bad_latitude = report_with(json!({"id": "r3"}));
+    bad_latitude["location"] = json!({"point": [37.8, 95.0], "uncertainty_m": 10});
+    let text = [
+        good.as_str(),
+        "{not json",
+        "",
+        &signed_line(&bad_latitude, &key(PATROL_07)),
+        &signed_line(&report_with(json!({"id": "r4"})), &key(PATROL_08)),
+        second.as_str(),
+    ]
+    .join("\n");
+    let (accepted, errors) = read_entries(&text, &agreement());
+    assert_eq!(
+        accepted.iter().map(|a| a.line).collect::<Vec<_>>(),
+        vec![1, 6]
+    );
+    assert_eq!(
+        errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+        vec![2, 4, 5]
+    );
+    assert!(matches!(&errors[0].rejection, Rejection::Invalid(e)
+        if matches!(e.reason, EntryErrorReason::Json(_))));
+    assert_eq!(
+        errors[1].to_string(),
+        "line 4: /location/point/1: latitude 95 is outside -90..=90"
+    );
+    assert!(matches!(errors[2].rejection, Rejection::Unauthorised(_)));
+}
+
+#[test]
+fn identical_resubmission_is_kept_once() {
+    let line = signed_line(&report(), &key(PATROL_07));
+    let (accepted, errors) = read_entries(&format!("{line}\n{line}\n"), &agreement());
+    assert_eq!(accepted.len(), 1);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn reused_id_with_a_different_body_is_an_error_on_the_later_line() {
+    let first = signed_line(&report(), &key(PATROL_07));
+    let mut changed = report();
+    changed["event"]["count"] = json!(5);
+    let second = signed_line(&changed, &key(PATROL_07));
+    let (accepted, errors) = read_entries(&format!("{first}\n{second}"), &agreement());
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].to_string(),
+        "line 2: id `patrol-07/2026-03-16/001` was already used on line 1 for a different entry"
+    );
+}
+
+#[test]
+fn forged_line_does_not_claim_an_id() {
+    let forged = signed_line(&report(), &key(PATROL_08));
+    let genuine = signed_line(&report(), &key(PATROL_07));
+    let (accepted, errors) = read_entries(&format!("{forged}\n{genuine}"), &agreement());
+    assert_eq!(accepted.iter().map(|a| a.line).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(errors.len(), 1);
+}
+
+#[test]
+fn crlf_line_endings_and_blank_lines_are_accepted() {
+    let line = signed_line(&report(), &key(PATROL_07));
+    let (accepted, errors) = read_entries(&format!("\r\n{line}\r\n  \r\n"), &agreement());
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].line, 2);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn accepted_canonical_bytes_include_the_signature() {
+    let line = signed_line(&report(), &key(PATROL_07));
+    let (accepted, _) = read_entries(&line, &agreement());
+    let canonical = String::from_utf8(accepted[0].canonical.clone()).expect("UTF-8");
+    assert!(canonical.contains("\"signature\":\"ed25519:"));
+    assert_eq!(
+        canonical,
+        serde_json_canonicalizer::to_string(
+            &serde_json::from_str::<serde_json::Value>(&line).expect("JSON")
+        )
+        .expect("JCS")
+    );
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(text in any::<String>()) {
+        let (accepted, errors) = read_entries(&text, &agreement());
+        prop_assert!(accepted.is_empty());
+        prop_assert!(errors.len() <= text.lines().count());
+    }
+
+    #[test]
+    fn arbitrary_json_like_text_never_panics(
+        text in r#"[{}\[\]",:0-9a-z_ .eE+-]{0,200}"#
+    ) {
+        let _ = read_entries(&text, &agreement());
+    }
+
+    #[test]
+    fn any_single_byte_change_to_a_signed_line_is_not_accepted_as_a_different_entry(
+        index in 0usize..1000, byte in any::<u8>()
+    ) {
+        let line = signed_line(&report(), &key(PATROL_07));
+        let mut bytes = line.clone().into_bytes();
+        let at = index % bytes.len();
+        bytes[at] = byte;
+        if let Ok(changed) = String::from_utf8(bytes) {
+            let (accepted, _) = read_entries(&changed, &agreement());
+            let (original, _) = read_entries(&line, &agreement());
+            for entry in accepted {
+                // A change that survives must leave the entry itself unchanged (whitespace,
+                // escapes, number spelling), never alter what was signed.
+                prop_assert_eq!(&entry.entry, &original[0].entry);
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
+use serde_json::{json, Value};
+
+use super::{
+    agreement, agreement_with_monitor_keys, key, report, report_with, signed_line, GUARANTOR_G1,
+    PATROL_07, PATROL_08,
+};
+use crate::agreement::model::{PublicKey, Role};
+use crate::entry::json::StrictValue;
+use crate::entry::{
+    authorise, canonical_bytes, format_public_key, format_signature, parse_entry, parse_public_key,
+    parse_signature, public_key_of, sign_entry, signed_message, AuthError, KeyRing,
+};
+
+fn authorise_line(line: &str) -> Result<Role, AuthError> {
+    let parsed = parse_entry(line).expect("entry is valid");
+    authorise(&parsed, &agreement())
+}
+
+/// Replaces the `signature` member of a signed line.
+fn with_signature(line: &str, signature: &str) -> String {
+    let mut value: Value = serde_json::from_str(line).expect("JSON");
+    value["signature"] = json!(signature);
+    value.to_string()
+}
+
+#[test]
+fn signed_report_verifies_under_its_monitors_key() {
+    let line = signed_line(&report(), &key(PATROL_07));
+    assert_eq!(authorise_line(&line), Ok(Role::Monitor));
+}
+
+#[test]
+fn signature_covers_the_object_whatever_its_formatting_and_member_order() {
+    let signed = sign_entry(&report(), &key(PATROL_07)).expect("sign");
+    let pretty = serde_json::to_string_pretty(&signed).expect("print");
+    assert_eq!(authorise_line(&pretty), Ok(Role::Monitor));
+}
+
+#[test]
+fn signing_replaces_an_existing_signature() {
+    let once = sign_entry(&report(), &key(PATROL_08)).expect("sign");
+    let twice = sign_entry(&once, &key(PATROL_07)).expect("sign");
+    assert_eq!(authorise_line(&twice.to_string()), Ok(Role::Monitor));
+}
+
+#[test]
+fn changing_one_byte_after_signing_fails_verification() {
+    let line = signed_line(&report(), &key(PATROL_07)).replace("\"count\":3", "\"count\":4");
+    assert_eq!(
+        authorise_line(&line),
+        Err(AuthError::BadSignature {
+            role: Role::Monitor,
+            id: "patrol-07".to_string()
+        })
+    );
+}
+
+#[test]
+fn signature_by_another_monitors_key_names_both_monitors() {
+    let line = signed_line(&report(), &key(PATROL_08));
+    let error = authorise_line(&line).expect_err("wrong key");
+    assert_eq!(
+        error.to_string(),
+        "signed by a key of monitor `patrol-08`, not a key of monitor `patrol-07`"
+    );
+}
+
+#[test]
+fn report_signed_by_a_guarantor_key_is_not_a_monitors() {
+    let line = signed_line(&report(), &key(GUARANTOR_G1));
+    let error = authorise_line(&line).expect_err("wrong role");
+    assert!(error
+        .to_string()
+        .contains("not a key of monitor `patrol-07`"));
+}
+
+#[test]
+fn entry_for_another_agreement_is_rejected() {
+    let line = signed_line(&report_with(json!({"agreement": "other"})), &key(PATROL_07));
+    assert_eq!(
+        authorise_line(&line),
+        Err(AuthError::WrongAgreement {
+            found: "other".to_string(),
+            expected: "demo".to_string()
+        })
+    );
+}
+
+#[test]
+fn monitor_not_in_the_agreement_is_rejected() {
+    let value = report_with(json!({"monitor": "patrol-99"}));
+    let line = signed_line(&value, &key(PATROL_07));
+    assert_eq!(
+        authorise_line(&line),
+        Err(AuthError::UnknownSigner {
+            role: Role::Monitor,
+            id: "patrol-99".to_string()
+        })
+    );
+}
+
+#[test]
+fn unsigned_entry_is_rejected() {
+    assert_eq!(
+        authorise_line(&report().to_string()),
+        Err(AuthError::Unsigned)
+    );
+}
+
+#[test]
+fn signature_without_prefix_is_rejected() {
+    let line = signed_line(&report(), &key(PATROL_07));
+    let bare = with_signature(&line, "AAAA");
+    assert!(matches!(
+        authorise_line(&bare),
+        Err(AuthError::BadSignatureEncoding(_))
+    ));
+}
+
+/// L, the order of the Ed25519 base point, little-endian.
+const ORDER_L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+#[test]
+fn malleated_signature_with_s_plus_l_is_rejected() {
+    let line = signed_line(&report(), &key(PATROL_07));
+    let parsed = parse_entry(&line).expect("valid");
+    let signature = parse_signature(parsed.entry.signature().expect("signed")).expect("decodes");
+    let mut bytes = signature.to_bytes();
+    let mut carry = 0u16;
+    for (s, l) in bytes[32..].iter_mut().zip(ORDER_L) {
+        let sum = u16::from(*s) + u16::from(l) + carry;
+        *s = (sum & 0xff) as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "S + L fits in 32 bytes since S < L < 2^253");
+    let malleated = with_signature(&line, &format_signature(&Signature::from_bytes(&bytes)));
+    assert!(matches!(
+        authorise_line(&malleated),
+        Err(AuthError::BadSignature { .. })
+    ));
+}
+
+/// The identity point, of order 1: a weak key under which R = identity, S = 0 "signs" any
+/// message for a lenient verifier.
+#[test]
+fn small_order_key_is_rejected_although_lenient_verification_accepts_it() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let weak = VerifyingKey::from_bytes(&identity).expect("the identity decodes");
+    let mut forged = [0u8; 64];
+    forged[0] = 1;
+    let forged = Signature::from_bytes(&forged);
+    let mut value = report();
+    value["signature"] = json!(format_signature(&forged));
+    let parsed = parse_entry(&value.to_string()).expect("valid");
+    let message = signed_message(&parsed.object).expect("canonical");
+    assert!(weak.verify(&message, &forged).is_ok(), "lenient accepts");
+
+    let agreement = agreement_with_monitor_keys(vec![PublicKey(identity)]);
+    assert_eq!(
+        KeyRing::new(&agreement).authorise(&parsed),
+        Err(AuthError::NoKeys {
+            role: Role::Monitor,
+            id: "patrol-07".to_string()
+        })
+    );
+}
+
+#[test]
+fn public_key_text_round_trips() {
+    let public = public_key_of(&key(PATROL_07));
+    let text = format_public_key(&public);
+    assert!(text.starts_with("ed25519:"));
+    assert_eq!(parse_public_key(&text), Ok(public));
+}
+
+/// RFC 8785 §3.2.2 and §3.2.3: the sample object and its canonical form, which exercises
+/// number formatting (ECMAScript shortest round-trip), string escaping and member order.
+#[test]
+fn canonical_form_matches_rfc_8785_example() {
+    let input = r#"{
+      "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+      "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+      "literals": [null, true, false]
+    }"#;
+    let StrictValue(value) = serde_json::from_str(input).expect("JSON");
+    let Value::Object(object) = value else {
+        panic!("object expected")
+    };
+    let expected = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,\
+                    0.002,1e-27],\"string\":\"€$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+    assert_eq!(
+        String::from_utf8(canonical_bytes(&object).expect("canonical")).expect("UTF-8"),
+        expected
+    );
+}
+
+#[test]
+fn signed_message_excludes_the_signature_member() {
+    let signed = sign_entry(&report(), &key(PATROL_07)).expect("sign");
+    let Value::Object(object) = signed else {
+        panic!("object expected")
+    };
+    let message = String::from_utf8(signed_message(&object).expect("canonical")).expect("UTF-8");
+    assert!(!message.contains("signature"));
+    assert!(message.starts_with("{\"agreement\":\"demo\",\"event\":"));
+}
