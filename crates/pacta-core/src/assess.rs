@@ -1,0 +1,328 @@
+//! The assessment: the full state of an agreement as of a moment, and its digest.
+//!
+//! [`assess`] runs the stages in order, each a pure function a server can re-run on its own
+//! when new entries arrive:
+//! [`corroborate`](crate::corroborate::corroborate) → [`attribute`](crate::attribute::attribute)
+//! → [`rule`](crate::adjudicate::rule) → [`settle`](crate::adjudicate::settle)
+//! → [`respond`](crate::respond::respond) → [`phases`](crate::phase::phases)
+//! → [`indicators`](crate::indicator::indicators).
+//!
+//! Entries submitted after the as-of time are not yet known and are ignored; reports a monitor
+//! retracted (by a retraction from the same monitor, known by then) are dropped. The result
+//! does not depend on the order of the entries. Every float is rounded before serialisation
+//! (coordinates and scores to 1e-6, distances to whole metres), so the canonical JSON, and
+//! with it the digest, is identical on every machine.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
+use crate::agreement::model::Agreement;
+use crate::attribute::attribute;
+use crate::corroborate::{corroborate, Incident};
+use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
+use crate::indicator::{indicators, Indicators};
+use crate::phase::{phases, PhaseState};
+use crate::respond::{respond, ActionIndex, Obligation, ObligationStatus};
+use crate::time::Timestamp;
+use crate::zone::ZoneIndex;
+
+/// Totals, for summaries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Entries known as of the assessment time (submitted at or before it).
+    pub entries: u64,
+    /// Reports considered (known and not retracted).
+    pub reports: u64,
+    pub retracted: u64,
+    pub incidents: u64,
+    pub findings: u64,
+    pub findings_provisional: u64,
+    pub findings_contested: u64,
+    pub findings_confirmed: u64,
+    pub findings_dismissed: u64,
+    pub obligations: u64,
+    pub obligations_open: u64,
+    pub obligations_fulfilled: u64,
+    pub obligations_fulfilled_late: u64,
+    pub obligations_overdue: u64,
+}
+
+/// The state of an agreement as of a moment. Every list is sorted by id.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assessment {
+    pub agreement: String,
+    pub agreement_version: u32,
+    pub as_of: Timestamp,
+    pub counts: Counts,
+    pub incidents: Vec<Incident>,
+    pub findings: Vec<Finding>,
+    /// Acts verified by monitors for obligation-by-deadline commitments.
+    pub verifications: Vec<Verification>,
+    /// Response, phase and snapback obligations together.
+    pub obligations: Vec<Obligation>,
+    pub phases: Vec<PhaseState>,
+    pub indicators: Indicators,
+}
+
+impl Assessment {
+    /// The RFC 8785 (JCS) canonical JSON of the assessment.
+    pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
+        serde_json_canonicalizer::to_string(self)
+    }
+
+    /// The assessment digest: lower-case hex SHA-256 of [`Self::canonical_json`].
+    pub fn digest(&self) -> Result<String, serde_json::Error> {
+        let json = self.canonical_json()?;
+        Ok(hex::encode(Sha256::digest(json.as_bytes())))
+    }
+}
+
+/// The entries known as of a moment, split by kind.
+#[derive(Debug, Default)]
+pub struct KnownEntries<'a> {
+    pub entries: u64,
+    /// Reports not retracted.
+    pub reports: Vec<&'a Report>,
+    pub retracted: u64,
+    pub actions: Vec<&'a GuarantorAction>,
+    pub objections: Vec<&'a Objection>,
+    pub rulings: Vec<&'a Ruling>,
+}
+
+/// Keeps the entries submitted at or before `as_of` and drops retracted reports.
+pub fn known_entries(entries: &[Entry], as_of: Timestamp) -> KnownEntries<'_> {
+    let mut known = KnownEntries::default();
+    let mut retractions = BTreeSet::new();
+    let mut reports = Vec::new();
+    for entry in entries.iter().filter(|e| e.submitted_at() <= as_of) {
+        known.entries += 1;
+        match entry {
+            Entry::Report(r) => reports.push(r),
+            Entry::Action(a) => known.actions.push(a),
+            Entry::Objection(o) => known.objections.push(o),
+            Entry::Ruling(r) => known.rulings.push(r),
+            Entry::Retraction(r) => {
+                retractions.insert((r.monitor.as_str(), r.report.as_str()));
+            }
+        }
+    }
+    for r in reports {
+        if retractions.contains(&(r.monitor.as_str(), r.id.as_str())) {
+            known.retracted += 1;
+        } else {
+            known.reports.push(r);
+        }
+    }
+    known
+}
+
+/// Assesses an agreement from already verified and authorised entries, as of `as_of`.
+pub fn assess(agreement: &Agreement, entries: &[Entry], as_of: Timestamp) -> Assessment {
+    let zones = ZoneIndex::compile(agreement);
+    let known = known_entries(entries, as_of);
+
+    let mut incidents = corroborate(
+        &agreement.corroboration,
+        &agreement.monitors,
+        known.reports.iter().copied(),
+    );
+    for incident in &mut incidents {
+        incident.attribution = attribute(incident, &agreement.attribution, &zones);
+    }
+    let mut rulings = rule(agreement, &zones, &incidents, as_of);
+    settle(
+        agreement,
+        &mut rulings.findings,
+        &known.objections,
+        &known.rulings,
+        as_of,
+    );
+    let actions = ActionIndex::new(&known.actions);
+    let mut obligations = respond(agreement, &zones, &rulings.findings, &actions, as_of);
+    let (phase_states, phase_obligations) = phases(
+        agreement,
+        &rulings.findings,
+        &rulings.verifications,
+        &actions,
+        as_of,
+    );
+    obligations.extend(phase_obligations);
+    obligations.sort_by(|a, b| a.id.cmp(&b.id));
+    let indicators = indicators(agreement, &zones, &incidents, &rulings.findings, as_of);
+
+    let findings_with =
+        |s: FindingStatus| rulings.findings.iter().filter(|f| f.status == s).count() as u64;
+    let obligations_with =
+        |s: ObligationStatus| obligations.iter().filter(|o| o.status == s).count() as u64;
+    let counts = Counts {
+        entries: known.entries,
+        reports: known.reports.len() as u64,
+        retracted: known.retracted,
+        incidents: incidents.len() as u64,
+        findings: rulings.findings.len() as u64,
+        findings_provisional: findings_with(FindingStatus::Provisional),
+        findings_contested: findings_with(FindingStatus::Contested),
+        findings_confirmed: findings_with(FindingStatus::Confirmed),
+        findings_dismissed: findings_with(FindingStatus::Dismissed),
+        obligations: obligations.len() as u64,
+        obligations_open: obligations_with(ObligationStatus::Open),
+        obligations_fulfilled: obligations_with(ObligationStatus::Fulfilled),
+        obligations_fulfilled_late: obligations_with(ObligationStatus::FulfilledLate),
+        obligations_overdue: obligations_with(ObligationStatus::Overdue),
+    };
+
+    Assessment {
+        agreement: agreement.id.clone(),
+        agreement_version: agreement.version,
+        as_of,
+        counts,
+        incidents,
+        findings: rulings.findings,
+        verifications: rulings.verifications,
+        obligations,
+        phases: phase_states,
+        indicators,
+    }
+}
+
+/// Small agreements and reports built in code for the unit tests of the engine's modules.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::collections::BTreeMap;
+
+    use crate::agreement::model::*;
+    use crate::attribute::Attribution;
+    use crate::corroborate::{Confidence, ConfidenceLevel, Incident, Sources};
+    use crate::entry::types::{Event, Location, ObservedTime, Report, REPORT_SCHEMA};
+    use crate::time::{Duration, Timestamp};
+
+    /// An agreement with parties `a` and `b`, no zones and no commitments, effective at 0,
+    /// with a 72 h objection window.
+    pub fn agreement() -> Agreement {
+        let party = |name: &str| Party {
+            name: name.into(),
+            controls: None,
+            keys: vec![],
+        };
+        Agreement {
+            id: "demo".into(),
+            title: "Demo".into(),
+            version: 1,
+            effective: Timestamp(0),
+            until: None,
+            objection_window: Duration::hours(72),
+            parties: [("a".to_string(), party("A")), ("b".to_string(), party("B"))].into(),
+            guarantors: BTreeMap::new(),
+            monitors: monitors(),
+            panel: BTreeMap::new(),
+            zones: BTreeMap::new(),
+            evidence: BTreeMap::new(),
+            corroboration: CorroborationRules::default(),
+            attribution: AttributionRules::default(),
+            commitments: vec![ceasefire()],
+            responses: vec![],
+            phases: vec![],
+            indicators: IndicatorRules::default(),
+            locations: BTreeMap::new(),
+        }
+    }
+
+    /// Monitors `m1`, `m2` (organisation `osce`) and `m3` (organisation `un`).
+    pub fn monitors() -> BTreeMap<String, Monitor> {
+        let monitor = |org: &str| Monitor {
+            organisation: org.into(),
+            keys: vec![],
+            modes: vec![ObservationMode::Saw],
+        };
+        [
+            ("m1".to_string(), monitor("osce")),
+            ("m2".to_string(), monitor("osce")),
+            ("m3".to_string(), monitor("un")),
+        ]
+        .into()
+    }
+
+    /// A ceasefire binding both parties, anywhere, from time 0.
+    pub fn ceasefire() -> Commitment {
+        Commitment {
+            id: "ceasefire".into(),
+            article: Some("Article 1".into()),
+            text: "The Parties shall cease fire.".into(),
+            binds: vec!["a".into(), "b".into()],
+            rule: CommitmentRule::Prohibition(EventFilter::default()),
+            zone: None,
+            from: Timestamp(0),
+            until: None,
+            evidence: Some("standard".into()),
+            severity: SeverityRule {
+                base: Severity::Serious,
+                raise: vec![],
+            },
+        }
+    }
+
+    /// A report observed at `at` seconds, at `point`, 500 m uncertainty, submitted at `at`.
+    pub fn report(id: &str, monitor: &str, at: i64, point: (f64, f64), kind: EventKind) -> Report {
+        Report {
+            schema: REPORT_SCHEMA.into(),
+            id: id.into(),
+            agreement: "demo".into(),
+            monitor: monitor.into(),
+            submitted_at: Timestamp(at),
+            observed: ObservedTime {
+                start: Timestamp(at),
+                end: None,
+            },
+            location: Location::Point {
+                point: [point.0, point.1],
+                uncertainty_m: 500.0,
+            },
+            event: Event {
+                kind,
+                subtype: None,
+                count: 1,
+                weapon_class: WeaponClass(WeaponClass::UNDETERMINED.into()),
+                assessment: None,
+                casualties: None,
+            },
+            mode: ObservationMode::Saw,
+            attribution: None,
+            media: vec![],
+            text: None,
+            source: None,
+            signature: None,
+        }
+    }
+
+    /// A one-report explosion incident at (37, 48) beginning at `start`.
+    pub fn incident(id: &str, start: i64) -> Incident {
+        Incident {
+            id: id.into(),
+            reports: vec![id.trim_start_matches("inc:").into()],
+            lon: 37.0,
+            lat: 48.0,
+            radius_m: 500,
+            start: Timestamp(start),
+            end: Timestamp(start),
+            kinds: vec![EventKind::Explosion],
+            subtypes: vec![],
+            weapon_class: WeaponClass(WeaponClass::UNDETERMINED.into()),
+            count: 1,
+            casualties: None,
+            sources: Sources {
+                monitors: vec!["m1".into()],
+                organisations: vec!["osce".into()],
+                modes: vec![ObservationMode::Saw],
+            },
+            confidence: Confidence {
+                level: ConfidenceLevel::Low,
+                score: 0.5,
+            },
+            attribution: Attribution::from_statements(vec![]),
+            testimony: vec![],
+        }
+    }
+}

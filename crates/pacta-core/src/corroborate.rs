@@ -1,0 +1,759 @@
+//! Corroboration: grouping reports that describe the same real event into incidents.
+//!
+//! The result is a function of the *set* of reports, whatever order they arrive in: reports
+//! are first put in a canonical order (observed start, then id) and processed in that order
+//! with deterministic choices.
+//!
+//! Two reports are *compatible* when
+//! - their observation intervals are no more than `time_window` apart,
+//! - their locations are no farther apart than the sum of their uncertainty radii plus
+//!   `distance_km`,
+//! - their kinds agree (the same kind, or both kinds of fire; a `verification` only with the
+//!   same subtype), and
+//! - their weapon classes are equal or one is `undetermined`.
+//!
+//! A report joins an incident only if it is compatible with *every* report already in it
+//! (complete linkage) and the incident stays within `max_extent_km` (the largest distance
+//! between two members' locations) and `max_duration` (first start to last end). Single
+//! linkage would chain a day of shelling every 2 km along a 100 km front into one incident;
+//! complete linkage with these bounds cannot. Among several incidents a report could join, it
+//! joins the one whose centroid is nearest, then the one with the smallest id; otherwise it
+//! opens a new incident.
+//!
+//! The sweep keeps only *active* incidents (those a later report could still join: no member
+//! ended more than `time_window` before the current report's start, and the incident began no
+//! more than `max_duration` before it) in a grid of cells keyed by each incident's first
+//! location, so each report is compared with the few incidents nearby in space and time:
+//! O(n log n) overall.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use geo::{Destination, Haversine, Point};
+use serde::Serialize;
+
+use crate::agreement::model::{
+    CorroborationRules, EventKind, Monitor, ObservationMode, WeaponClass,
+};
+use crate::attribute::Attribution;
+use crate::entry::types::{Location, Report};
+use crate::geodesy::{distance_km, KM_PER_DEGREE};
+use crate::time::Timestamp;
+
+/// The smallest uncertainty radius assumed for a location, in kilometres: a stated radius of
+/// zero would give a report infinite weight in a centroid.
+pub const MIN_RADIUS_KM: f64 = 0.01;
+
+/// The largest uncertainty radius taken at face value, in kilometres (half the Earth's
+/// circumference); a larger or non-finite one is clamped to it.
+pub const MAX_RADIUS_KM: f64 = 20_000.0;
+
+fn clamp_radius(km: f64) -> f64 {
+    if km.is_finite() {
+        km.clamp(MIN_RADIUS_KM, MAX_RADIUS_KM)
+    } else {
+        MAX_RADIUS_KM
+    }
+}
+
+/// Output precision for coordinates: 1e-6 degree (about 0.1 m), so every machine serialises
+/// the same digits.
+const MICRO: f64 = 1e6;
+
+/// Rounds to the output precision of 1e-6 (a coordinate in degrees, a score). A non-finite
+/// value, which no valid input produces, becomes 0 so the canonical JSON can always be written.
+pub fn round_micro(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * MICRO).round() / MICRO
+    } else {
+        0.0
+    }
+}
+
+/// A report with its location resolved to a point and an uncertainty radius, and its
+/// monitor's organisation: what corroboration works on.
+#[derive(Clone, Debug)]
+pub struct Sighting<'a> {
+    pub report: &'a Report,
+    /// The monitor's organisation; the monitor id itself when the agreement does not know it.
+    pub organisation: &'a str,
+    pub lon: f64,
+    pub lat: f64,
+    pub radius_km: f64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl<'a> Sighting<'a> {
+    /// Resolves a report's location and observation interval. `organisation` is the monitor's
+    /// organisation.
+    pub fn new(report: &'a Report, organisation: &'a str) -> Sighting<'a> {
+        let (lon, lat, radius_km) = resolve(&report.location);
+        let start = report.observed.start;
+        let end = report.observed.end_or_start().max(start);
+        Sighting {
+            report,
+            organisation,
+            lon,
+            lat,
+            radius_km,
+            start,
+            end,
+        }
+    }
+}
+
+/// A location as a point and an uncertainty radius in kilometres.
+///
+/// An observer-relative location ("1.4–1.6 km SE" of the patrol) resolves to the point at the
+/// middle of the distance range along the stated bearing; the radius covers half the distance
+/// range, the lateral spread of the bearing uncertainty at the far end, and the observer's own
+/// uncertainty.
+fn resolve(location: &Location) -> (f64, f64, f64) {
+    match location {
+        Location::Point {
+            point,
+            uncertainty_m,
+        } => (point[0], point[1], clamp_radius(uncertainty_m / 1000.0)),
+        Location::Relative {
+            observer,
+            observer_uncertainty_m,
+            bearing_deg,
+            bearing_uncertainty_deg,
+            distance_km: range,
+        } => {
+            let near = range[0].min(range[1]).max(0.0);
+            let far = range[0].max(range[1]).max(0.0);
+            let middle = (near + far) / 2.0;
+            let target = Haversine.destination(
+                Point::new(observer[0], observer[1]),
+                *bearing_deg,
+                middle * 1000.0,
+            );
+            let lateral = far
+                * bearing_uncertainty_deg
+                    .unwrap_or(0.0)
+                    .abs()
+                    .to_radians()
+                    .sin();
+            let radius = (far - near) / 2.0
+                + lateral
+                + observer_uncertainty_m.unwrap_or(0.0).max(0.0) / 1000.0;
+            (target.x(), target.y(), clamp_radius(radius))
+        }
+    }
+}
+
+/// How sure the engine is that an incident happened, from its independent sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceLevel {
+    Low,
+    Medium,
+    High,
+}
+
+/// An incident's confidence: a score in [0, 1) and its level.
+///
+/// Independent sources are counted as
+/// `n = organisations + 0.5 × (monitors − organisations) + 0.25 × (modes − 1)`: a second organisation is a fully independent witness, a second
+/// monitor of the same organisation half of one (they share training, tasking and chain of
+/// command), and each further means of observation (camera besides patrol, say) a quarter.
+/// The score is `n / (n + 1)`: one report 0.5, two organisations 0.67, three 0.75. Levels:
+/// low below 0.6 (a single source), high from 0.75 (three independent sources or their
+/// equivalent), medium between. Only exact IEEE arithmetic (no `pow`, no transcendental
+/// functions) is used, so every machine gets the same digits.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Confidence {
+    pub level: ConfidenceLevel,
+    pub score: f64,
+}
+
+impl Confidence {
+    fn from_sources(sources: &Sources) -> Confidence {
+        let organisations = sources.organisations.len() as f64;
+        let monitors = sources.monitors.len() as f64;
+        let modes = sources.modes.len() as f64;
+        let n = organisations
+            + 0.5 * (monitors - organisations).max(0.0)
+            + 0.25 * (modes - 1.0).max(0.0);
+        let score = round_micro(n / (n + 1.0));
+        let level = if score >= 0.75 {
+            ConfidenceLevel::High
+        } else if score >= 0.6 {
+            ConfidenceLevel::Medium
+        } else {
+            ConfidenceLevel::Low
+        };
+        Confidence { level, score }
+    }
+}
+
+/// Who and what an incident rests on: distinct monitors, organisations and modes, sorted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sources {
+    pub monitors: Vec<String>,
+    pub organisations: Vec<String>,
+    pub modes: Vec<ObservationMode>,
+}
+
+/// One member report's contribution to evidence standards, kept for adjudication.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Testimony {
+    pub report: String,
+    pub monitor: String,
+    pub organisation: String,
+    pub mode: ObservationMode,
+    pub with_media: bool,
+    pub submitted_at: Timestamp,
+}
+
+/// A group of reports describing one real event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Incident {
+    /// `inc:` followed by the id of its first report in canonical order.
+    pub id: String,
+    /// Member report ids, sorted.
+    pub reports: Vec<String>,
+    /// Inverse-variance weighted centroid of the members' locations (1e-6 degree).
+    pub lon: f64,
+    pub lat: f64,
+    /// Uncertainty of the centroid in metres: the fused uncertainty of the members, but never
+    /// less than the distance from the centroid to the farthest member location.
+    pub radius_m: u64,
+    /// Earliest observed start and latest observed end among the members.
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// Distinct kinds reported, sorted (several only for kinds of fire).
+    pub kinds: Vec<EventKind>,
+    /// Distinct subtypes reported, sorted.
+    pub subtypes: Vec<String>,
+    /// The determined weapon class if any member determined one (members never disagree),
+    /// else `undetermined`.
+    pub weapon_class: WeaponClass,
+    /// The largest count any member reported: reports of one event count the same rounds.
+    pub count: u32,
+    /// The largest casualty figure any member reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub casualties: Option<u32>,
+    pub sources: Sources,
+    pub confidence: Confidence,
+    pub attribution: Attribution,
+    /// Each member's monitor, organisation, mode, media and submission time, sorted by
+    /// submission time then report id: what evidence standards are checked against.
+    #[serde(skip)]
+    pub testimony: Vec<Testimony>,
+}
+
+fn kinds_compatible(a: &Report, b: &Report) -> bool {
+    let (ka, kb) = (a.event.kind, b.event.kind);
+    if ka == EventKind::Verification || kb == EventKind::Verification {
+        return ka == kb && a.event.subtype == b.event.subtype;
+    }
+    ka == kb || (ka.is_fire() && kb.is_fire())
+}
+
+fn weapons_compatible(a: &WeaponClass, b: &WeaponClass) -> bool {
+    a == b || a.is_undetermined() || b.is_undetermined()
+}
+
+/// The gap between two closed intervals, zero if they overlap.
+fn time_gap(a: &Sighting, b: &Sighting) -> i64 {
+    (b.start.0 - a.end.0).max(a.start.0 - b.end.0).max(0)
+}
+
+/// An incident under construction.
+struct Cluster {
+    members: Vec<usize>,
+    anchor: (f64, f64),
+    start: Timestamp,
+    end: Timestamp,
+    earliest_end: Timestamp,
+    weight: f64,
+    weighted_lon: f64,
+    weighted_lat: f64,
+    active: bool,
+}
+
+impl Cluster {
+    fn centroid(&self) -> (f64, f64) {
+        (
+            self.weighted_lon / self.weight,
+            self.weighted_lat / self.weight,
+        )
+    }
+
+    fn add(&mut self, index: usize, s: &Sighting) {
+        let w = 1.0 / (s.radius_km * s.radius_km);
+        self.members.push(index);
+        self.weight += w;
+        self.weighted_lon += w * s.lon;
+        self.weighted_lat += w * s.lat;
+        self.end = self.end.max(s.end);
+        self.earliest_end = self.earliest_end.min(s.end);
+    }
+
+    /// After this instant no report (processed in start order) can join.
+    fn expiry(&self, rules: &CorroborationRules) -> Timestamp {
+        self.earliest_end
+            .plus(rules.time_window)
+            .min(self.start.plus(rules.max_duration))
+    }
+}
+
+/// The grid of active incidents, keyed by the cell of each incident's first location.
+struct Grid {
+    cell_deg: f64,
+    cells: BTreeMap<(i64, i64), Vec<usize>>,
+}
+
+impl Grid {
+    fn key(&self, lon: f64, lat: f64) -> (i64, i64) {
+        (
+            (lon / self.cell_deg).floor() as i64,
+            (lat / self.cell_deg).floor() as i64,
+        )
+    }
+
+    fn insert(&mut self, cluster: usize, at: (f64, f64)) {
+        let key = self.key(at.0, at.1);
+        self.cells.entry(key).or_default().push(cluster);
+    }
+
+    fn remove(&mut self, cluster: usize, at: (f64, f64)) {
+        let key = self.key(at.0, at.1);
+        if let Some(list) = self.cells.get_mut(&key) {
+            list.retain(|&c| c != cluster);
+            if list.is_empty() {
+                self.cells.remove(&key);
+            }
+        }
+    }
+
+    /// Every cluster whose anchor may lie within `km` of `p`.
+    fn near(&self, p: (f64, f64), km: f64, out: &mut Vec<usize>) {
+        out.clear();
+        let dlat = km / KM_PER_DEGREE * 1.01 + 1e-9;
+        let cos = (p.1.abs() + dlat).min(89.9).to_radians().cos();
+        let dlon = dlat / cos;
+        let (x0, y0) = self.key(p.0 - dlon, p.1 - dlat);
+        let (x1, y1) = self.key(p.0 + dlon, p.1 + dlat);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                if let Some(list) = self.cells.get(&(x, y)) {
+                    out.extend_from_slice(list);
+                }
+            }
+        }
+    }
+}
+
+/// Groups reports into incidents. `monitors` gives each monitor's organisation (a monitor the
+/// agreement does not list counts as its own organisation). Reports sharing an id are one
+/// report (a resubmission): the earliest submitted is kept.
+///
+/// Incidents are returned sorted by id, each with its attribution from the monitors'
+/// statements alone (see [`crate::attribute::attribute`] for attribution by control).
+pub fn corroborate<'a>(
+    rules: &CorroborationRules,
+    monitors: &'a BTreeMap<String, Monitor>,
+    reports: impl IntoIterator<Item = &'a Report>,
+) -> Vec<Incident> {
+    let mut by_id: Vec<&Report> = reports.into_iter().collect();
+    by_id.sort_by(|a, b| {
+        (&a.id, a.submitted_at, &a.monitor, a.observed.start).cmp(&(
+            &b.id,
+            b.submitted_at,
+            &b.monitor,
+            b.observed.start,
+        ))
+    });
+    by_id.dedup_by(|later, first| later.id == first.id);
+    let sightings: Vec<Sighting> = by_id
+        .into_iter()
+        .map(|r| {
+            let organisation = monitors
+                .get(&r.monitor)
+                .map(|m| m.organisation.as_str())
+                .unwrap_or(r.monitor.as_str());
+            Sighting::new(r, organisation)
+        })
+        .collect();
+    corroborate_sightings(rules, sightings)
+}
+
+/// Groups resolved sightings into incidents (see the module documentation). Report ids must
+/// be distinct.
+pub fn corroborate_sightings(
+    rules: &CorroborationRules,
+    mut sightings: Vec<Sighting>,
+) -> Vec<Incident> {
+    sightings.sort_by(|a, b| (a.start, &a.report.id).cmp(&(b.start, &b.report.id)));
+    let max_extent_km = if rules.max_extent_km.is_finite() {
+        rules.max_extent_km.max(0.0)
+    } else {
+        360.0 * KM_PER_DEGREE
+    };
+    let mut grid = Grid {
+        cell_deg: (max_extent_km / KM_PER_DEGREE).clamp(1e-4, 360.0),
+        cells: BTreeMap::new(),
+    };
+    let mut clusters: Vec<Cluster> = Vec::new();
+    let mut expiries: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
+    let mut candidates = Vec::new();
+
+    for (index, s) in sightings.iter().enumerate() {
+        // Retire incidents that no report from now on can join.
+        while let Some(Reverse((expiry, c))) = expiries.peek().copied() {
+            if expiry >= s.start {
+                break;
+            }
+            expiries.pop();
+            if let Some(cluster) = clusters.get_mut(c) {
+                if cluster.active && cluster.expiry(rules) < s.start {
+                    cluster.active = false;
+                    grid.remove(c, cluster.anchor);
+                }
+            }
+        }
+
+        grid.near((s.lon, s.lat), max_extent_km, &mut candidates);
+        let mut best: Option<(f64, usize)> = None;
+        for &c in &candidates {
+            let Some(cluster) = clusters.get(c) else {
+                continue;
+            };
+            if !joinable(cluster, s, &sightings, rules, max_extent_km) {
+                continue;
+            }
+            let d = distance_km(cluster.centroid(), (s.lon, s.lat));
+            let better = match best {
+                None => true,
+                Some((best_d, best_c)) => match d.total_cmp(&best_d) {
+                    Ordering::Less => true,
+                    Ordering::Greater => false,
+                    // Clusters are created in canonical order, so the earlier one has the
+                    // smaller first report and the smaller id.
+                    Ordering::Equal => c < best_c,
+                },
+            };
+            if better {
+                best = Some((d, c));
+            }
+        }
+
+        let c = match best {
+            Some((_, c)) => c,
+            None => {
+                clusters.push(Cluster {
+                    members: Vec::new(),
+                    anchor: (s.lon, s.lat),
+                    start: s.start,
+                    end: s.end,
+                    earliest_end: s.end,
+                    weight: 0.0,
+                    weighted_lon: 0.0,
+                    weighted_lat: 0.0,
+                    active: true,
+                });
+                let c = clusters.len() - 1;
+                grid.insert(c, (s.lon, s.lat));
+                c
+            }
+        };
+        if let Some(cluster) = clusters.get_mut(c) {
+            cluster.add(index, s);
+            expiries.push(Reverse((cluster.expiry(rules), c)));
+        }
+    }
+
+    let mut incidents: Vec<Incident> = clusters
+        .iter()
+        .filter_map(|c| build_incident(c, &sightings))
+        .collect();
+    incidents.sort_by(|a, b| a.id.cmp(&b.id));
+    incidents
+}
+
+/// Whether sighting `s` may join `cluster`: compatible with every member, and the cluster
+/// stays within the extent and duration bounds.
+fn joinable(
+    cluster: &Cluster,
+    s: &Sighting,
+    sightings: &[Sighting],
+    rules: &CorroborationRules,
+    max_extent_km: f64,
+) -> bool {
+    if !cluster.active {
+        return false;
+    }
+    let duration = cluster.end.max(s.end).since(cluster.start.min(s.start));
+    if duration > rules.max_duration {
+        return false;
+    }
+    cluster.members.iter().all(|&m| {
+        let Some(other) = sightings.get(m) else {
+            return false;
+        };
+        if time_gap(other, s) > rules.time_window.as_seconds()
+            || !kinds_compatible(other.report, s.report)
+            || !weapons_compatible(
+                &other.report.event.weapon_class,
+                &s.report.event.weapon_class,
+            )
+        {
+            return false;
+        }
+        let d = distance_km((other.lon, other.lat), (s.lon, s.lat));
+        d <= other.radius_km + s.radius_km + rules.distance_km && d <= max_extent_km
+    })
+}
+
+fn build_incident(cluster: &Cluster, sightings: &[Sighting]) -> Option<Incident> {
+    let members: Vec<&Sighting> = cluster
+        .members
+        .iter()
+        .filter_map(|&m| sightings.get(m))
+        .collect();
+    let first = members.first()?;
+    let (lon, lat) = cluster.centroid();
+    let fused_km = 1.0 / cluster.weight.sqrt();
+    let spread_km = members
+        .iter()
+        .map(|s| distance_km((lon, lat), (s.lon, s.lat)))
+        .fold(0.0, f64::max);
+    let radius_m = (fused_km.max(spread_km) * 1000.0).round() as u64;
+
+    let mut reports: Vec<String> = members.iter().map(|s| s.report.id.clone()).collect();
+    reports.sort();
+    let kinds: BTreeSet<EventKind> = members.iter().map(|s| s.report.event.kind).collect();
+    let subtypes: BTreeSet<&String> = members
+        .iter()
+        .filter_map(|s| s.report.event.subtype.as_ref())
+        .collect();
+    let weapon_class = members
+        .iter()
+        .map(|s| &s.report.event.weapon_class)
+        .find(|w| !w.is_undetermined())
+        .unwrap_or(&first.report.event.weapon_class)
+        .clone();
+    let count = members
+        .iter()
+        .map(|s| s.report.event.count)
+        .max()
+        .unwrap_or(1);
+    let casualties = members
+        .iter()
+        .filter_map(|s| s.report.event.casualties)
+        .max();
+    let stated: BTreeSet<&String> = members
+        .iter()
+        .filter_map(|s| s.report.attribution.as_ref().map(|a| &a.party))
+        .collect();
+    let sources = Sources {
+        monitors: distinct(members.iter().map(|s| s.report.monitor.clone())),
+        organisations: distinct(members.iter().map(|s| s.organisation.to_string())),
+        modes: distinct(members.iter().map(|s| s.report.mode)),
+    };
+    let mut testimony: Vec<Testimony> = members
+        .iter()
+        .map(|s| Testimony {
+            report: s.report.id.clone(),
+            monitor: s.report.monitor.clone(),
+            organisation: s.organisation.to_string(),
+            mode: s.report.mode,
+            with_media: !s.report.media.is_empty(),
+            submitted_at: s.report.submitted_at,
+        })
+        .collect();
+    testimony.sort_by(|a, b| (a.submitted_at, &a.report).cmp(&(b.submitted_at, &b.report)));
+
+    Some(Incident {
+        id: format!("inc:{}", first.report.id),
+        reports,
+        lon: round_micro(lon),
+        lat: round_micro(lat),
+        radius_m,
+        start: cluster.start,
+        end: cluster.end,
+        kinds: kinds.into_iter().collect(),
+        subtypes: subtypes.into_iter().cloned().collect(),
+        weapon_class,
+        count,
+        casualties,
+        confidence: Confidence::from_sources(&sources),
+        sources,
+        attribution: Attribution::from_statements(stated.into_iter().cloned().collect()),
+        testimony,
+    })
+}
+
+fn distinct<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
+    items.collect::<BTreeSet<T>>().into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assess::fixtures::{monitors, report};
+    use crate::attribute::AttributionBasis;
+
+    fn rules() -> CorroborationRules {
+        CorroborationRules::default()
+    }
+
+    #[test]
+    fn two_monitors_seeing_the_same_explosion_make_one_incident() {
+        let reports = [
+            report("r1", "m1", 100, (37.0, 48.0), EventKind::Explosion),
+            report("r2", "m2", 160, (37.005, 48.002), EventKind::Explosion),
+        ];
+        let incidents = corroborate(&rules(), &monitors(), &reports);
+        assert_eq!(incidents.len(), 1);
+        assert_eq!(incidents[0].id, "inc:r1");
+        assert_eq!(incidents[0].reports, vec!["r1", "r2"]);
+    }
+
+    #[test]
+    fn reports_far_apart_in_time_are_separate_incidents() {
+        let reports = [
+            report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion),
+            report("r2", "m2", 7_200, (37.0, 48.0), EventKind::Explosion),
+        ];
+        assert_eq!(corroborate(&rules(), &monitors(), &reports).len(), 2);
+    }
+
+    #[test]
+    fn reports_far_apart_in_space_are_separate_incidents() {
+        let reports = [
+            report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion),
+            report("r2", "m2", 0, (37.2, 48.0), EventKind::Explosion),
+        ];
+        assert_eq!(corroborate(&rules(), &monitors(), &reports).len(), 2);
+    }
+
+    #[test]
+    fn different_kinds_of_fire_corroborate_each_other() {
+        let reports = [
+            report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion),
+            report("r2", "m2", 60, (37.0, 48.0), EventKind::Burst),
+        ];
+        let incidents = corroborate(&rules(), &monitors(), &reports);
+        assert_eq!(incidents.len(), 1);
+        assert_eq!(
+            incidents[0].kinds,
+            vec![EventKind::Explosion, EventKind::Burst]
+        );
+    }
+
+    #[test]
+    fn fire_and_weapon_presence_do_not_corroborate() {
+        let reports = [
+            report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion),
+            report("r2", "m2", 60, (37.0, 48.0), EventKind::WeaponPresence),
+        ];
+        assert_eq!(corroborate(&rules(), &monitors(), &reports).len(), 2);
+    }
+
+    #[test]
+    fn verifications_of_different_acts_do_not_corroborate() {
+        let mut a = report("r1", "m1", 0, (37.0, 48.0), EventKind::Verification);
+        a.event.subtype = Some("withdrawal".into());
+        let mut b = report("r2", "m2", 60, (37.0, 48.0), EventKind::Verification);
+        b.event.subtype = Some("exchange".into());
+        assert_eq!(corroborate(&rules(), &monitors(), &[a, b]).len(), 2);
+    }
+
+    #[test]
+    fn different_determined_weapon_classes_do_not_corroborate() {
+        let mut a = report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion);
+        a.event.weapon_class = WeaponClass("mortar".into());
+        let mut b = report("r2", "m2", 60, (37.0, 48.0), EventKind::Explosion);
+        b.event.weapon_class = WeaponClass("artillery_ge_100mm".into());
+        assert_eq!(corroborate(&rules(), &monitors(), &[a, b]).len(), 2);
+    }
+
+    #[test]
+    fn undetermined_weapon_class_takes_the_determined_one() {
+        let a = report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion);
+        let mut b = report("r2", "m2", 60, (37.0, 48.0), EventKind::Explosion);
+        b.event.weapon_class = WeaponClass("mortar".into());
+        let incidents = corroborate(&rules(), &monitors(), &[a, b]);
+        assert_eq!(incidents.len(), 1);
+        assert_eq!(incidents[0].weapon_class.0, "mortar");
+    }
+
+    #[test]
+    fn count_is_the_largest_member_count_not_the_sum() {
+        let mut a = report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion);
+        a.event.count = 12;
+        let mut b = report("r2", "m2", 60, (37.0, 48.0), EventKind::Explosion);
+        b.event.count = 10;
+        assert_eq!(corroborate(&rules(), &monitors(), &[a, b])[0].count, 12);
+    }
+
+    #[test]
+    fn monitors_naming_different_parties_leave_the_incident_unattributed() {
+        let mut a = report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion);
+        a.attribution = Some(crate::entry::types::StatedAttribution {
+            party: "a".into(),
+            basis: None,
+        });
+        let mut b = report("r2", "m2", 60, (37.0, 48.0), EventKind::Explosion);
+        b.attribution = Some(crate::entry::types::StatedAttribution {
+            party: "b".into(),
+            basis: None,
+        });
+        let incident = &corroborate(&rules(), &monitors(), &[a, b])[0];
+        assert_eq!(incident.attribution.basis, AttributionBasis::Conflicting);
+        assert_eq!(incident.attribution.party, None);
+    }
+
+    #[test]
+    fn a_report_must_be_compatible_with_every_member() {
+        // r1 and r3 are 3.4 km apart: each within reach of r2 (1.7 km) but not of each
+        // other (radii 0.5 km + 2 km allowance = 3 km).
+        let reports = [
+            report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion),
+            report("r2", "m2", 10, (37.0, 48.0153), EventKind::Explosion),
+            report("r3", "m3", 20, (37.0, 48.0306), EventKind::Explosion),
+        ];
+        let incidents = corroborate(&rules(), &monitors(), &reports);
+        assert_eq!(incidents.len(), 2);
+    }
+
+    #[test]
+    fn confidence_grows_with_independent_organisations() {
+        let one = corroborate(
+            &rules(),
+            &monitors(),
+            &[report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion)],
+        );
+        assert_eq!(one[0].confidence.level, ConfidenceLevel::Low);
+        // m1 and m3 belong to different organisations.
+        let two = corroborate(
+            &rules(),
+            &monitors(),
+            &[
+                report("r1", "m1", 0, (37.0, 48.0), EventKind::Explosion),
+                report("r2", "m3", 0, (37.0, 48.0), EventKind::Explosion),
+            ],
+        );
+        assert_eq!(two[0].confidence.level, ConfidenceLevel::Medium);
+        assert!(two[0].confidence.score > one[0].confidence.score);
+    }
+
+    #[test]
+    fn observer_relative_location_resolves_along_the_bearing() {
+        let (lon, lat, radius) = resolve(&Location::Relative {
+            observer: [37.0, 48.0],
+            observer_uncertainty_m: None,
+            bearing_deg: 0.0,
+            bearing_uncertainty_deg: None,
+            distance_km: [1.4, 1.6],
+        });
+        assert!((lon - 37.0).abs() < 1e-9);
+        assert!((distance_km((37.0, 48.0), (lon, lat)) - 1.5).abs() < 1e-6);
+        assert!((radius - 0.1).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,301 @@
+//! Phases: stages of the settlement entered on verified facts, with consequences owed by
+//! guarantors and snapback when the conditions later break.
+//!
+//! Phases are considered in file order. A phase becomes eligible at the agreement's
+//! effective time, or at the entry of the phase it comes `after`; it is entered at the
+//! earliest time `t` from then at which every condition holds:
+//! - `no_findings {filter, for}` holds at `t` when no standing finding matching the filter
+//!   was established in `(t − for, t]` and the whole window lies after the phase became
+//!   eligible (a clean window must be observed, not assumed);
+//! - `verified {commitment}` holds from the first time monitors verified the act.
+//!
+//! Candidate times are computed from the finding times and windows, so entry is exact to the
+//! second with no time stepping. Phases use every finding that stands (not dismissed) from the
+//! time it was established, the conservative reading for sanctions relief.
+//!
+//! On entry the consequence opens `phase:{id}/{guarantor}` obligations. After entry, the
+//! first standing finding matching the snapback filter marks the phase snapped back and opens
+//! `snapback:{id}/{guarantor}` obligations.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::adjudicate::{Finding, Verification};
+use crate::agreement::model::{Agreement, Phase, PhaseCondition};
+use crate::respond::{
+    finding_matches, fulfil, ActionIndex, Obligation, ObligationSource, ObligationStatus,
+};
+use crate::time::{Duration, Timestamp};
+
+/// Where a phase stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    /// Not yet entered.
+    Pending,
+    Entered,
+    /// Entered, then a breach matching its snapback filter.
+    SnappedBack,
+}
+
+/// A phase as of the assessment time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PhaseState {
+    pub id: String,
+    pub title: Option<String>,
+    pub status: PhaseStatus,
+    pub entered_at: Option<Timestamp>,
+    pub snapped_back_at: Option<Timestamp>,
+    /// The finding that triggered the snapback.
+    pub snapback_finding: Option<String>,
+    /// For a pending phase, the conditions that do not hold as of the assessment time.
+    pub waiting_for: Vec<String>,
+}
+
+/// The phases' states (sorted by id) and the obligations they open (sorted by id).
+pub fn phases(
+    agreement: &Agreement,
+    findings: &[Finding],
+    verifications: &[Verification],
+    actions: &ActionIndex,
+    as_of: Timestamp,
+) -> (Vec<PhaseState>, Vec<Obligation>) {
+    let mut standing: Vec<&Finding> = findings.iter().filter(|f| f.stands()).collect();
+    standing.sort_by(|a, b| (a.established_at, &a.id).cmp(&(b.established_at, &b.id)));
+    let mut verified_at: BTreeMap<&str, Timestamp> = BTreeMap::new();
+    for v in verifications {
+        let at = verified_at
+            .entry(v.commitment.as_str())
+            .or_insert(v.verified_at);
+        *at = (*at).min(v.verified_at);
+    }
+
+    let mut entries: BTreeMap<&str, Timestamp> = BTreeMap::new();
+    let mut states = Vec::new();
+    let mut obligations = Vec::new();
+    for phase in &agreement.phases {
+        let eligible = match &phase.after {
+            None => Some(agreement.effective),
+            Some(after) => entries.get(after.as_str()).copied(),
+        };
+        let entered = eligible
+            .and_then(|from| entry_time(phase, from, &standing, &verified_at))
+            .filter(|t| *t <= as_of);
+        let mut state = PhaseState {
+            id: phase.id.clone(),
+            title: phase.title.clone(),
+            status: PhaseStatus::Pending,
+            entered_at: entered,
+            snapped_back_at: None,
+            snapback_finding: None,
+            waiting_for: Vec::new(),
+        };
+        match entered {
+            None => {
+                state.waiting_for = waiting_for(phase, eligible, &standing, &verified_at, as_of);
+            }
+            Some(at) => {
+                entries.insert(phase.id.as_str(), at);
+                state.status = PhaseStatus::Entered;
+                if let Some(c) = &phase.consequence {
+                    for g in &c.guarantors {
+                        obligations.push(phase_obligation(
+                            format!("phase:{}/{g}", phase.id),
+                            ObligationSource::Phase,
+                            &phase.id,
+                            g,
+                            &c.action,
+                            &c.description,
+                            "entry".to_string(),
+                            Vec::new(),
+                            at,
+                            c.within,
+                            actions,
+                            as_of,
+                        ));
+                    }
+                }
+                if let Some(s) = &phase.snapback {
+                    let breach = standing
+                        .iter()
+                        .find(|f| f.established_at > at && finding_matches(&s.on, f));
+                    if let Some(f) = breach {
+                        state.status = PhaseStatus::SnappedBack;
+                        state.snapped_back_at = Some(f.established_at);
+                        state.snapback_finding = Some(f.id.clone());
+                        for g in &s.guarantors {
+                            obligations.push(phase_obligation(
+                                format!("snapback:{}/{g}", phase.id),
+                                ObligationSource::Snapback,
+                                &phase.id,
+                                g,
+                                &s.action,
+                                &s.description,
+                                f.id.clone(),
+                                vec![f.id.clone()],
+                                f.established_at,
+                                s.within,
+                                actions,
+                                as_of,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        states.push(state);
+    }
+    states.sort_by(|a, b| a.id.cmp(&b.id));
+    obligations.sort_by(|a, b| a.id.cmp(&b.id));
+    (states, obligations)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn phase_obligation(
+    id: String,
+    source: ObligationSource,
+    phase: &str,
+    guarantor: &str,
+    action: &str,
+    description: &str,
+    trigger: String,
+    findings: Vec<String>,
+    at: Timestamp,
+    within: Duration,
+    actions: &ActionIndex,
+    as_of: Timestamp,
+) -> Obligation {
+    let mut o = Obligation {
+        id,
+        source,
+        origin: phase.to_string(),
+        guarantor: guarantor.to_string(),
+        action: action.to_string(),
+        description: description.to_string(),
+        trigger,
+        findings,
+        opened_at: at,
+        due_at: at.plus(within),
+        status: ObligationStatus::Open,
+        fulfilled_by: None,
+        acted_at: None,
+        escalated_from: None,
+    };
+    fulfil(&mut o, actions, as_of);
+    o
+}
+
+/// Whether a standing finding matching the filter was established in `(t - window, t]`.
+/// `standing` is sorted by establishment time.
+fn breached_within(
+    standing: &[&Finding],
+    filter: &crate::agreement::model::FindingFilter,
+    window: Duration,
+    t: Timestamp,
+) -> bool {
+    let first = standing.partition_point(|f| f.established_at <= t.minus(window));
+    standing
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|f| f.established_at <= t)
+        .any(|f| finding_matches(filter, f))
+}
+
+fn holds(
+    condition: &PhaseCondition,
+    from: Timestamp,
+    t: Timestamp,
+    standing: &[&Finding],
+    verified_at: &BTreeMap<&str, Timestamp>,
+) -> bool {
+    match condition {
+        PhaseCondition::NoFindings { filter, for_ } => {
+            t.minus(*for_) >= from && !breached_within(standing, filter, *for_, t)
+        }
+        PhaseCondition::Verified { commitment } => verified_at
+            .get(commitment.as_str())
+            .is_some_and(|v| *v <= t),
+    }
+}
+
+/// The earliest time from `from` at which every condition holds, if there is one.
+fn entry_time(
+    phase: &Phase,
+    from: Timestamp,
+    standing: &[&Finding],
+    verified_at: &BTreeMap<&str, Timestamp>,
+) -> Option<Timestamp> {
+    // Each condition only becomes true at its lower bound or when a blocking finding's
+    // window ends, so the earliest entry is one of these instants.
+    let mut lower = from;
+    let mut candidates = Vec::new();
+    for condition in &phase.requires {
+        match condition {
+            PhaseCondition::NoFindings { filter, for_ } => {
+                lower = lower.max(from.plus(*for_));
+                candidates.extend(
+                    standing
+                        .iter()
+                        .filter(|f| finding_matches(filter, f))
+                        .map(|f| f.established_at.plus(*for_)),
+                );
+            }
+            PhaseCondition::Verified { commitment } => {
+                lower = lower.max(*verified_at.get(commitment.as_str())?);
+            }
+        }
+    }
+    candidates.push(lower);
+    candidates.retain(|t| *t >= lower);
+    candidates.sort();
+    candidates.dedup();
+    candidates.into_iter().find(|t| {
+        phase
+            .requires
+            .iter()
+            .all(|c| holds(c, from, *t, standing, verified_at))
+    })
+}
+
+fn waiting_for(
+    phase: &Phase,
+    eligible: Option<Timestamp>,
+    standing: &[&Finding],
+    verified_at: &BTreeMap<&str, Timestamp>,
+    as_of: Timestamp,
+) -> Vec<String> {
+    let Some(from) = eligible else {
+        return vec![format!(
+            "entry of phase `{}`",
+            phase.after.as_deref().unwrap_or_default()
+        )];
+    };
+    phase
+        .requires
+        .iter()
+        .filter(|c| !holds(c, from, as_of, standing, verified_at))
+        .map(|c| match c {
+            PhaseCondition::NoFindings { filter, for_ } => format!(
+                "no finding of severity {} or worse{}{} for {for_}",
+                serde_json::to_string(&filter.min_severity)
+                    .map(|s| s.trim_matches('"').to_string())
+                    .unwrap_or_default(),
+                filter
+                    .party
+                    .as_ref()
+                    .map(|p| format!(" against `{p}`"))
+                    .unwrap_or_default(),
+                if filter.commitments.is_empty() {
+                    String::new()
+                } else {
+                    format!(" under {}", filter.commitments.join(", "))
+                },
+            ),
+            PhaseCondition::Verified { commitment } => {
+                format!("verification of `{commitment}`")
+            }
+        })
+        .collect()
+}

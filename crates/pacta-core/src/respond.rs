@@ -1,0 +1,402 @@
+//! Response ladders: from findings to guarantors' obligations, with deadlines, fulfilment by
+//! action entries, and escalation.
+//!
+//! A rung's trigger fires on the findings that *count* for it: with basis `provisional`
+//! every finding that stands (not dismissed), from the time it was established; with basis
+//! `confirmed` only confirmed findings, from the time they were confirmed. Each firing opens
+//! one obligation per named guarantor, identified `{rung}/{guarantor}/{trigger key}` where the
+//! key is the finding id (a `finding` trigger), `pattern:{time}` or `offensive:{time}`.
+//!
+//! Escalation: an obligation that misses its deadline (if the rung escalates on missed
+//! deadlines), or that is still unmet when another matching finding counts (if the rung
+//! escalates on continued breach), opens the `escalate_to` rung's obligations at that moment,
+//! under the same trigger key and with `escalated_from` naming it. One firing of a rung
+//! escalates at most once, at the earliest such moment among its guarantors' obligations, so
+//! three silent guarantors do not open the next rung three times. An obligation reached both
+//! by its own trigger and by escalation is owed once: the earlier opening stands.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::adjudicate::{Finding, FindingStatus};
+use crate::agreement::model::{Agreement, FindingFilter, ResponseRung, Trigger, TriggerBasis};
+use crate::entry::types::GuarantorAction;
+use crate::time::Timestamp;
+use crate::zone::ZoneIndex;
+
+/// Where an obligation comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObligationSource {
+    /// A response rung, fired by findings or by escalation.
+    Response,
+    /// A phase's consequence (e.g. a sanctions-relief tranche).
+    Phase,
+    /// A phase's snapback after a breach.
+    Snapback,
+}
+
+/// Where an obligation stands as of the assessment time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObligationStatus {
+    /// Not yet due, no action recorded.
+    Open,
+    /// The guarantor recorded the action by the deadline.
+    Fulfilled,
+    /// The guarantor recorded the action after the deadline.
+    FulfilledLate,
+    /// The deadline passed with no action recorded.
+    Overdue,
+}
+
+/// What a guarantor owes, by when, and whether it delivered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Obligation {
+    pub id: String,
+    pub source: ObligationSource,
+    /// The rung or phase that opened it.
+    pub origin: String,
+    pub guarantor: String,
+    /// The action class that fulfils it.
+    pub action: String,
+    pub description: String,
+    /// The finding id, `pattern:{time}`, `offensive:{time}`, or for phases `entry` and the
+    /// snapback finding id.
+    pub trigger: String,
+    /// The findings that fired it, sorted.
+    pub findings: Vec<String>,
+    pub opened_at: Timestamp,
+    pub due_at: Timestamp,
+    pub status: ObligationStatus,
+    /// The action entry that fulfilled it and when the action was taken.
+    pub fulfilled_by: Option<String>,
+    pub acted_at: Option<Timestamp>,
+    /// The obligation whose missed deadline or continued breach opened this one.
+    pub escalated_from: Option<String>,
+}
+
+/// Guarantors' actions indexed by the obligation they answer and the guarantor.
+#[derive(Debug, Default)]
+pub struct ActionIndex<'a> {
+    by_obligation: BTreeMap<(&'a str, &'a str), Vec<&'a GuarantorAction>>,
+}
+
+impl<'a> ActionIndex<'a> {
+    /// Indexes actions; those submitted after the assessment time must already be left out.
+    pub fn new(actions: &[&'a GuarantorAction]) -> ActionIndex<'a> {
+        let mut by_obligation: BTreeMap<(&str, &str), Vec<&GuarantorAction>> = BTreeMap::new();
+        for a in actions {
+            by_obligation
+                .entry((a.obligation.as_str(), a.guarantor.as_str()))
+                .or_default()
+                .push(a);
+        }
+        for list in by_obligation.values_mut() {
+            list.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
+        }
+        ActionIndex { by_obligation }
+    }
+
+    /// The first action (by time taken, then id) of the obligation's class by its guarantor.
+    fn first(&self, obligation: &Obligation) -> Option<&'a GuarantorAction> {
+        self.by_obligation
+            .get(&(obligation.id.as_str(), obligation.guarantor.as_str()))?
+            .iter()
+            .find(|a| a.action == obligation.action)
+            .copied()
+    }
+}
+
+/// Sets an obligation's status as of `as_of` from the guarantor's recorded actions.
+pub fn fulfil(obligation: &mut Obligation, actions: &ActionIndex, as_of: Timestamp) {
+    let action = actions.first(obligation);
+    obligation.fulfilled_by = action.map(|a| a.id.clone());
+    obligation.acted_at = action.map(|a| a.taken_at);
+    obligation.status = match action {
+        Some(a) if a.taken_at <= obligation.due_at => ObligationStatus::Fulfilled,
+        Some(_) => ObligationStatus::FulfilledLate,
+        None if as_of > obligation.due_at => ObligationStatus::Overdue,
+        None => ObligationStatus::Open,
+    };
+}
+
+/// Whether a finding matches a rung's, phase's or snapback's filter.
+pub fn finding_matches(filter: &FindingFilter, f: &Finding) -> bool {
+    f.severity >= filter.min_severity
+        && filter
+            .party
+            .as_ref()
+            .is_none_or(|p| f.party.as_ref() == Some(p))
+        && (filter.commitments.is_empty() || filter.commitments.contains(&f.commitment))
+}
+
+/// The findings that count for a basis, with the time each counts from, sorted by that time
+/// then id.
+pub fn counted(findings: &[Finding], basis: TriggerBasis) -> Vec<(Timestamp, &Finding)> {
+    let mut out: Vec<(Timestamp, &Finding)> = findings
+        .iter()
+        .filter_map(|f| match basis {
+            TriggerBasis::Provisional if f.stands() => Some((f.established_at, f)),
+            TriggerBasis::Confirmed if f.status == FindingStatus::Confirmed => {
+                f.confirmed_at.map(|t| (t, f))
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    out
+}
+
+/// One firing of a rung.
+struct Firing<'r> {
+    rung: &'r ResponseRung,
+    key: String,
+    at: Timestamp,
+    findings: Vec<String>,
+    escalated_from: Option<String>,
+    /// The filter whose further findings count as continued breach: the rung's own, or for a
+    /// rung reached only by escalation the filter of the rung it escalated from.
+    filter: Option<FindingFilter>,
+    depth: usize,
+}
+
+fn trigger_filter(trigger: &Trigger) -> Option<&FindingFilter> {
+    match trigger {
+        Trigger::Finding(filter)
+        | Trigger::Pattern { filter, .. }
+        | Trigger::Offensive { filter, .. } => Some(filter),
+        Trigger::Escalation => None,
+    }
+}
+
+/// The firings of a rung's own trigger.
+fn fire<'r>(
+    rung: &'r ResponseRung,
+    counted: &[(Timestamp, &Finding)],
+    zones: &ZoneIndex,
+) -> Vec<Firing<'r>> {
+    let firing = |key: String, at: Timestamp, findings: Vec<String>| Firing {
+        rung,
+        key,
+        at,
+        findings,
+        escalated_from: None,
+        filter: trigger_filter(&rung.trigger).cloned(),
+        depth: 0,
+    };
+    let mut out = Vec::new();
+    match &rung.trigger {
+        Trigger::Finding(filter) => {
+            for (t, f) in counted.iter().filter(|(_, f)| finding_matches(filter, f)) {
+                out.push(firing(f.id.clone(), *t, vec![f.id.clone()]));
+            }
+        }
+        Trigger::Pattern {
+            filter,
+            count,
+            window,
+        } => {
+            let matching: Vec<&(Timestamp, &Finding)> = counted
+                .iter()
+                .filter(|(_, f)| finding_matches(filter, f))
+                .collect();
+            let needed = (*count).max(1) as usize;
+            let mut lo = 0;
+            for (i, (t, _)) in matching.iter().enumerate() {
+                // The window is (t - window, t]; after a firing it restarts past that finding.
+                while lo < i
+                    && matching
+                        .get(lo)
+                        .is_some_and(|(u, _)| *u <= t.minus(*window))
+                {
+                    lo += 1;
+                }
+                if i + 1 - lo >= needed {
+                    let ids = ids_of(matching.get(lo..=i).unwrap_or_default());
+                    out.push(firing(format!("pattern:{t}"), *t, ids));
+                    lo = i + 1;
+                }
+            }
+        }
+        Trigger::Offensive {
+            filter,
+            along,
+            span_km,
+            window,
+        } => {
+            let placed: Vec<(&(Timestamp, &Finding), f64)> = counted
+                .iter()
+                .filter(|(_, f)| finding_matches(filter, f))
+                .filter_map(|entry| {
+                    let [lon, lat] = entry.1.location?;
+                    Some((entry, zones.position_along(along, lon, lat)?.along_km))
+                })
+                .collect();
+            let mut lo = 0;
+            for (i, ((t, _), _)) in placed.iter().enumerate() {
+                while lo < i
+                    && placed
+                        .get(lo)
+                        .is_some_and(|((u, _), _)| *u <= t.minus(*window))
+                {
+                    lo += 1;
+                }
+                let in_window = placed.get(lo..=i).unwrap_or_default();
+                let (min, max) = in_window
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, x)| {
+                        (lo.min(*x), hi.max(*x))
+                    });
+                if max - min > *span_km {
+                    let entries: Vec<&(Timestamp, &Finding)> =
+                        in_window.iter().map(|(e, _)| *e).collect();
+                    out.push(firing(format!("offensive:{t}"), *t, ids_of(&entries)));
+                    lo = i + 1;
+                }
+            }
+        }
+        Trigger::Escalation => {}
+    }
+    out
+}
+
+fn ids_of(entries: &[&(Timestamp, &Finding)]) -> Vec<String> {
+    let mut ids: Vec<String> = entries.iter().map(|(_, f)| f.id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// The obligations of one firing, one per guarantor, with their status.
+fn obligations_of(firing: &Firing, actions: &ActionIndex, as_of: Timestamp) -> Vec<Obligation> {
+    firing
+        .rung
+        .guarantors
+        .iter()
+        .map(|g| {
+            let mut o = Obligation {
+                id: format!("{}/{g}/{}", firing.rung.id, firing.key),
+                source: ObligationSource::Response,
+                origin: firing.rung.id.clone(),
+                guarantor: g.clone(),
+                action: firing.rung.action.clone(),
+                description: firing.rung.description.clone(),
+                trigger: firing.key.clone(),
+                findings: firing.findings.clone(),
+                opened_at: firing.at,
+                due_at: firing.at.plus(firing.rung.within),
+                status: ObligationStatus::Open,
+                fulfilled_by: None,
+                acted_at: None,
+                escalated_from: firing.escalated_from.clone(),
+            };
+            fulfil(&mut o, actions, as_of);
+            o
+        })
+        .collect()
+}
+
+/// When an obligation escalates, if it does: at its deadline if missed, or at the first
+/// further matching finding while it is unmet.
+fn escalation_time(
+    rung: &ResponseRung,
+    o: &Obligation,
+    filter: Option<&FindingFilter>,
+    counted: &[(Timestamp, &Finding)],
+    as_of: Timestamp,
+) -> Option<Timestamp> {
+    let unmet_at = |t: Timestamp| o.acted_at.is_none_or(|acted| acted > t);
+    let missed = (rung.escalate_on_missed_deadline && as_of > o.due_at && unmet_at(o.due_at))
+        .then_some(o.due_at);
+    let continued = if rung.escalate_on_continued_breach {
+        filter.and_then(|filter| {
+            counted
+                .iter()
+                .filter(|(t, f)| {
+                    *t > o.opened_at && *t <= o.due_at && finding_matches(filter, f) && unmet_at(*t)
+                })
+                .map(|(t, _)| *t)
+                .next()
+        })
+    } else {
+        None
+    };
+    match (missed, continued) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Every obligation the response ladders open as of `as_of`, sorted by id.
+pub fn respond(
+    agreement: &Agreement,
+    zones: &ZoneIndex,
+    findings: &[Finding],
+    actions: &ActionIndex,
+    as_of: Timestamp,
+) -> Vec<Obligation> {
+    let provisional = counted(findings, TriggerBasis::Provisional);
+    let confirmed = counted(findings, TriggerBasis::Confirmed);
+    let counted_for = |rung: &ResponseRung| match rung.basis {
+        TriggerBasis::Provisional => provisional.as_slice(),
+        TriggerBasis::Confirmed => confirmed.as_slice(),
+    };
+    let rungs: BTreeMap<&str, &ResponseRung> = agreement
+        .responses
+        .iter()
+        .map(|r| (r.id.as_str(), r))
+        .collect();
+
+    let mut queue: Vec<Firing> = agreement
+        .responses
+        .iter()
+        .flat_map(|rung| fire(rung, counted_for(rung), zones))
+        .collect();
+    let mut obligations = Vec::new();
+    // Escalation chains are acyclic and at most as long as the ladder; the depth bound keeps
+    // an unvalidated cyclic agreement from looping.
+    let max_depth = agreement.responses.len();
+    while let Some(firing) = queue.pop() {
+        let opened = obligations_of(&firing, actions, as_of);
+        let target = firing
+            .rung
+            .escalate_to
+            .as_deref()
+            .and_then(|id| rungs.get(id).copied());
+        if let Some(target) = target.filter(|_| firing.depth < max_depth) {
+            let escalation = opened
+                .iter()
+                .filter_map(|o| {
+                    escalation_time(
+                        firing.rung,
+                        o,
+                        firing.filter.as_ref(),
+                        counted_for(firing.rung),
+                        as_of,
+                    )
+                    .map(|t| (t, o.id.clone()))
+                })
+                .min();
+            if let Some((at, from)) = escalation {
+                queue.push(Firing {
+                    rung: target,
+                    key: firing.key.clone(),
+                    at,
+                    findings: firing.findings.clone(),
+                    escalated_from: Some(from),
+                    filter: trigger_filter(&target.trigger)
+                        .cloned()
+                        .or(firing.filter.clone()),
+                    depth: firing.depth + 1,
+                });
+            }
+        }
+        obligations.extend(opened);
+    }
+    obligations.sort_by(|a, b| {
+        (&a.id, a.opened_at, &a.escalated_from).cmp(&(&b.id, b.opened_at, &b.escalated_from))
+    });
+    obligations.dedup_by(|later, first| later.id == first.id);
+    obligations
+}

@@ -1,0 +1,437 @@
+//! Zones compiled for fast point queries: the hot path of adjudication.
+//!
+//! An agreement's zones are compiled once into a [`ZoneIndex`]. Lines and polygon boundaries
+//! become segment lists in an R-tree (bounding boxes precomputed), so "within 15 km of the line
+//! of contact" costs a box query plus a handful of segment distances instead of a walk over
+//! every vertex. Polygons are tested with a bounding box first and `geo`'s point-in-polygon
+//! second; a point on a polygon's boundary is inside.
+//!
+//! Derived zones are evaluated by recursion over their parts (the parser guarantees the
+//! references are acyclic; a depth limit guards against an agreement that was not validated).
+//! Longitudes are not wrapped at the antimeridian for box queries: agreements on this project
+//! lie far from it.
+
+use std::collections::BTreeMap;
+
+use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Rect};
+use rstar::{RTree, RTreeObject, AABB};
+
+use crate::agreement::model::{Agreement, ZoneShape};
+use crate::geodesy::{distance_to_segment_km, position_on_polyline, LinePosition, KM_PER_DEGREE};
+
+/// How deeply derived zones may nest; deeper chains are treated as containing nothing.
+pub const MAX_ZONE_DEPTH: usize = 32;
+
+/// One segment of a line or polygon ring, with its bounding box for the R-tree.
+#[derive(Clone, Debug)]
+struct Segment {
+    a: (f64, f64),
+    b: (f64, f64),
+    envelope: AABB<[f64; 2]>,
+}
+
+impl RTreeObject for Segment {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        self.envelope
+    }
+}
+
+/// Segments indexed by bounding box.
+#[derive(Debug)]
+struct SegmentSet {
+    tree: RTree<Segment>,
+}
+
+impl SegmentSet {
+    fn new(parts: &[Vec<(f64, f64)>]) -> SegmentSet {
+        let mut segments = Vec::new();
+        for part in parts {
+            for pair in part.windows(2) {
+                if let [a, b] = pair {
+                    segments.push(Segment {
+                        a: *a,
+                        b: *b,
+                        envelope: AABB::from_corners([a.0, a.1], [b.0, b.1]),
+                    });
+                }
+            }
+        }
+        SegmentSet {
+            tree: RTree::bulk_load(segments),
+        }
+    }
+
+    /// Whether any segment passes within `km` of `p`.
+    fn any_within(&self, p: (f64, f64), km: f64) -> bool {
+        if km.is_nan() || km < 0.0 {
+            return false;
+        }
+        // A box that holds every point within `km` of p, with a 1% margin for the spherical
+        // model; longitude degrees shrink with the cosine of the highest latitude reached.
+        let dlat = km / KM_PER_DEGREE * 1.01 + 1e-9;
+        let cos = (p.1.abs() + dlat).min(89.9).to_radians().cos();
+        let dlon = dlat / cos;
+        let query = AABB::from_corners([p.0 - dlon, p.1 - dlat], [p.0 + dlon, p.1 + dlat]);
+        self.tree
+            .locate_in_envelope_intersecting(&query)
+            .any(|s| distance_to_segment_km(p, s.a, s.b).0 <= km)
+    }
+}
+
+#[derive(Debug)]
+enum CompiledZone {
+    Area {
+        bbox: Option<Rect<f64>>,
+        polygons: MultiPolygon<f64>,
+        boundary: SegmentSet,
+    },
+    Line {
+        parts: Vec<Vec<(f64, f64)>>,
+        segments: SegmentSet,
+    },
+    Within {
+        of: String,
+        km: f64,
+        /// The zone of the controlling party's area, resolved at compile time; `Some(None)`
+        /// when the party names no area, so nothing is inside it.
+        inside: Option<Option<String>>,
+    },
+    Union(Vec<String>),
+    Intersection(Vec<String>),
+    Difference(String, String),
+}
+
+/// An agreement's zones, ready for point queries.
+#[derive(Debug)]
+pub struct ZoneIndex {
+    zones: BTreeMap<String, CompiledZone>,
+    /// `(party, zone)` for every party that names the area it controls, in party-id order.
+    controls: Vec<(String, String)>,
+}
+
+fn rings_of(polygons: &MultiPolygon<f64>) -> Vec<Vec<(f64, f64)>> {
+    let mut rings = Vec::new();
+    for polygon in polygons {
+        rings.push(polygon.exterior().coords().map(|c| (c.x, c.y)).collect());
+        for interior in polygon.interiors() {
+            rings.push(interior.coords().map(|c| (c.x, c.y)).collect());
+        }
+    }
+    rings
+}
+
+impl ZoneIndex {
+    /// Compiles every zone of the agreement.
+    pub fn compile(agreement: &Agreement) -> ZoneIndex {
+        let mut zones = BTreeMap::new();
+        for (id, zone) in &agreement.zones {
+            let compiled = match &zone.shape {
+                ZoneShape::Area(polygons) => CompiledZone::Area {
+                    bbox: polygons.bounding_rect(),
+                    polygons: polygons.clone(),
+                    boundary: SegmentSet::new(&rings_of(polygons)),
+                },
+                ZoneShape::Line(lines) => {
+                    let parts: Vec<Vec<(f64, f64)>> = lines
+                        .iter()
+                        .map(|l| l.coords().map(|c| (c.x, c.y)).collect())
+                        .collect();
+                    let segments = SegmentSet::new(&parts);
+                    CompiledZone::Line { parts, segments }
+                }
+                ZoneShape::Within { of, km, inside } => CompiledZone::Within {
+                    of: of.clone(),
+                    km: *km,
+                    inside: inside.as_ref().map(|party| {
+                        agreement
+                            .parties
+                            .get(party)
+                            .and_then(|p| p.controls.clone())
+                    }),
+                },
+                ZoneShape::Union(parts) => CompiledZone::Union(parts.clone()),
+                ZoneShape::Intersection(parts) => CompiledZone::Intersection(parts.clone()),
+                ZoneShape::Difference(a, b) => CompiledZone::Difference(a.clone(), b.clone()),
+            };
+            zones.insert(id.clone(), compiled);
+        }
+        let controls = agreement
+            .parties
+            .iter()
+            .filter_map(|(id, p)| p.controls.clone().map(|z| (id.clone(), z)))
+            .collect();
+        ZoneIndex { zones, controls }
+    }
+
+    /// Whether the point `(lon, lat)` lies in zone `zone`. An unknown zone contains nothing.
+    pub fn contains(&self, zone: &str, lon: f64, lat: f64) -> bool {
+        self.contains_at(zone, (lon, lat), 0)
+    }
+
+    fn contains_at(&self, zone: &str, p: (f64, f64), depth: usize) -> bool {
+        if depth > MAX_ZONE_DEPTH {
+            return false;
+        }
+        let Some(compiled) = self.zones.get(zone) else {
+            return false;
+        };
+        match compiled {
+            CompiledZone::Area { bbox, polygons, .. } => area_contains(bbox, polygons, p),
+            // A line has no area: a point is "in" it only if it lies on it.
+            CompiledZone::Line { segments, .. } => segments.any_within(p, 0.0),
+            CompiledZone::Within { of, km, inside } => {
+                let in_side = match inside {
+                    None => true,
+                    Some(None) => false,
+                    Some(Some(area)) => self.contains_at(area, p, depth + 1),
+                };
+                in_side && self.near_at(of, p, *km, depth + 1)
+            }
+            CompiledZone::Union(parts) => parts.iter().any(|z| self.contains_at(z, p, depth + 1)),
+            CompiledZone::Intersection(parts) => {
+                !parts.is_empty() && parts.iter().all(|z| self.contains_at(z, p, depth + 1))
+            }
+            CompiledZone::Difference(a, b) => {
+                self.contains_at(a, p, depth + 1) && !self.contains_at(b, p, depth + 1)
+            }
+        }
+    }
+
+    /// Whether `p` lies within `km` of zone `zone`'s geometry (distance zero inside an area).
+    ///
+    /// Exact for areas, lines and unions. For a buffer of a buffer the side restriction of
+    /// the inner zone is not applied, and for intersections and differences the answer is
+    /// "within `km` of every part" and "within `km` of the first part": the agreement language
+    /// documents buffers of lines and areas; these derived cases are conservative supersets.
+    fn near_at(&self, zone: &str, p: (f64, f64), km: f64, depth: usize) -> bool {
+        if depth > MAX_ZONE_DEPTH {
+            return false;
+        }
+        let Some(compiled) = self.zones.get(zone) else {
+            return false;
+        };
+        match compiled {
+            CompiledZone::Area {
+                bbox,
+                polygons,
+                boundary,
+            } => area_contains(bbox, polygons, p) || boundary.any_within(p, km),
+            CompiledZone::Line { segments, .. } => segments.any_within(p, km),
+            CompiledZone::Within { of, km: inner, .. } => {
+                self.near_at(of, p, km + inner, depth + 1)
+            }
+            CompiledZone::Union(parts) => parts.iter().any(|z| self.near_at(z, p, km, depth + 1)),
+            CompiledZone::Intersection(parts) => {
+                !parts.is_empty() && parts.iter().all(|z| self.near_at(z, p, km, depth + 1))
+            }
+            CompiledZone::Difference(a, _) => self.near_at(a, p, km, depth + 1),
+        }
+    }
+
+    /// The party whose controlled area contains the point: the first in party-id order if
+    /// areas overlap (they should not), `None` if none does.
+    pub fn party_controlling(&self, lon: f64, lat: f64) -> Option<&str> {
+        self.controls
+            .iter()
+            .find(|(_, zone)| self.contains(zone, lon, lat))
+            .map(|(party, _)| party.as_str())
+    }
+
+    /// Where the point lies relative to the line that zone `zone` is made of: its distance
+    /// from the line and its position along it (km from the line's first vertex). A buffer
+    /// zone (`within`) answers for its underlying line. `None` if the zone is not a line.
+    pub fn position_along(&self, zone: &str, lon: f64, lat: f64) -> Option<LinePosition> {
+        let mut current = zone;
+        for _ in 0..=MAX_ZONE_DEPTH {
+            match self.zones.get(current)? {
+                CompiledZone::Line { parts, .. } => return position_on_polyline((lon, lat), parts),
+                CompiledZone::Within { of, .. } => current = of,
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+fn area_contains(bbox: &Option<Rect<f64>>, polygons: &MultiPolygon<f64>, p: (f64, f64)) -> bool {
+    let Some(rect) = bbox else {
+        return false;
+    };
+    let (min, max) = (rect.min(), rect.max());
+    if p.0 < min.x || p.0 > max.x || p.1 < min.y || p.1 > max.y {
+        return false;
+    }
+    polygons.intersects(&Coord { x: p.0, y: p.1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agreement::model::{Party, Zone};
+    use geo::{line_string, polygon, MultiLineString};
+
+    fn zone(id: &str, shape: ZoneShape) -> (String, Zone) {
+        (
+            id.to_string(),
+            Zone {
+                id: id.to_string(),
+                label: None,
+                shape,
+            },
+        )
+    }
+
+    /// A north-south line at lon 37.0 from lat 47.0 to 49.0; party `a` controls the west
+    /// (lon 35..37), party `b` the east (lon 37..39).
+    fn index() -> ZoneIndex {
+        let mut agreement = crate::assess::fixtures::agreement();
+        agreement.parties.insert(
+            "a".into(),
+            Party {
+                name: "A".into(),
+                controls: Some("a_area".into()),
+                keys: vec![],
+            },
+        );
+        agreement.parties.insert(
+            "b".into(),
+            Party {
+                name: "B".into(),
+                controls: Some("b_area".into()),
+                keys: vec![],
+            },
+        );
+        agreement.zones = [
+            zone(
+                "line",
+                ZoneShape::Line(MultiLineString::new(vec![
+                    line_string![(x: 37.0, y: 47.0), (x: 37.0, y: 49.0)],
+                ])),
+            ),
+            zone(
+                "a_area",
+                ZoneShape::Area(MultiPolygon::new(vec![polygon![
+                    (x: 35.0, y: 47.0), (x: 37.0, y: 47.0), (x: 37.0, y: 49.0), (x: 35.0, y: 49.0)
+                ]])),
+            ),
+            zone(
+                "b_area",
+                ZoneShape::Area(MultiPolygon::new(vec![polygon![
+                    (x: 37.0, y: 47.0), (x: 39.0, y: 47.0), (x: 39.0, y: 49.0), (x: 37.0, y: 49.0)
+                ]])),
+            ),
+            zone(
+                "dmz",
+                ZoneShape::Within {
+                    of: "line".into(),
+                    km: 15.0,
+                    inside: None,
+                },
+            ),
+            zone(
+                "a_50",
+                ZoneShape::Within {
+                    of: "line".into(),
+                    km: 50.0,
+                    inside: Some("a".into()),
+                },
+            ),
+            zone(
+                "a_50_outside_dmz",
+                ZoneShape::Difference("a_50".into(), "dmz".into()),
+            ),
+            zone(
+                "both_areas",
+                ZoneShape::Union(vec!["a_area".into(), "b_area".into()]),
+            ),
+            zone(
+                "a_and_dmz",
+                ZoneShape::Intersection(vec!["a_area".into(), "dmz".into()]),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        ZoneIndex::compile(&agreement)
+    }
+
+    /// Longitude offset of `km` east of lon 37 at lat 48.
+    fn east(km: f64) -> f64 {
+        37.0 + km / (KM_PER_DEGREE * 48f64.to_radians().cos())
+    }
+
+    #[test]
+    fn buffer_contains_points_closer_than_its_width() {
+        let z = index();
+        assert!(z.contains("dmz", east(14.5), 48.0));
+        assert!(z.contains("dmz", east(-14.5), 48.0));
+    }
+
+    #[test]
+    fn buffer_excludes_points_farther_than_its_width() {
+        let z = index();
+        assert!(!z.contains("dmz", east(15.5), 48.0));
+        assert!(!z.contains("dmz", east(-15.5), 48.0));
+    }
+
+    #[test]
+    fn buffer_ends_round_the_end_of_the_line() {
+        let z = index();
+        // 10 km north of the line's northern end is inside, 20 km is not.
+        assert!(z.contains("dmz", 37.0, 49.0 + 10.0 / KM_PER_DEGREE));
+        assert!(!z.contains("dmz", 37.0, 49.0 + 20.0 / KM_PER_DEGREE));
+    }
+
+    #[test]
+    fn buffer_limited_to_a_side_excludes_the_other_side() {
+        let z = index();
+        assert!(z.contains("a_50", east(-30.0), 48.0));
+        assert!(!z.contains("a_50", east(30.0), 48.0));
+    }
+
+    #[test]
+    fn difference_removes_the_inner_buffer() {
+        let z = index();
+        assert!(!z.contains("a_50_outside_dmz", east(-10.0), 48.0));
+        assert!(z.contains("a_50_outside_dmz", east(-30.0), 48.0));
+    }
+
+    #[test]
+    fn union_and_intersection_combine_their_parts() {
+        let z = index();
+        assert!(z.contains("both_areas", 38.0, 48.0));
+        assert!(z.contains("both_areas", 36.0, 48.0));
+        assert!(!z.contains("both_areas", 40.0, 48.0));
+        assert!(z.contains("a_and_dmz", east(-5.0), 48.0));
+        assert!(!z.contains("a_and_dmz", east(5.0), 48.0));
+        assert!(!z.contains("a_and_dmz", 35.5, 48.0));
+    }
+
+    #[test]
+    fn polygon_boundary_counts_as_inside() {
+        let z = index();
+        assert!(z.contains("a_area", 35.0, 48.0));
+    }
+
+    #[test]
+    fn unknown_zone_contains_nothing() {
+        assert!(!index().contains("nowhere", 37.0, 48.0));
+    }
+
+    #[test]
+    fn party_controlling_finds_the_side_of_the_line() {
+        let z = index();
+        assert_eq!(z.party_controlling(36.0, 48.0), Some("a"));
+        assert_eq!(z.party_controlling(38.0, 48.0), Some("b"));
+        assert_eq!(z.party_controlling(40.0, 48.0), None);
+    }
+
+    #[test]
+    fn position_along_a_buffer_measures_its_line() {
+        let z = index();
+        let p = z.position_along("dmz", east(3.0), 48.0).unwrap();
+        assert!((p.along_km - KM_PER_DEGREE).abs() < 0.5, "{p:?}");
+        assert!((p.distance_km - 3.0).abs() < 0.05, "{p:?}");
+        assert_eq!(z.position_along("a_area", 36.0, 48.0), None);
+    }
+}
