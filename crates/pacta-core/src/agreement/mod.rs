@@ -13,3 +13,6 @@ mod reader;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Level};
 pub use parse::{parse_agreement, parse_key, Parsed, SourceLoader, FORMAT_VERSION};
+
+#[cfg(test)]
+mod tests;

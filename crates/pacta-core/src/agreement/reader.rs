@@ -135,7 +135,12 @@ impl Reader {
     /// The value of a required key, or a diagnostic at the table.
     pub fn required<'t, 'i>(&mut self, table: &Table<'t, 'i>, key: &str) -> Option<&'t Value<'i>> {
         let found = table.get(key);
-        if found.is_none() {
+        // A misspelt key was already reported with this key as the suggestion; a second
+        // error saying the key is missing would only repeat it.
+        let misspelt = table.table.iter().any(|(k, _)| {
+            closest(k.get_ref().as_ref(), &[key]).is_some() && k.get_ref().as_ref() != key
+        });
+        if found.is_none() && !misspelt {
             let span = table.span.clone();
             self.push(
                 Diagnostic::error(

@@ -1,0 +1,470 @@
+//! Parsing the shared valid fixture (`tests/agreements/valid-minimal/`) and small variants of
+//! it; the rendered diagnostics of broken agreements are snapshot-tested by the CLI crate.
+
+use std::collections::BTreeMap;
+
+use super::model::*;
+use super::{parse_agreement, Diagnostics, Level, Parsed, SourceLoader};
+use crate::time::{Duration, Timestamp};
+
+const FIXTURE: &str = include_str!("../../../../tests/agreements/valid-minimal/agreement.toml");
+
+/// Serves the fixture's GeoJSON files from memory.
+struct Files(BTreeMap<&'static str, &'static str>);
+
+impl SourceLoader for Files {
+    fn load(&self, relative_path: &str) -> Result<String, String> {
+        self.0
+            .get(relative_path)
+            .map(|s| s.to_string())
+            .ok_or_else(|| "No such file or directory".to_string())
+    }
+}
+
+fn files() -> Files {
+    Files(BTreeMap::from([
+        (
+            "zones/contact-line.geojson",
+            include_str!("../../../../tests/agreements/valid-minimal/zones/contact-line.geojson"),
+        ),
+        (
+            "zones/a-controlled.geojson",
+            include_str!("../../../../tests/agreements/valid-minimal/zones/a-controlled.geojson"),
+        ),
+        (
+            "zones/b-controlled.geojson",
+            include_str!("../../../../tests/agreements/valid-minimal/zones/b-controlled.geojson"),
+        ),
+        (
+            "zones/north-sector.geojson",
+            include_str!("../../../../tests/agreements/valid-minimal/zones/north-sector.geojson"),
+        ),
+    ]))
+}
+
+fn parse(text: &str) -> Result<Parsed, Diagnostics> {
+    parse_agreement("fixture/agreement.toml", text, &files())
+}
+
+fn fixture() -> Agreement {
+    match parse(FIXTURE) {
+        Ok(parsed) => parsed.agreement,
+        Err(d) => panic!("the valid fixture must parse:\n{}", d.render(100, false)),
+    }
+}
+
+/// The fixture with `from` replaced by `to` (which must occur in it).
+fn variant(from: &str, to: &str) -> String {
+    assert!(FIXTURE.contains(from), "fixture does not contain {from:?}");
+    FIXTURE.replacen(from, to, 1)
+}
+
+fn errors(text: &str) -> Vec<(&'static str, String)> {
+    match parse(text) {
+        Ok(_) => panic!("expected the agreement to be rejected"),
+        Err(d) => d
+            .items()
+            .iter()
+            .filter(|i| i.level == Level::Error)
+            .map(|i| (i.code, i.message.clone()))
+            .collect(),
+    }
+}
+
+fn codes(text: &str) -> Vec<&'static str> {
+    errors(text).into_iter().map(|(c, _)| c).collect()
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+#[test]
+fn the_valid_fixture_parses_without_warnings() {
+    let parsed = parse(FIXTURE).unwrap_or_else(|d| panic!("{}", d.render(100, false)));
+    assert!(
+        parsed.warnings.is_empty(),
+        "{}",
+        parsed.warnings.render(100, false)
+    );
+}
+
+#[test]
+fn header_fields_are_read() {
+    let a = fixture();
+    assert_eq!(a.id, "valid-minimal");
+    assert_eq!(a.version, 2);
+    assert_eq!(a.effective, t("2026-03-01T00:00:00+02:00"));
+    assert_eq!(a.until, Some(t("2027-03-01T00:00:00+02:00")));
+    assert_eq!(a.objection_window, Duration::hours(72));
+}
+
+#[test]
+fn roles_and_their_keys_are_read() {
+    let a = fixture();
+    assert_eq!(a.parties.keys().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(a.guarantors.len(), 2);
+    assert_eq!(a.panel["chair"].keys.len(), 1);
+    let uav = &a.monitors["uav-1"];
+    assert_eq!(uav.organisation, "mission");
+    assert_eq!(uav.modes, [ObservationMode::Uav, ObservationMode::Camera]);
+    assert_eq!(uav.keys.len(), 1);
+}
+
+#[test]
+fn a_controls_file_becomes_an_area_zone_named_after_the_party() {
+    let a = fixture();
+    assert_eq!(a.parties["a"].controls.as_deref(), Some("a-controlled"));
+    assert!(matches!(a.zones["a-controlled"].shape, ZoneShape::Area(_)));
+    assert_eq!(a.parties["b"].controls.as_deref(), Some("b_area"));
+}
+
+#[test]
+fn drawn_and_derived_zones_are_read() {
+    let a = fixture();
+    assert!(matches!(a.zones["contact_line"].shape, ZoneShape::Line(_)));
+    match &a.zones["heavy_weapons_a"].shape {
+        ZoneShape::Within { of, km, inside } => {
+            assert_eq!(of, "contact_line");
+            assert_eq!(*km, 50.0);
+            assert_eq!(inside.as_deref(), Some("a"));
+        }
+        other => panic!("unexpected shape {other:?}"),
+    }
+    assert!(matches!(&a.zones["heavy_weapons"].shape, ZoneShape::Union(p) if p.len() == 2));
+    assert!(matches!(&a.zones["north_buffer"].shape, ZoneShape::Intersection(p) if p.len() == 2));
+    assert!(
+        matches!(&a.zones["south"].shape, ZoneShape::Difference(x, y) if x == "heavy_weapons" && y == "north")
+    );
+}
+
+#[test]
+fn evidence_corroboration_and_attribution_are_read() {
+    let a = fixture();
+    let standard = &a.evidence["standard"];
+    assert_eq!(
+        (
+            standard.min_reports,
+            standard.min_independent_monitors,
+            standard.min_organisations
+        ),
+        (2, 2, 1)
+    );
+    assert_eq!(
+        standard.alone[0],
+        AloneRule {
+            mode: ObservationMode::Uav,
+            with_media: true
+        }
+    );
+    assert_eq!(a.evidence["verification"].min_independent_monitors, 1);
+    assert_eq!(a.corroboration.distance_km, 2.5);
+    assert_eq!(a.corroboration.max_duration, Duration::hours(2));
+    assert_eq!(
+        a.attribution.by_control,
+        [EventKind::WeaponPresence, EventKind::MineLaying]
+    );
+}
+
+#[test]
+fn a_prohibition_with_raised_severity_is_read() {
+    let a = fixture();
+    let c = &a.commitments[0];
+    assert_eq!(c.id, "art1.ceasefire");
+    assert_eq!(c.article.as_deref(), Some("Article 1"));
+    assert_eq!(c.binds, ["a", "b"]);
+    assert_eq!(c.zone.as_deref(), Some("buffer"));
+    assert_eq!(c.evidence.as_deref(), Some("standard"));
+    match &c.rule {
+        CommitmentRule::Prohibition(f) => assert_eq!(f.kinds.len(), 4),
+        other => panic!("unexpected rule {other:?}"),
+    }
+    assert_eq!(c.severity.base, Severity::Minor);
+    assert_eq!(c.severity.raise[0].to, Severity::Serious);
+    assert_eq!(
+        c.severity.raise[0].weapon_classes,
+        [
+            WeaponClass("artillery_ge_100mm".into()),
+            WeaponClass("mlrs".into())
+        ]
+    );
+    assert!(c.severity.raise[1].with_casualties);
+}
+
+#[test]
+fn a_commitment_without_from_starts_when_the_agreement_takes_effect() {
+    let a = fixture();
+    assert_eq!(a.commitments[0].from, a.effective);
+    assert_eq!(a.commitments[1].from, t("2026-03-15T00:00:00+02:00"));
+}
+
+#[test]
+fn an_obligation_by_deadline_is_read() {
+    let a = fixture();
+    match &a.commitments[2].rule {
+        CommitmentRule::Obligation { act, deadline } => {
+            assert_eq!(act, "withdrawal_completed");
+            assert_eq!(*deadline, Some(t("2026-04-01T00:00:00+02:00")));
+        }
+        other => panic!("unexpected rule {other:?}"),
+    }
+}
+
+#[test]
+fn response_triggers_of_every_kind_are_read() {
+    let a = fixture();
+    let r = &a.responses;
+    assert!(matches!(&r[0].trigger, Trigger::Finding(f) if f.min_severity == Severity::Serious));
+    assert!(
+        matches!(&r[1].trigger, Trigger::Pattern { count: 5, window, filter } if *window == Duration::days(7) && filter.party.as_deref() == Some("b"))
+    );
+    assert_eq!(r[2].trigger, Trigger::Escalation);
+    assert!(
+        matches!(&r[3].trigger, Trigger::Offensive { along, span_km, .. } if along == "contact_line" && *span_km == 30.0)
+    );
+}
+
+#[test]
+fn basis_defaults_to_confirmed() {
+    let a = fixture();
+    assert_eq!(a.responses[0].basis, TriggerBasis::Confirmed);
+    assert_eq!(a.responses[1].basis, TriggerBasis::Provisional);
+}
+
+#[test]
+fn escalation_defaults_to_missed_deadline_when_a_target_is_named() {
+    let a = fixture();
+    let consult = &a.responses[0];
+    assert_eq!(consult.escalate_to.as_deref(), Some("measures"));
+    assert!(consult.escalate_on_missed_deadline && consult.escalate_on_continued_breach);
+    let measures = &a.responses[2];
+    assert!(measures.escalate_on_missed_deadline && !measures.escalate_on_continued_breach);
+    let top = &a.responses[3];
+    assert!(top.escalate_to.is_none() && !top.escalate_on_missed_deadline);
+}
+
+#[test]
+fn phases_with_conditions_consequences_and_snapback_are_read() {
+    let a = fixture();
+    let p = &a.phases[0];
+    assert_eq!(p.requires.len(), 2);
+    assert_eq!(
+        p.requires[1],
+        PhaseCondition::Verified {
+            commitment: "art3.withdrawal-verified".into()
+        }
+    );
+    let consequence = p.consequence.as_ref().unwrap();
+    assert_eq!(consequence.tranche, Some(1));
+    assert_eq!(consequence.within, Duration::days(30));
+    let snapback = p.snapback.as_ref().unwrap();
+    assert_eq!(snapback.on.party.as_deref(), Some("b"));
+    assert_eq!(snapback.on.min_severity, Severity::Serious);
+    assert_eq!(a.phases[1].after.as_deref(), Some("relief-1"));
+}
+
+#[test]
+fn indicator_rules_and_sectors_are_read() {
+    let a = fixture();
+    assert_eq!(a.indicators.sectors.len(), 2);
+    assert_eq!(a.indicators.sectors[1].zone, "south");
+    assert_eq!(a.indicators.high_ratio, 3.0);
+}
+
+#[test]
+fn every_item_has_a_source_location() {
+    let a = fixture();
+    let commitment = &a.locations["commitment:art3.withdrawal-verified"];
+    assert_eq!(commitment.file, "fixture/agreement.toml");
+    assert_eq!(
+        FIXTURE.lines().nth(commitment.line as usize - 1),
+        Some("[[commitment]]")
+    );
+    for key in [
+        "party:a",
+        "guarantor:g1",
+        "monitor:uav-1",
+        "panel:chair",
+        "zone:buffer",
+        "zone:a-controlled",
+        "evidence:standard",
+        "response:consult",
+        "phase:relief-2",
+        "sector:north",
+    ] {
+        assert!(a.locations.contains_key(key), "no location for {key}");
+    }
+}
+
+#[test]
+fn omitted_sections_take_their_documented_defaults() {
+    let text = variant(
+        "[corroboration]\ndistance_km = 2.5\ntime_window = \"30m\"\nmax_extent_km = 5\nmax_duration = \"2h\"\n",
+        "",
+    );
+    let a = parse(&text).unwrap().agreement;
+    assert_eq!(a.corroboration, CorroborationRules::default());
+}
+
+#[test]
+fn every_error_is_reported_not_only_the_first() {
+    let text = variant("within = \"48h\"", "within = \"2 days\"").replacen(
+        "binds = [\"b\"]",
+        "binds = [\"c\"]",
+        1,
+    );
+    assert_eq!(codes(&text), ["undefined-reference", "bad-duration"]);
+}
+
+#[test]
+fn toml_syntax_errors_are_located() {
+    let d = parse("format = 1\nid = \"x\ntitle = \"t\"\n").unwrap_err();
+    let first = &d.items()[0];
+    assert_eq!(first.code, "toml-syntax");
+    assert_eq!(first.line, Some(2));
+}
+
+#[test]
+fn an_unknown_key_suggests_the_closest_known_key() {
+    let d = parse(&variant(
+        "organisation = \"acoustic-network\"",
+        "organization = \"acoustic-network\"",
+    ))
+    .unwrap_err();
+    let unknown = d.items().iter().find(|i| i.code == "unknown-key").unwrap();
+    assert_eq!(
+        unknown.help.as_deref(),
+        Some("did you mean `organisation`?")
+    );
+    // The misspelt key is the explanation; a second error for the missing one is noise.
+    assert!(d.items().iter().all(|i| i.code != "missing-key"));
+}
+
+#[test]
+fn another_format_version_is_rejected() {
+    assert_eq!(
+        codes(&variant("format = 1", "format = 2")),
+        ["unsupported-format"]
+    );
+}
+
+#[test]
+fn a_key_of_the_wrong_length_is_rejected() {
+    let text = variant(
+        "ed25519:crnRFySuenGY7ByVdQLNlafdIB2P/bsMj6If/jTKh7Y=",
+        "ed25519:crnRFySuenGY7ByVdQLNlafdIB2P",
+    );
+    let found = errors(&text);
+    assert_eq!(found[0].0, "bad-key");
+    assert!(found[0].1.contains("21 bytes"), "{found:?}");
+}
+
+#[test]
+fn an_undefined_reference_suggests_a_defined_id() {
+    let d = parse(&variant("where = \"buffer\"", "where = \"bufer\"")).unwrap_err();
+    assert_eq!(d.items()[0].help.as_deref(), Some("did you mean `buffer`?"));
+}
+
+#[test]
+fn a_missing_zone_file_is_reported_at_the_line_naming_it() {
+    let d = parse(&variant(
+        "zones/north-sector.geojson",
+        "zones/missing.geojson",
+    ))
+    .unwrap_err();
+    let item = &d.items()[0];
+    assert_eq!(item.code, "unreadable-file");
+    assert_eq!(item.file, "fixture/agreement.toml");
+}
+
+#[test]
+fn an_escalation_cycle_is_rejected() {
+    assert_eq!(
+        codes(&variant(
+            "escalate_to = \"assistance\"",
+            "escalate_to = \"consult\""
+        )),
+        ["escalation-cycle"]
+    );
+}
+
+#[test]
+fn a_phase_cycle_is_rejected() {
+    let text = variant(
+        "id = \"relief-1\"\n",
+        "id = \"relief-1\"\nafter = \"relief-2\"\n",
+    );
+    assert_eq!(codes(&text), ["phase-cycle"]);
+}
+
+#[test]
+fn a_deadline_before_the_agreement_takes_effect_is_rejected() {
+    let text = variant(
+        "by = \"2026-04-01T00:00:00+02:00\"",
+        "by = \"2026-02-01T00:00:00+02:00\"",
+    );
+    assert_eq!(codes(&text), ["deadline-before-effective"]);
+}
+
+#[test]
+fn an_empty_commitment_period_is_rejected() {
+    let text = variant(
+        "from = \"2026-03-15T00:00:00+02:00\"",
+        "from = \"2026-03-15T00:00:00+02:00\"\nuntil = \"2026-03-14T00:00:00+02:00\"",
+    );
+    assert_eq!(codes(&text), ["empty-period"]);
+}
+
+#[test]
+fn inside_a_party_without_controls_is_rejected() {
+    let text = variant("controls = \"b_area\"\n", "");
+    assert_eq!(codes(&text), ["inside-without-controls"]);
+}
+
+#[test]
+fn a_zone_derived_from_a_derived_zone_is_rejected() {
+    let text = variant(
+        "within_km = 15\nof = \"contact_line\"",
+        "within_km = 15\nof = \"heavy_weapons\"",
+    );
+    assert_eq!(codes(&text), ["derived-zone-base"]);
+}
+
+#[test]
+fn a_duplicate_commitment_id_is_rejected() {
+    let text = variant("id = \"art2.heavy-weapons\"", "id = \"art1.ceasefire\"");
+    assert_eq!(codes(&text), ["duplicate-id"]);
+}
+
+#[test]
+fn verified_must_name_an_obligation() {
+    let text = variant(
+        "{ verified = \"art3.withdrawal-verified\" }",
+        "{ verified = \"art1.ceasefire\" }",
+    );
+    assert_eq!(codes(&text), ["verified-prohibition"]);
+}
+
+#[test]
+fn the_same_key_in_two_roles_is_a_warning() {
+    let text = variant(
+        "ed25519:crnRFySuenGY7ByVdQLNlafdIB2P/bsMj6If/jTKh7Y=",
+        "ed25519:hBxkQtgC/7CpmIfNtFQzI3lvXYxHwCr9R7pypDN7ySw=",
+    );
+    let parsed = parse(&text).unwrap();
+    assert_eq!(parsed.warnings.items()[0].code, "shared-key");
+}
+
+#[test]
+fn diagnostics_come_out_in_file_order() {
+    let text = variant("within = \"48h\"", "within = \"2 days\"").replacen(
+        "version = 2",
+        "version = 0",
+        1,
+    );
+    let d = parse(&text).unwrap_err();
+    let lines: Vec<u32> = d.items().iter().filter_map(|i| i.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+}
