@@ -43,7 +43,12 @@ pub enum CheckpointError {
 impl Checkpoint {
     /// The checkpoint body, each line ending in a newline.
     pub fn to_text(&self) -> String {
-        let mut text = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut text = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for extension in &self.extensions {
             text.push_str(extension);
             text.push('\n');

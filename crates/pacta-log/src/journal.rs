@@ -11,7 +11,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::hash::{leaf_hash, Hash, HASH_BYTES};
-use crate::store::{open_append, io_error, sync_dir, StoreError};
+use crate::store::{io_error, open_append, sync_dir, StoreError};
 use crate::tiles::MAX_ENTRY_BYTES;
 
 const MAGIC: &[u8; 8] = b"PACTAJ1\n";
@@ -95,8 +95,7 @@ impl Journal {
             file.set_len(offset as u64)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| io_error(path, e))?;
-            file.seek(SeekFrom::End(0))
-                .map_err(|e| io_error(path, e))?;
+            file.seek(SeekFrom::End(0)).map_err(|e| io_error(path, e))?;
         }
         let journal = Journal {
             path: path.to_path_buf(),

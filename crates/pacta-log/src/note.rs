@@ -335,9 +335,10 @@ impl Note {
                     "more than {MAX_SIGNATURES} signatures (line {line_number})"
                 )));
             }
-            signatures.push(parse_signature_line(line).map_err(|reason| {
-                malformed(format!("line {line_number}: {reason}"))
-            })?);
+            signatures.push(
+                parse_signature_line(line)
+                    .map_err(|reason| malformed(format!("line {line_number}: {reason}")))?,
+            );
         }
         if signatures.is_empty() {
             return Err(malformed("no signature lines".to_owned()));

@@ -81,7 +81,12 @@ fn parse_decimal(text: &str, line: usize, what: &str) -> Result<u64, ProofFileEr
     text.parse::<u64>()
         .ok()
         .filter(|_| canonical && text.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| line_error(line, format!("{what} must be a decimal without leading zeros")))
+        .ok_or_else(|| {
+            line_error(
+                line,
+                format!("{what} must be a decimal without leading zeros"),
+            )
+        })
 }
 
 /// Splits `header\n...lines...\n\ncheckpoint` into its head lines and checkpoint.

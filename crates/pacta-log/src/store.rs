@@ -93,7 +93,10 @@ impl DirStore {
 
     fn resolve(&self, path: &str) -> Result<PathBuf, StoreError> {
         // Paths come from this crate, but a defensive check keeps a bad caller inside root.
-        if path.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        if path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
             return Err(StoreError::Backend {
                 path: path.to_owned(),
                 reason: "not a relative tile path".to_owned(),
@@ -186,5 +189,3 @@ pub(crate) fn open_append(path: &Path) -> Result<File, StoreError> {
         .open(path)
         .map_err(|e| io_error(path, e))
 }
-
-

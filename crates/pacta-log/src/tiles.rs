@@ -61,7 +61,8 @@ pub fn tiles_for_size(level: u8, size: u64) -> impl Iterator<Item = (u64, u64)> 
 /// Number of hashes a tree of `size` entries has at tile level `level` (each covering
 /// `256^level` entries).
 pub fn hashes_at_level(level: u8, size: u64) -> u64 {
-    size.checked_shr(TILE_HEIGHT * u32::from(level)).unwrap_or(0)
+    size.checked_shr(TILE_HEIGHT * u32::from(level))
+        .unwrap_or(0)
 }
 
 /// Number of tile levels that hold at least one hash for a tree of `size` entries.
@@ -105,8 +106,8 @@ pub fn encode_bundle<E: AsRef<[u8]>>(entries: &[E]) -> Result<Vec<u8>, BundleErr
     let mut out = Vec::with_capacity(entries.iter().map(|e| e.as_ref().len() + 2).sum());
     for entry in entries {
         let entry = entry.as_ref();
-        let length =
-            u16::try_from(entry.len()).map_err(|_| BundleError::EntryTooLarge { size: entry.len() })?;
+        let length = u16::try_from(entry.len())
+            .map_err(|_| BundleError::EntryTooLarge { size: entry.len() })?;
         out.extend_from_slice(&length.to_be_bytes());
         out.extend_from_slice(entry);
     }

@@ -17,6 +17,7 @@ use crate::writer::{compare_stored_tiles, rebuild_from_bundles};
 /// A log whose checkpoint, entries and tiles all verified.
 pub struct VerifiedLog {
     checkpoint: Checkpoint,
+    signed_checkpoint: String,
     tree: Tree,
     tiles_checked: u64,
 }
@@ -25,6 +26,35 @@ impl VerifiedLog {
     /// The verified checkpoint.
     pub fn checkpoint(&self) -> &Checkpoint {
         &self.checkpoint
+    }
+
+    /// The verified checkpoint as served, with its signatures.
+    pub fn signed_checkpoint(&self) -> &str {
+        &self.signed_checkpoint
+    }
+
+    /// A C2SP `tlog-proof` that entry `index` is in the verified checkpoint. Anyone holding
+    /// a verified copy of the log can produce proofs; no secret is involved.
+    pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
+        Ok(InclusionProof {
+            extra: None,
+            index,
+            hashes: self.tree.inclusion_proof(index, self.checkpoint.size)?,
+            checkpoint: self.signed_checkpoint.clone(),
+        })
+    }
+
+    /// A proof that the tree of the first `old_size` entries is a prefix of the verified
+    /// checkpoint's tree.
+    pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
+        Ok(ConsistencyProof {
+            old_size,
+            old_root: self.tree.root_at(old_size)?,
+            hashes: self
+                .tree
+                .consistency_proof(old_size, self.checkpoint.size)?,
+            checkpoint: self.signed_checkpoint.clone(),
+        })
     }
 
     /// Number of hash tiles compared.
@@ -45,8 +75,11 @@ impl VerifiedLog {
         proof: &InclusionProof,
         trusted: &[NoteVerifier],
     ) -> Result<(), ProofFileError> {
-        let checkpoint =
-            Checkpoint::open(proof.checkpoint.as_bytes(), trusted, Some(&self.checkpoint.origin))?;
+        let checkpoint = Checkpoint::open(
+            proof.checkpoint.as_bytes(),
+            trusted,
+            Some(&self.checkpoint.origin),
+        )?;
         let invalid = |source| ProofFileError::Invalid {
             size: checkpoint.size,
             source,
@@ -77,8 +110,11 @@ impl VerifiedLog {
         proof: &ConsistencyProof,
         trusted: &[NoteVerifier],
     ) -> Result<(), ProofFileError> {
-        let checkpoint =
-            Checkpoint::open(proof.checkpoint.as_bytes(), trusted, Some(&self.checkpoint.origin))?;
+        let checkpoint = Checkpoint::open(
+            proof.checkpoint.as_bytes(),
+            trusted,
+            Some(&self.checkpoint.origin),
+        )?;
         let invalid = |source| ProofFileError::Invalid {
             size: checkpoint.size,
             source,
@@ -119,6 +155,8 @@ pub fn verify_log(
         .fetch(CHECKPOINT_PATH)?
         .ok_or_else(|| Error::Inconsistent(format!("{CHECKPOINT_PATH} is missing")))?;
     let checkpoint = Checkpoint::open(&note, trusted, origin)?;
+    let signed_checkpoint = String::from_utf8(note)
+        .map_err(|_| Error::Inconsistent(format!("{CHECKPOINT_PATH} is not UTF-8")))?;
     let (tree, _) = rebuild_from_bundles(source, checkpoint.size)?;
     let root = tree.root();
     if root != checkpoint.root {
@@ -133,6 +171,7 @@ pub fn verify_log(
     let tiles_checked = compare_stored_tiles(source, &tree)?;
     Ok(VerifiedLog {
         checkpoint,
+        signed_checkpoint,
         tree,
         tiles_checked,
     })

@@ -93,8 +93,7 @@ impl<S: TileStore> LogWriter<S> {
         let signed_checkpoint = store.fetch(CHECKPOINT_PATH)?.ok_or_else(|| {
             Error::Inconsistent("no checkpoint: the log was never created".to_owned())
         })?;
-        let checkpoint =
-            Checkpoint::open(&signed_checkpoint, &[signer.verifier()], Some(origin))?;
+        let checkpoint = Checkpoint::open(&signed_checkpoint, &[signer.verifier()], Some(origin))?;
         let (tree, bundle_tail) = rebuild_from_bundles(&store, checkpoint.size)?;
         let root = tree.root();
         if root != checkpoint.root {

@@ -26,7 +26,9 @@ fn go_note() -> String {
 
 fn go_seed() -> [u8; 32] {
     let raw = STANDARD.decode(GO_SIGNER_KEY_MATERIAL).expect("base64");
-    raw[1..].try_into().expect("32-byte seed after the type byte")
+    raw[1..]
+        .try_into()
+        .expect("32-byte seed after the type byte")
 }
 
 #[test]
@@ -48,9 +50,16 @@ fn c2sp_example_is_rejected_when_no_trusted_key_signed_it() {
     let note = Note::parse(C2SP_EXAMPLE.as_bytes()).expect("parses");
     // Same name, another key: the key ID differs, so the signature is ignored as unknown.
     let other = NoteSigner::ed25519("quasimodo.example/salvatore", &[7; 32]).expect("signer");
-    let error = note.verify(&[other.verifier()]).expect_err("no trusted signature");
-    assert!(matches!(error, NoteError::NoKnownSignature { .. }), "{error}");
-    assert!(error.to_string().contains("quasimodo.example/salvatore+367ba04b"));
+    let error = note
+        .verify(&[other.verifier()])
+        .expect_err("no trusted signature");
+    assert!(
+        matches!(error, NoteError::NoKnownSignature { .. }),
+        "{error}"
+    );
+    assert!(error
+        .to_string()
+        .contains("quasimodo.example/salvatore+367ba04b"));
 }
 
 #[test]
@@ -78,13 +87,18 @@ fn altered_text_fails_the_trusted_signature() {
         .expect("parses")
         .verify(&[verifier])
         .expect_err("must fail");
-    assert_eq!(error.to_string(), "signature by PeterNeumann+c74f20a3 does not verify");
+    assert_eq!(
+        error.to_string(),
+        "signature by PeterNeumann+c74f20a3 does not verify"
+    );
 }
 
 #[test]
 fn key_id_is_the_first_four_bytes_of_the_hash_of_name_newline_type_and_key() {
     let verifier = NoteVerifier::parse(GO_VERIFIER_KEY).expect("key parses");
-    let raw = STANDARD.decode("ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").expect("b64");
+    let raw = STANDARD
+        .decode("ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+        .expect("b64");
     assert_eq!(key_id("PeterNeumann", raw[0], &raw[1..]), 0xc74f20a3);
     assert_eq!(verifier.id(), 0xc74f20a3);
 }
@@ -93,7 +107,10 @@ fn key_id_is_the_first_four_bytes_of_the_hash_of_name_newline_type_and_key() {
 fn verifier_key_with_wrong_id_is_refused() {
     let error = NoteVerifier::parse(&GO_VERIFIER_KEY.replace("c74f20a3", "c74f20a4"))
         .expect_err("must refuse");
-    assert!(error.to_string().contains("key ID does not match"), "{error}");
+    assert!(
+        error.to_string().contains("key ID does not match"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -113,9 +130,14 @@ fn note_with_several_signatures_verifies_with_any_one_trusted_key() {
 fn cosignature_verifies_with_its_timestamp_next_to_the_log_signature() {
     let log = NoteSigner::ed25519("log.example", &[1; 32]).expect("signer");
     let witness = NoteSigner::cosigner("witness.example/w1", &[3; 32]).expect("cosigner");
-    let checkpoint = sign_note("log.example\n1\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n", &[&log], 0)
-        .expect("signs");
-    let cosigned = add_cosignature(checkpoint.as_bytes(), &witness, 1_679_315_147).expect("cosigns");
+    let checkpoint = sign_note(
+        "log.example\n1\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
+        &[&log],
+        0,
+    )
+    .expect("signs");
+    let cosigned =
+        add_cosignature(checkpoint.as_bytes(), &witness, 1_679_315_147).expect("cosigns");
     let witness_key = NoteVerifier::parse(&witness.verifier().to_string()).expect("vkey parses");
     assert!(witness_key.is_cosigner());
     let verified = Note::parse(cosigned.as_bytes())
@@ -130,8 +152,12 @@ fn cosignature_verifies_with_its_timestamp_next_to_the_log_signature() {
 fn cosignature_with_altered_timestamp_fails() {
     let log = NoteSigner::ed25519("log.example", &[1; 32]).expect("signer");
     let witness = NoteSigner::cosigner("witness.example/w1", &[3; 32]).expect("cosigner");
-    let checkpoint = sign_note("log.example\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", &[&log], 0)
-        .expect("signs");
+    let checkpoint = sign_note(
+        "log.example\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+        &[&log],
+        0,
+    )
+    .expect("signs");
     let cosigned = add_cosignature(checkpoint.as_bytes(), &witness, 100).expect("cosigns");
     let mut note = Note::parse(cosigned.as_bytes()).expect("parses");
     note.signatures[1].bytes[7] ^= 1;

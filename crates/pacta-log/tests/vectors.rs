@@ -60,7 +60,8 @@ fn vector_files(kind: &str) -> Vec<PathBuf> {
 }
 
 fn inclusion_outcome(v: &InclusionVector) -> bool {
-    let (Some(root), Some(leaf), Some(proof)) = (hash(&v.root), hash(&v.leaf_hash), hashes(&v.proof))
+    let (Some(root), Some(leaf), Some(proof)) =
+        (hash(&v.root), hash(&v.leaf_hash), hashes(&v.proof))
     else {
         return false;
     };
@@ -68,7 +69,8 @@ fn inclusion_outcome(v: &InclusionVector) -> bool {
 }
 
 fn consistency_outcome(v: &ConsistencyVector) -> bool {
-    let (Some(root1), Some(root2), Some(proof)) = (hash(&v.root1), hash(&v.root2), hashes(&v.proof))
+    let (Some(root1), Some(root2), Some(proof)) =
+        (hash(&v.root1), hash(&v.root2), hashes(&v.proof))
     else {
         return false;
     };
@@ -78,7 +80,11 @@ fn consistency_outcome(v: &ConsistencyVector) -> bool {
 #[test]
 fn every_inclusion_vector_verifies_or_fails_as_the_vector_says() {
     let files = vector_files("inclusion");
-    assert!(files.len() >= 20, "expected the inclusion vectors, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected the inclusion vectors, found {}",
+        files.len()
+    );
     for file in files {
         let text = std::fs::read_to_string(&file).expect("vector is readable");
         let vector: InclusionVector = serde_json::from_str(&text).expect("vector parses");
@@ -95,7 +101,11 @@ fn every_inclusion_vector_verifies_or_fails_as_the_vector_says() {
 #[test]
 fn every_consistency_vector_verifies_or_fails_as_the_vector_says() {
     let files = vector_files("consistency");
-    assert!(files.len() >= 20, "expected the consistency vectors, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected the consistency vectors, found {}",
+        files.len()
+    );
     for file in files {
         let text = std::fs::read_to_string(&file).expect("vector is readable");
         let vector: ConsistencyVector = serde_json::from_str(&text).expect("vector parses");
