@@ -55,8 +55,13 @@ pub enum Rejection {
 #[derive(Clone, Debug, PartialEq)]
 pub enum LineOutcome {
     Accepted(AcceptedEntry),
-    /// Blank, or the same signed body as an entry already accepted under that id.
-    Skipped,
+    /// Empty or only whitespace.
+    Blank,
+    /// The same signed body as the entry accepted on `first_line` under that id: a
+    /// resubmission, kept once.
+    Duplicate {
+        first_line: usize,
+    },
 }
 
 /// Reads entries line by line against one agreement, remembering the ids seen so far.
@@ -83,7 +88,7 @@ impl EntryReader {
     /// is still one report.
     pub fn read_line(&mut self, line: usize, text: &str) -> Result<LineOutcome, LineError> {
         if text.trim().is_empty() {
-            return Ok(LineOutcome::Skipped);
+            return Ok(LineOutcome::Blank);
         }
         let reject = |rejection| LineError { line, rejection };
         let parsed = parse_entry(text).map_err(|e| reject(Rejection::Invalid(e)))?;
@@ -95,7 +100,9 @@ impl EntryReader {
         let id = parsed.entry.id();
         if let Some((first_line, first_body)) = self.seen.get(id) {
             if *first_body == body {
-                return Ok(LineOutcome::Skipped);
+                return Ok(LineOutcome::Duplicate {
+                    first_line: *first_line,
+                });
             }
             return Err(reject(Rejection::IdReused {
                 id: id.to_string(),
@@ -124,7 +131,7 @@ pub fn read_entries(text: &str, agreement: &Agreement) -> (Vec<AcceptedEntry>, V
     for (index, line) in text.lines().enumerate() {
         match reader.read_line(index + 1, line) {
             Ok(LineOutcome::Accepted(entry)) => accepted.push(entry),
-            Ok(LineOutcome::Skipped) => {}
+            Ok(LineOutcome::Blank | LineOutcome::Duplicate { .. }) => {}
             Err(error) => errors.push(error),
         }
     }
