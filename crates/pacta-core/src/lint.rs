@@ -54,6 +54,8 @@ pub enum GapKind {
     EvidenceUnmeetable,
     /// An evidence standard lets a mode stand alone that no registered monitor has.
     AloneModeUnavailable,
+    /// The agreement registers no monitor: nobody can report a breach.
+    NoMonitors,
     /// No response rung fires on a breach, or none that fires names guarantors and a deadline.
     NoResponse,
     /// Only pattern or offensive rungs fire: a single breach opens no obligation.
@@ -75,17 +77,20 @@ pub enum GapKind {
     UnconditionalPhase,
     /// A guarantor that no rung, consequence or snapback asks anything of.
     IdleGuarantor,
+    /// The agreement names no guarantor: nobody outside the parties owes anything.
+    NoGuarantors,
 }
 
 impl GapKind {
     /// Every kind, in code order (for documentation and exhaustive tests).
-    pub const ALL: [GapKind; 16] = [
+    pub const ALL: [GapKind; 18] = [
         GapKind::UnmeasurableScope,
         GapKind::ObligationWithoutDeadline,
         GapKind::AnyEventProhibited,
         GapKind::NoEvidenceStandard,
         GapKind::EvidenceUnmeetable,
         GapKind::AloneModeUnavailable,
+        GapKind::NoMonitors,
         GapKind::NoResponse,
         GapKind::PatternOnlyResponse,
         GapKind::NoEscalation,
@@ -96,6 +101,7 @@ impl GapKind {
         GapKind::SnapbackCannotFire,
         GapKind::UnconditionalPhase,
         GapKind::IdleGuarantor,
+        GapKind::NoGuarantors,
     ];
 
     /// The stable code, e.g. `L010`.
@@ -107,6 +113,7 @@ impl GapKind {
             GapKind::NoEvidenceStandard => "L010",
             GapKind::EvidenceUnmeetable => "L011",
             GapKind::AloneModeUnavailable => "L012",
+            GapKind::NoMonitors => "L013",
             GapKind::NoResponse => "L020",
             GapKind::PatternOnlyResponse => "L021",
             GapKind::NoEscalation => "L030",
@@ -117,6 +124,7 @@ impl GapKind {
             GapKind::SnapbackCannotFire => "L042",
             GapKind::UnconditionalPhase => "L043",
             GapKind::IdleGuarantor => "L050",
+            GapKind::NoGuarantors => "L051",
         }
     }
 
@@ -129,6 +137,7 @@ impl GapKind {
             GapKind::NoEvidenceStandard => "no-evidence-standard",
             GapKind::EvidenceUnmeetable => "evidence-unmeetable",
             GapKind::AloneModeUnavailable => "alone-mode-unavailable",
+            GapKind::NoMonitors => "no-monitors",
             GapKind::NoResponse => "no-response",
             GapKind::PatternOnlyResponse => "pattern-only-response",
             GapKind::NoEscalation => "no-escalation",
@@ -139,6 +148,7 @@ impl GapKind {
             GapKind::SnapbackCannotFire => "snapback-cannot-fire",
             GapKind::UnconditionalPhase => "unconditional-phase",
             GapKind::IdleGuarantor => "idle-guarantor",
+            GapKind::NoGuarantors => "no-guarantors",
         }
     }
 
@@ -149,6 +159,8 @@ impl GapKind {
             | GapKind::ObligationWithoutDeadline
             | GapKind::NoEvidenceStandard
             | GapKind::EvidenceUnmeetable
+            | GapKind::NoMonitors
+            | GapKind::NoGuarantors
             | GapKind::NoResponse
             | GapKind::UnverifiableCondition
             | GapKind::VacuousCondition
@@ -170,7 +182,8 @@ impl GapKind {
 pub struct Gap {
     pub kind: GapKind,
     /// The item the gap is about, keyed like [`Agreement::locations`]: `commitment:ID`,
-    /// `evidence:ID`, `response:ID`, `phase:ID` or `guarantor:ID`.
+    /// `evidence:ID`, `response:ID`, `phase:ID` or `guarantor:ID`; or `agreement` for the
+    /// whole file.
     pub subject: String,
     pub message: String,
     /// What the drafters could add to close the gap.
@@ -283,7 +296,8 @@ pub struct LintReport {
     pub agreement: String,
     /// In file order.
     pub commitments: Vec<CommitmentVerdict>,
-    /// Commitment gaps in file order, then evidence standards, responses, phases, guarantors.
+    /// Gaps of the whole agreement, then of commitments in file order, then of evidence
+    /// standards, responses, phases and guarantors.
     pub gaps: Vec<Gap>,
     pub score: Score,
 }
@@ -329,6 +343,7 @@ pub fn lint(agreement: &Agreement) -> LintReport {
         points: 0,
         points_max: 0,
     };
+    lint.actors();
     let commitments: Vec<CommitmentVerdict> = agreement
         .commitments
         .iter()
@@ -390,6 +405,34 @@ impl<'a> Linter<'a> {
             hint: hint.to_string(),
             location,
         });
+    }
+
+    /// Gaps of the agreement as a whole: nobody to observe, nobody to answer.
+    fn actors(&mut self) {
+        if self.agreement.commitments.is_empty() {
+            return;
+        }
+        if self.agreement.monitors.is_empty() {
+            self.gap(
+                GapKind::NoMonitors,
+                "agreement".to_string(),
+                "the agreement registers no monitor: nobody is entitled to report a breach of \
+                 any commitment"
+                    .to_string(),
+                "register monitors (`[monitors.ID]`) with their organisation, keys and \
+                 observation modes",
+            );
+        }
+        if self.agreement.guarantors.is_empty() {
+            self.gap(
+                GapKind::NoGuarantors,
+                "agreement".to_string(),
+                "the agreement names no guarantor: if a party breaks a commitment, nobody \
+                 outside the parties owes any action"
+                    .to_string(),
+                "name guarantors (`[guarantors.ID]`) and the response rungs they answer",
+            );
+        }
     }
 
     fn commitment(&mut self, c: &Commitment) -> CommitmentVerdict {
@@ -470,7 +513,7 @@ impl<'a> Linter<'a> {
                              overdue, so it can never be breached",
                             c.id
                         ),
-                        "set `deadline` to the time by which monitors must have verified the act",
+                        "set `by` in `requires` to the time by which monitors must have verified the act",
                     );
                     return false;
                 }
@@ -1391,6 +1434,28 @@ mod tests {
         a.phases[0].requires.clear();
         let report = lint(&a);
         assert_eq!(codes(&report), vec![("L043", "phase:relief-1")]);
+    }
+
+    #[test]
+    fn agreement_without_monitors_says_so_once() {
+        let mut a = enforceable();
+        a.monitors.clear();
+        let report = lint(&a);
+        let at_agreement: Vec<_> = codes(&report)
+            .into_iter()
+            .filter(|(_, subject)| *subject == "agreement")
+            .collect();
+        assert_eq!(at_agreement, vec![("L013", "agreement")]);
+    }
+
+    #[test]
+    fn agreement_without_guarantors_says_so() {
+        let mut a = enforceable();
+        a.guarantors.clear();
+        a.responses.clear();
+        a.phases.clear();
+        let report = lint(&a);
+        assert_eq!(codes(&report).first(), Some(&("L051", "agreement")));
     }
 
     #[test]
