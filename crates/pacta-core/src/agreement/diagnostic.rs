@@ -231,8 +231,12 @@ impl Diagnostics {
             if handler.render_report(&mut out, &view).is_err() {
                 // Rendering into a String cannot fail for I/O reasons; fall back to the plain
                 // message if miette rejects a span rather than losing the diagnostic.
-                out.push_str(&format!("{}\n", view));
+                out.push_str(&view.to_string());
             }
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push('\n');
         }
         out
     }

@@ -79,7 +79,7 @@ pub(crate) fn read_shape(text: &str) -> Result<Shape, Vec<Problem>> {
         match (collected.first_area.clone(), collected.first_line.clone()) {
             (Some(area), Some(line)) => collected.problem_help(
                 &line,
-                format!("the file mixes areas (first at `{area}`) and lines (first here)"),
+                format!("a line in a file of areas (the first area is at `{area}`)"),
                 "a zone is either an area or a line: put them in separate files and zones",
             ),
             (None, None) => collected.problem_help(

@@ -350,8 +350,15 @@ impl Builder<'_> {
         self.r.file.clone()
     }
 
-    /// Records the definition of an item, reporting a duplicate id.
+    /// Records the definition of an item at `span`, reporting a duplicate id.
     fn define(&mut self, kind: Kind, id: &str, span: Span) {
+        self.define_at(kind, id, span.clone(), span);
+    }
+
+    /// Records the definition of an item whose id is written at `id_span` and which starts
+    /// at `item_span` (the location given to tools), reporting a duplicate id.
+    fn define_at(&mut self, kind: Kind, id: &str, id_span: Span, item_span: Span) {
+        let span = id_span;
         match self.defined.get(&(kind, id.to_string())) {
             Some(first) => {
                 let first = first.clone();
@@ -368,15 +375,15 @@ impl Builder<'_> {
                 );
             }
             None => {
-                self.defined.insert((kind, id.to_string()), span.clone());
-                let (line, column) = line_column(self.text, span.start);
+                self.defined.insert((kind, id.to_string()), span);
+                let (line, column) = line_column(self.text, item_span.start);
                 self.locations.insert(
                     format!("{}:{id}", kind.location_prefix()),
                     SourceLocation {
                         file: self.file(),
                         line,
                         column,
-                        span,
+                        span: item_span,
                     },
                 );
             }
@@ -550,6 +557,7 @@ impl Builder<'_> {
             self.check_periods(&commitments, effective);
         }
         self.check_escalation(&responses);
+        self.check_offensive_lines(&responses, &zones);
         self.check_phases(&phases, &commitments);
         self.check_keys();
 
@@ -631,7 +639,7 @@ impl Builder<'_> {
             .r
             .required(t, "id")
             .and_then(|v| self.r.id(v, "`id`"))?;
-        self.define(kind, &id.value, t.span.clone());
+        self.define_at(kind, &id.value, id.span.clone(), t.span.clone());
         Some(id)
     }
 
@@ -796,7 +804,7 @@ impl Builder<'_> {
                     };
                     let mut d =
                         Diagnostic::error("bad-geojson", &shown, format!("{}{at}", p.message))
-                            .label(format!("referenced from {}", self.file()));
+                            .label("here");
                     if let Some(span) = p.span {
                         d = d.at(span);
                     }
@@ -975,7 +983,7 @@ impl Builder<'_> {
                     "evidence-unmeetable",
                     m.span.clone(),
                     format!(
-                        "evidence standard `{id}` asks for {} independent monitors but only {} reports",
+                        "evidence standard `{id}` asks for {} independent monitors but `min_reports` is {}",
                         m.value, r.value
                     ),
                     "each monitor contributes at least one report: raise `min_reports` or lower `min_independent_monitors`",
@@ -988,7 +996,7 @@ impl Builder<'_> {
                     "evidence-unmeetable",
                     o.span.clone(),
                     format!(
-                        "evidence standard `{id}` asks for {} organisations but only {} independent monitors",
+                        "evidence standard `{id}` asks for {} organisations but `min_independent_monitors` is {}",
                         o.value, m.value
                     ),
                     "each organisation contributes at least one monitor: raise `min_independent_monitors`",
@@ -1091,7 +1099,8 @@ impl Builder<'_> {
         let binds = match self.r.required(&t, "binds") {
             Some(v) => {
                 let binds = self.ids(v, Kind::Party, "`binds`");
-                if binds.is_empty() {
+                let empty_array = v.get_ref().as_array().is_some_and(|a| a.is_empty());
+                if empty_array {
                     self.r.error_help(
                         "binds-nobody",
                         v.span(),
@@ -1667,7 +1676,7 @@ impl Builder<'_> {
                     .required(&s, "zone")
                     .and_then(|v| self.id_ref(v, Kind::Zone, "`zone`"));
                 if let Some(id) = &id {
-                    self.define(Kind::Sector, &id.value, s.span.clone());
+                    self.define_at(Kind::Sector, &id.value, id.span.clone(), s.span.clone());
                 }
                 if let (Some(id), Some(zone)) = (id, zone) {
                     sectors.push(Sector {
@@ -1877,7 +1886,7 @@ impl Builder<'_> {
                     let mut d = Diagnostic::error(
                         "empty-period",
                         &self.file(),
-                        format!("commitment `{}` ends before it starts", c.id),
+                        format!("the period of commitment `{}` is empty: it ends when or before it starts", c.id),
                     )
                     .at(span)
                     .label(format!("`until` is {until}"))
@@ -1969,6 +1978,31 @@ impl Builder<'_> {
                     .at(span)
                     .label("never triggered")
                     .help("add a `when` trigger, or `escalate_to` this rung from a lower one"),
+                );
+            }
+        }
+    }
+
+    /// An offensive is measured along a drawn line, not an area or a derived zone.
+    fn check_offensive_lines(
+        &mut self,
+        responses: &[ResponseRung],
+        zones: &BTreeMap<String, Zone>,
+    ) {
+        for r in responses {
+            let Trigger::Offensive { along, .. } = &r.trigger else {
+                continue;
+            };
+            let Some(zone) = zones.get(along) else {
+                continue;
+            };
+            if !matches!(zone.shape, ZoneShape::Line(_)) {
+                let span = self.span_of(&format!("response:{}.along", r.id));
+                self.r.error_help(
+                    "along-not-a-line",
+                    span,
+                    format!("rung `{}` measures an offensive along zone `{along}`, which is not a line", r.id),
+                    "`along` names a zone drawn as a LineString or MultiLineString (a line of contact)",
                 );
             }
         }

@@ -141,16 +141,18 @@ impl Reader {
             closest(k.get_ref().as_ref(), &[key]).is_some() && k.get_ref().as_ref() != key
         });
         if found.is_none() && !misspelt {
-            let span = table.span.clone();
-            self.push(
-                Diagnostic::error(
-                    "missing-key",
-                    &self.file,
-                    format!("{} is missing the required key `{key}`", table.name),
-                )
-                .at(span)
-                .label(format!("`{key}` is required here")),
+            let mut d = Diagnostic::error(
+                "missing-key",
+                &self.file,
+                format!("{} is missing the required key `{key}`", table.name),
             );
+            // The document itself has an empty span: naming the file says it all.
+            if !table.span.is_empty() {
+                d = d
+                    .at(table.span.clone())
+                    .label(format!("`{key}` is required here"));
+            }
+            self.push(d);
         }
         found
     }
