@@ -210,11 +210,18 @@ fn kind_of(value: &Value) -> &'static str {
 
 fn typed<T: DeserializeOwned>(object: &Map<String, Value>) -> Result<T, EntryError> {
     serde_path_to_error::deserialize(object).map_err(|error| {
-        let pointer = pointer_of(error.path());
-        EntryError::at(
-            pointer,
-            EntryErrorReason::Shape(error.into_inner().to_string()),
-        )
+        let mut pointer = pointer_of(error.path());
+        let message = error.into_inner().to_string();
+        // serde reports a missing member at its parent object; point at the member itself,
+        // as JSON Patch does for a member to add, so the reader sees which one.
+        if let Some(name) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            pointer.push('/');
+            pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        }
+        EntryError::at(pointer, EntryErrorReason::Shape(message))
     })
 }
 
