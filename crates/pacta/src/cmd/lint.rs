@@ -1,7 +1,7 @@
 //! `pacta lint PATH`: the enforceability lint ("the Budapest test") over a valid agreement.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,7 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             passes: report.passes(),
             report: &report,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        emit(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
     } else {
         let file = agreement_file::agreement_path(&args.path);
         // The parser has just read this file; if it vanished since, print without snippets.
@@ -53,14 +53,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let name = file.to_string_lossy().replace('\\', "/");
         let terminal = std::io::stdout().is_terminal();
         let colour = terminal && std::env::var_os("NO_COLOR").is_none();
-        print!("{}", render_gaps(&report.gaps, &name, &text, colour));
-        print!("{}", render_summary(&report));
+        emit(&render_gaps(&report.gaps, &name, &text, colour))?;
+        emit(&render_summary(&report))?;
     }
     Ok(if report.passes() {
         EXIT_OK
     } else {
         exit_invalid()
     })
+}
+
+/// Writes to stdout; a reader that closed the pipe early (`pacta lint ... | head`) is not an
+/// error worth a panic or a message.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 #[derive(serde::Serialize)]
