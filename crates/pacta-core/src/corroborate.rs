@@ -29,14 +29,14 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
-use geo::{Destination, Haversine, Point};
 use serde::Serialize;
 
 use crate::agreement::model::{
     CorroborationRules, EventKind, Monitor, ObservationMode, WeaponClass,
 };
 use crate::attribute::Attribution;
-use crate::entry::types::{Location, Report};
+use crate::entry::resolve_location;
+use crate::entry::types::Report;
 use crate::geodesy::{distance_km, KM_PER_DEGREE};
 use crate::time::Timestamp;
 
@@ -88,58 +88,17 @@ impl<'a> Sighting<'a> {
     /// Resolves a report's location and observation interval. `organisation` is the monitor's
     /// organisation.
     pub fn new(report: &'a Report, organisation: &'a str) -> Sighting<'a> {
-        let (lon, lat, radius_km) = resolve(&report.location);
+        let resolved = resolve_location(&report.location);
         let start = report.observed.start;
         let end = report.observed.end_or_start().max(start);
         Sighting {
             report,
             organisation,
-            lon,
-            lat,
-            radius_km,
+            lon: resolved.lon,
+            lat: resolved.lat,
+            radius_km: clamp_radius(resolved.radius_m / 1000.0),
             start,
             end,
-        }
-    }
-}
-
-/// A location as a point and an uncertainty radius in kilometres.
-///
-/// An observer-relative location ("1.4–1.6 km SE" of the patrol) resolves to the point at the
-/// middle of the distance range along the stated bearing; the radius covers half the distance
-/// range, the lateral spread of the bearing uncertainty at the far end, and the observer's own
-/// uncertainty.
-fn resolve(location: &Location) -> (f64, f64, f64) {
-    match location {
-        Location::Point {
-            point,
-            uncertainty_m,
-        } => (point[0], point[1], clamp_radius(uncertainty_m / 1000.0)),
-        Location::Relative {
-            observer,
-            observer_uncertainty_m,
-            bearing_deg,
-            bearing_uncertainty_deg,
-            distance_km: range,
-        } => {
-            let near = range[0].min(range[1]).max(0.0);
-            let far = range[0].max(range[1]).max(0.0);
-            let middle = (near + far) / 2.0;
-            let target = Haversine.destination(
-                Point::new(observer[0], observer[1]),
-                *bearing_deg,
-                middle * 1000.0,
-            );
-            let lateral = far
-                * bearing_uncertainty_deg
-                    .unwrap_or(0.0)
-                    .abs()
-                    .to_radians()
-                    .sin();
-            let radius = (far - near) / 2.0
-                + lateral
-                + observer_uncertainty_m.unwrap_or(0.0).max(0.0) / 1000.0;
-            (target.x(), target.y(), clamp_radius(radius))
         }
     }
 }
@@ -741,19 +700,5 @@ mod tests {
         );
         assert_eq!(two[0].confidence.level, ConfidenceLevel::Medium);
         assert!(two[0].confidence.score > one[0].confidence.score);
-    }
-
-    #[test]
-    fn observer_relative_location_resolves_along_the_bearing() {
-        let (lon, lat, radius) = resolve(&Location::Relative {
-            observer: [37.0, 48.0],
-            observer_uncertainty_m: None,
-            bearing_deg: 0.0,
-            bearing_uncertainty_deg: None,
-            distance_km: [1.4, 1.6],
-        });
-        assert!((lon - 37.0).abs() < 1e-9);
-        assert!((distance_km((37.0, 48.0), (lon, lat)) - 1.5).abs() < 1e-6);
-        assert!((radius - 0.1).abs() < 1e-9);
     }
 }
