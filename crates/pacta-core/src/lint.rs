@@ -180,11 +180,13 @@ impl GapKind {
 /// One gap in the enforcement of an agreement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gap {
+    /// What is missing; its code, name and severity.
     pub kind: GapKind,
     /// The item the gap is about, keyed like [`Agreement::locations`]: `commitment:ID`,
     /// `evidence:ID`, `response:ID`, `phase:ID` or `guarantor:ID`; or `agreement` for the
     /// whole file.
     pub subject: String,
+    /// What is missing, naming the subject.
     pub message: String,
     /// What the drafters could add to close the gap.
     pub hint: String,
@@ -193,6 +195,7 @@ pub struct Gap {
 }
 
 impl Gap {
+    /// The severity of its kind.
     pub fn severity(&self) -> GapSeverity {
         self.kind.severity()
     }
@@ -233,11 +236,17 @@ impl<'a> From<&'a SourceLocation> for LocationView<'a> {
 /// The four checks on one commitment.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CommitmentVerdict {
+    /// The commitment's id.
     pub id: String,
+    /// The agreement's own article reference, to read the verdict next to the text.
     pub article: Option<String>,
+    /// A breach is measurable: an event filter, a zone or an end; or an act with a deadline.
     pub scope: bool,
+    /// It names an evidence standard the registered monitors can meet.
     pub evidence: bool,
+    /// A rung with named guarantors and a deadline fires on a breach of it.
     pub response: bool,
+    /// One of those rungs escalates, through a chain that fires, to a stronger action.
     pub escalation: bool,
 }
 
@@ -255,19 +264,24 @@ impl CommitmentVerdict {
             .sum()
     }
 
+    /// One point per check.
     pub const POINTS_MAX: u32 = 4;
 }
 
 /// The summary printed at the end.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Score {
+    /// How many commitments the agreement has.
     pub commitments: u32,
     /// Commitments with an enforcement path (scope, evidence and response).
     pub enforceable: u32,
     /// Four per commitment, one per phase condition and one per snapback.
     pub points: u32,
+    /// The points a fully enforceable agreement of this shape would score.
     pub points_max: u32,
+    /// Gaps that leave no enforcement path.
     pub errors: u32,
+    /// Gaps that weaken enforcement.
     pub warnings: u32,
 }
 
@@ -286,19 +300,21 @@ impl Score {
 fn percent(part: u32, whole: u32) -> u32 {
     match whole {
         0 => 100,
-        _ => (u64::from(part) * 100 / u64::from(whole)) as u32,
+        _ => u32::try_from(u64::from(part) * 100 / u64::from(whole)).unwrap_or(u32::MAX),
     }
 }
 
 /// The lint's result.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LintReport {
+    /// The agreement's id.
     pub agreement: String,
     /// In file order.
     pub commitments: Vec<CommitmentVerdict>,
     /// Gaps of the whole agreement, then of commitments in file order, then of evidence
     /// standards, responses, phases and guarantors.
     pub gaps: Vec<Gap>,
+    /// The totals.
     pub score: Score,
 }
 
