@@ -623,6 +623,16 @@ impl Builder<'_> {
         let Some(value) = value else {
             return Vec::new();
         };
+        if value.get_ref().is_table() {
+            // `[commitment]` instead of `[[commitment]]` is the likely slip.
+            self.r.error_help(
+                "wrong-type",
+                value.span(),
+                format!("`{section}` must be a list of entries, each written `[[{section}]]`"),
+                format!("write `[[{section}]]` (double brackets) before each {section}"),
+            );
+            return Vec::new();
+        }
         let Some(items) = self.r.array(value, &format!("`{section}`")) else {
             return Vec::new();
         };

@@ -468,3 +468,48 @@ fn diagnostics_come_out_in_file_order() {
     sorted.sort();
     assert_eq!(lines, sorted);
 }
+
+#[test]
+fn a_single_bracket_commitment_table_gets_a_double_bracket_hint() {
+    let only = "format = 1\nid = \"x\"\ntitle = \"t\"\neffective = \"2026-03-01T00:00:00Z\"\n[commitment]\nid = \"c\"\n";
+    let d = parse(only).unwrap_err();
+    assert_eq!(
+        d.items()[0].help.as_deref(),
+        Some("write `[[commitment]]` (double brackets) before each commitment")
+    );
+}
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Cutting a piece out of a valid agreement never panics the parser or the renderer.
+        #[test]
+        fn cutting_the_fixture_never_panics(start in 0usize..FIXTURE.len(), len in 0usize..200) {
+            let mut text = FIXTURE.to_string();
+            let start = (0..=start).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + len).min(text.len());
+            let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            text.replace_range(start..end, "");
+            if let Err(d) = parse(&text) {
+                prop_assert!(d.error_count() > 0);
+                let _ = d.render(80, false);
+            }
+        }
+
+        /// Arbitrary text never panics the parser.
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,400}") {
+            let _ = parse(&text).map_err(|d| d.render(80, false));
+        }
+
+        /// Arbitrary text as a zone file never panics the GeoJSON reader.
+        #[test]
+        fn arbitrary_zone_files_never_panic(text in "[\\[\\]{}:,\" 0-9.a-zA-Z-]{0,200}") {
+            let _ = super::super::geojson::read_shape(&text);
+        }
+    }
+}
