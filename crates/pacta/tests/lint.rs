@@ -59,26 +59,29 @@ fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-#[test]
-fn demo_passes_check() {
-    let output = pacta(&["check", &path_arg(&example("demo"))]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
+/// Runs `pacta COMMAND EXAMPLE`: the exit code and everything printed.
+fn run_on(command: &str, name: &str) -> (Option<i32>, String) {
+    let output = pacta(&[command, &path_arg(&example(name))]);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    (output.status.code(), printed)
+}
+
+#[test]
+fn demo_passes_check() {
+    let (code, printed) = run_on("check", "demo");
+    assert_eq!(code, Some(0), "{printed}");
 }
 
 #[test]
 fn demo_passes_the_lint_with_every_commitment_enforceable() {
-    let output = pacta(&["lint", &path_arg(&example("demo"))]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("score: 12 of 12 commitments have an enforcement path (100%)"),
-        "{stdout}"
-    );
+    let (code, printed) = run_on("lint", "demo");
+    assert_eq!(code, Some(0), "{printed}");
+    let score = "score: 12 of 12 commitments have an enforcement path (100%)";
+    assert!(printed.contains(score), "{printed}");
 }
 
 #[test]
@@ -91,24 +94,16 @@ fn demo_lint_reports_no_gap_at_all() {
 
 #[test]
 fn budapest_passes_check() {
-    let output = pacta(&["check", &path_arg(&example("budapest-1994"))]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (code, printed) = run_on("check", "budapest-1994");
+    assert_eq!(code, Some(0), "{printed}");
 }
 
 #[test]
 fn budapest_fails_the_lint_with_exit_1() {
-    let output = pacta(&["lint", &path_arg(&example("budapest-1994"))]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("score: 0 of 6 commitments have an enforcement path (0%)"),
-        "{stdout}"
-    );
+    let (code, printed) = run_on("lint", "budapest-1994");
+    assert_eq!(code, Some(1), "{printed}");
+    let score = "score: 0 of 6 commitments have an enforcement path (0%)";
+    assert!(printed.contains(score), "{printed}");
 }
 
 #[test]
@@ -186,12 +181,17 @@ fn budapest_gaps_point_at_the_commitment_in_the_file() {
 
 #[test]
 fn lint_text_output_shows_code_snippet_and_hint() {
-    let output = pacta(&["lint", &path_arg(&example("budapest-1994"))]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("L002"), "{stdout}");
-    assert!(stdout.contains("obligation-without-deadline"), "{stdout}");
-    assert!(stdout.contains("budapest-1994/agreement.toml:"), "{stdout}");
-    assert!(stdout.contains("help: set `by` in `requires`"), "{stdout}");
+    let (_, printed) = run_on("lint", "budapest-1994");
+    assert!(printed.contains("L002"), "{printed}");
+    assert!(printed.contains("obligation-without-deadline"), "{printed}");
+    assert!(
+        printed.contains("budapest-1994/agreement.toml:"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("help: set `by` in `requires`"),
+        "{printed}"
+    );
 }
 
 #[test]
