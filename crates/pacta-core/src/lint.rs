@@ -255,17 +255,54 @@ impl CommitmentVerdict {
     pub fn enforceable(&self) -> bool {
         self.scope && self.evidence && self.response
     }
+}
 
-    /// Checks passed, out of [`Self::POINTS_MAX`].
-    pub fn points(&self) -> u32 {
-        [self.scope, self.evidence, self.response, self.escalation]
-            .iter()
-            .map(|&passed| u32::from(passed))
-            .sum()
+/// How many times one check passed, out of how many times it was asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Tally {
+    /// Times the check passed.
+    pub passed: u32,
+    /// Times it was asked.
+    pub total: u32,
+}
+
+impl Tally {
+    fn add(&mut self, passed: bool) {
+        self.total = self.total.saturating_add(1);
+        self.passed = self.passed.saturating_add(u32::from(passed));
     }
+}
 
-    /// One point per check.
-    pub const POINTS_MAX: u32 = 4;
+/// Points per check: one per commitment for each of the four questions, one per phase
+/// condition, one per snapback.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Checks {
+    /// Commitments whose breach is measurable.
+    pub scope: Tally,
+    /// Commitments with an evidence standard the monitors can meet.
+    pub evidence: Tally,
+    /// Commitments answered by a rung with guarantors and a deadline.
+    pub response: Tally,
+    /// Commitments whose answering rung climbs to a stronger action.
+    pub escalation: Tally,
+    /// Phase conditions that can be established.
+    pub phase_conditions: Tally,
+    /// Snapbacks that can fire.
+    pub snapbacks: Tally,
+}
+
+impl Checks {
+    /// Each check's name and tally, in the order printed.
+    pub fn named(&self) -> [(&'static str, Tally); 6] {
+        [
+            ("scope", self.scope),
+            ("evidence", self.evidence),
+            ("response", self.response),
+            ("escalation", self.escalation),
+            ("phase conditions", self.phase_conditions),
+            ("snapbacks", self.snapbacks),
+        ]
+    }
 }
 
 /// The summary printed at the end.
@@ -275,7 +312,7 @@ pub struct Score {
     pub commitments: u32,
     /// Commitments with an enforcement path (scope, evidence and response).
     pub enforceable: u32,
-    /// Four per commitment, one per phase condition and one per snapback.
+    /// The checks passed: four per commitment, one per phase condition and one per snapback.
     pub points: u32,
     /// The points a fully enforceable agreement of this shape would score.
     pub points_max: u32,
@@ -283,6 +320,8 @@ pub struct Score {
     pub errors: u32,
     /// Gaps that weaken enforcement.
     pub warnings: u32,
+    /// The points, check by check.
+    pub checks: Checks,
 }
 
 impl Score {
@@ -356,8 +395,7 @@ pub fn lint(agreement: &Agreement) -> LintReport {
     let mut lint = Linter {
         agreement,
         gaps: Vec::new(),
-        points: 0,
-        points_max: 0,
+        checks: Checks::default(),
     };
     lint.actors();
     let commitments: Vec<CommitmentVerdict> = agreement
@@ -370,14 +408,23 @@ pub fn lint(agreement: &Agreement) -> LintReport {
     lint.phases();
     lint.guarantors();
 
-    let points = commitments
+    let mut checks = lint.checks;
+    for v in &commitments {
+        checks.scope.add(v.scope);
+        checks.evidence.add(v.evidence);
+        checks.response.add(v.response);
+        checks.escalation.add(v.escalation);
+    }
+    let named = checks.named();
+    let points = named
         .iter()
-        .map(CommitmentVerdict::points)
-        .sum::<u32>()
-        + lint.points;
+        .map(|(_, t)| t.passed)
+        .fold(0, u32::saturating_add);
+    let points_max = named
+        .iter()
+        .map(|(_, t)| t.total)
+        .fold(0, u32::saturating_add);
     let commitment_count = u32::try_from(commitments.len()).unwrap_or(u32::MAX);
-    let points_max =
-        commitment_count.saturating_mul(CommitmentVerdict::POINTS_MAX) + lint.points_max;
     let count = |severity| {
         let n = lint
             .gaps
@@ -394,6 +441,7 @@ pub fn lint(agreement: &Agreement) -> LintReport {
         points_max,
         errors: count(GapSeverity::Error),
         warnings: count(GapSeverity::Warning),
+        checks,
     };
     LintReport {
         agreement: agreement.id.clone(),
@@ -406,9 +454,9 @@ pub fn lint(agreement: &Agreement) -> LintReport {
 struct Linter<'a> {
     agreement: &'a Agreement,
     gaps: Vec<Gap>,
-    /// Points and maxima from phases (commitments count theirs in their verdicts).
-    points: u32,
-    points_max: u32,
+    /// Tallies of phase conditions and snapbacks (commitments' checks are tallied from their
+    /// verdicts).
+    checks: Checks,
 }
 
 impl<'a> Linter<'a> {
@@ -679,26 +727,24 @@ impl<'a> Linter<'a> {
         for phase in &agreement.phases {
             let subject = format!("phase:{}", phase.id);
             for condition in &phase.requires {
-                self.points_max += 1;
-                match condition_problem(agreement, condition) {
-                    None => self.points += 1,
-                    Some((kind, message)) => {
-                        let hint = match kind {
-                            GapKind::UnverifiableCondition => {
-                                "give the commitment an evidence standard the monitors can meet"
-                            }
-                            _ => {
-                                "make the window range over commitments that monitors can \
-                                 prove breached"
-                            }
-                        };
-                        self.gap(
-                            kind,
-                            subject.clone(),
-                            format!("phase `{}`: {message}", phase.id),
-                            hint,
-                        );
-                    }
+                let problem = condition_problem(agreement, condition);
+                self.checks.phase_conditions.add(problem.is_none());
+                if let Some((kind, message)) = problem {
+                    let hint = match kind {
+                        GapKind::UnverifiableCondition => {
+                            "give the commitment an evidence standard the monitors can meet"
+                        }
+                        _ => {
+                            "make the window range over commitments that monitors can prove \
+                             breached"
+                        }
+                    };
+                    self.gap(
+                        kind,
+                        subject.clone(),
+                        format!("phase `{}`: {message}", phase.id),
+                        hint,
+                    );
                 }
             }
             if phase.requires.is_empty() && phase.consequence.is_some() {
@@ -714,7 +760,6 @@ impl<'a> Linter<'a> {
                 );
             }
             if let Some(snapback) = &phase.snapback {
-                self.points_max += 1;
                 let provable = provable_matches(agreement, &snapback.on);
                 let message = if snapback.guarantors.is_empty() {
                     Some(format!(
@@ -730,15 +775,15 @@ impl<'a> Linter<'a> {
                 } else {
                     None
                 };
-                match message {
-                    None => self.points += 1,
-                    Some(message) => self.gap(
+                self.checks.snapbacks.add(message.is_none());
+                if let Some(message) = message {
+                    self.gap(
                         GapKind::SnapbackCannotFire,
                         subject.clone(),
                         message,
                         "trigger the snapback on findings of provable commitments, and name \
                          the guarantors who reimpose",
-                    ),
+                    );
                 }
             }
         }
@@ -1203,6 +1248,13 @@ mod tests {
         assert_eq!(report.score.points, report.score.points_max);
         // Two commitments at four points, two phase conditions and a snapback.
         assert_eq!(report.score.points_max, 11);
+        assert_eq!(
+            report.score.checks.phase_conditions,
+            Tally {
+                passed: 2,
+                total: 2
+            }
+        );
     }
 
     #[test]

@@ -144,6 +144,13 @@ fn render_summary(report: &LintReport) -> String {
         s.errors,
         s.warnings,
     ));
+    let checks: Vec<String> = s
+        .checks
+        .named()
+        .iter()
+        .map(|(name, t)| format!("{name} {}/{}", t.passed, t.total))
+        .collect();
+    out.push_str(&format!("points by check: {}\n", checks.join(", ")));
     out.push_str(if report.passes() {
         "ok: every commitment has an enforcement path\n"
     } else {
@@ -155,7 +162,7 @@ fn render_summary(report: &LintReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pacta_core::lint::{CommitmentVerdict, Score};
+    use pacta_core::lint::{Checks, CommitmentVerdict, Score, Tally};
 
     fn report(verdicts: Vec<CommitmentVerdict>, errors: u32) -> LintReport {
         LintReport {
@@ -169,6 +176,13 @@ mod tests {
                 points_max: 4,
                 errors,
                 warnings: 0,
+                checks: Checks {
+                    scope: Tally {
+                        passed: 1,
+                        total: 1,
+                    },
+                    ..Checks::default()
+                },
             },
         }
     }
@@ -187,6 +201,7 @@ mod tests {
         assert!(text.contains(
             "para2.no-threat-or-use-of-force  yes    NO        NO        NO          NO"
         ));
+        assert!(text.contains("points by check: scope 1/1, evidence 0/0, response 0/0"));
         assert!(text.contains("score: 0 of 1 commitments have an enforcement path (0%); 1 of 4 points (25%); 2 errors, 0 warnings"));
     }
 }
