@@ -12,7 +12,10 @@ mod parse;
 mod reader;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Level};
-pub use parse::{parse_agreement, parse_key, Parsed, SourceLoader, FORMAT_VERSION};
+pub use parse::{
+    parse_agreement, parse_key, Parsed, SourceLoader, AGREEMENT_BYTES_MAX, FORMAT_VERSION,
+    ZONE_FILE_BYTES_MAX,
+};
 
 #[cfg(test)]
 mod tests;

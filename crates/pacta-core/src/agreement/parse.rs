@@ -36,6 +36,13 @@ pub struct Parsed {
 /// The only agreement format version this parser reads.
 pub const FORMAT_VERSION: i64 = 1;
 
+/// Largest agreement file accepted. Real agreements are tens of kilobytes; the bound keeps a
+/// hostile file from exhausting memory in the parser.
+pub const AGREEMENT_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Largest zone file accepted: a detailed line of contact is a few megabytes.
+pub const ZONE_FILE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
 const TOP_KEYS: &[&str] = &[
     "format",
     "id",
@@ -312,6 +319,17 @@ pub fn parse_agreement(
         spans: BTreeMap::new(),
         keys: Vec::new(),
     };
+    if text.len() > AGREEMENT_BYTES_MAX {
+        b.r.push(Diagnostic::error(
+            "file-too-large",
+            file_name,
+            format!(
+                "the agreement file is {} bytes; the limit is {AGREEMENT_BYTES_MAX}",
+                text.len()
+            ),
+        ));
+        return Err(b.r.diagnostics);
+    }
     let document = match DeTable::parse_recoverable(text) {
         (document, errors) if errors.is_empty() => document,
         (_, errors) => {
@@ -789,6 +807,16 @@ impl Builder<'_> {
 
     /// Reads a GeoJSON file named by `path`, reporting problems in that file.
     fn load_geojson(&mut self, path: &At<String>) -> Option<Shape> {
+        if let Err(reason) = check_relative_path(&path.value) {
+            self.r.error_help(
+                "bad-path",
+                path.span.clone(),
+                reason,
+                "zone files live in the agreement's directory or below it, so the agreement \
+                 can be moved and published as one directory",
+            );
+            return None;
+        }
         let text = match self.loader.load(&path.value) {
             Ok(text) => text,
             Err(reason) => {
@@ -801,6 +829,18 @@ impl Builder<'_> {
                 return None;
             }
         };
+        if text.len() > ZONE_FILE_BYTES_MAX {
+            self.r.error(
+                "file-too-large",
+                path.span.clone(),
+                format!(
+                    "`{}` is {} bytes; the limit for a zone file is {ZONE_FILE_BYTES_MAX}",
+                    path.value,
+                    text.len()
+                ),
+            );
+            return None;
+        }
         let shown = format!("{}{}", self.base_dir, path.value);
         self.r.diagnostics.add_source(&shown, &text);
         match geojson::read_shape(&text) {
@@ -2103,6 +2143,18 @@ impl Builder<'_> {
     }
 }
 
+/// A referenced path must stay inside the agreement's directory: relative, without `..`.
+fn check_relative_path(path: &str) -> Result<(), String> {
+    let absolute = path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":");
+    if absolute {
+        return Err(format!("`{path}` is an absolute path"));
+    }
+    if path.split(['/', '\\']).any(|part| part == "..") {
+        return Err(format!("`{path}` leads out of the agreement's directory"));
+    }
+    Ok(())
+}
+
 /// Whether `controls`/`geojson` text is a file path rather than a zone id.
 fn is_geojson_path(text: &str) -> bool {
     text.ends_with(".geojson") || text.ends_with(".json")
@@ -2124,37 +2176,59 @@ pub fn parse_key(text: &str) -> Result<PublicKey, String> {
     Ok(PublicKey(bytes))
 }
 
-/// Every cycle in a graph of ids, each once, starting at its smallest id, in a stable order.
+/// Cycles in a graph of ids: for each id not already on a reported cycle, the shortest cycle
+/// through it, rotated to start at its smallest id. Breadth-first search keeps this
+/// polynomial (O(V·(V+E))) whatever the file holds; output order is stable.
 fn cycles<'a>(edges: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>> {
     let mut found: BTreeSet<Vec<&'a str>> = BTreeSet::new();
-    for start in edges.keys() {
-        // Depth-first search with an explicit path; graphs here are small (tens of nodes),
-        // and the path bound keeps it finite on any input.
-        let mut stack: Vec<(Vec<&'a str>, usize)> = vec![(vec![*start], 0)];
-        while let Some((path, next)) = stack.pop() {
-            let Some(last) = path.last() else { continue };
-            let targets = edges.get(last).map(Vec::as_slice).unwrap_or(&[]);
-            let Some(target) = targets.get(next) else {
-                continue;
-            };
-            stack.push((path.clone(), next + 1));
-            if target == start {
-                let smallest = path
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, id)| **id)
-                    .map_or(0, |(i, _)| i);
-                let mut cycle = path.clone();
-                cycle.rotate_left(smallest);
-                found.insert(cycle);
-            } else if !path.contains(target) && path.len() <= edges.len() {
-                let mut longer = path.clone();
-                longer.push(target);
-                stack.push((longer, 0));
+    let mut covered: BTreeSet<&'a str> = BTreeSet::new();
+    for start in edges.keys().copied() {
+        if covered.contains(start) {
+            continue;
+        }
+        let Some(cycle) = shortest_cycle(edges, start) else {
+            continue;
+        };
+        covered.extend(cycle.iter().copied());
+        let smallest = cycle
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, id)| **id)
+            .map_or(0, |(i, _)| i);
+        let mut cycle = cycle;
+        cycle.rotate_left(smallest);
+        found.insert(cycle);
+    }
+    found.into_iter().collect()
+}
+
+/// The shortest path from `start` back to itself, as the list of ids on it.
+fn shortest_cycle<'a>(
+    edges: &BTreeMap<&'a str, Vec<&'a str>>,
+    start: &'a str,
+) -> Option<Vec<&'a str>> {
+    let mut parent: BTreeMap<&'a str, &'a str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for &next in edges.get(node).map(Vec::as_slice).unwrap_or(&[]) {
+            if next == start {
+                let mut cycle = vec![node];
+                let mut at = node;
+                while at != start {
+                    at = parent.get(at).copied()?;
+                    cycle.push(at);
+                }
+                cycle.reverse();
+                // `cycle` runs start → ... → node; its last edge returns to start.
+                return Some(cycle);
+            }
+            if next != start && !parent.contains_key(next) {
+                parent.insert(next, node);
+                queue.push_back(next);
             }
         }
     }
-    found.into_iter().collect()
+    None
 }
 
 /// `a → b → a`.

@@ -513,3 +513,42 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn a_zone_that_includes_itself_is_a_cycle() {
+    let text = variant(
+        "union = [\"heavy_weapons_a\", \"heavy_weapons_b\"]",
+        "union = [\"heavy_weapons_a\", \"heavy_weapons\"]",
+    );
+    assert_eq!(codes(&text), ["zone-cycle"]);
+}
+
+#[test]
+fn a_dense_web_of_zone_unions_is_checked_quickly() {
+    // Every zone the union of all earlier ones: exponentially many paths, no cycle.
+    let mut text = FIXTURE.to_string();
+    for i in 0..40 {
+        let parts: Vec<String> = (0..i).map(|j| format!("\"web{j}\"")).collect();
+        let parts = if i < 2 {
+            "[\"north\", \"buffer\"]".to_string()
+        } else {
+            format!("[{}]", parts.join(", "))
+        };
+        text.push_str(&format!("\n[zones.web{i}]\nunion = {parts}\n"));
+    }
+    let started = std::time::Instant::now();
+    assert!(parse(&text).is_ok());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_zone_file_outside_the_agreement_directory_is_refused() {
+    let text = variant("zones/north-sector.geojson", "../../etc/passwd.geojson");
+    assert_eq!(codes(&text), ["bad-path"]);
+}
+
+#[test]
+fn an_absolute_zone_file_path_is_refused() {
+    let text = variant("zones/north-sector.geojson", "/etc/passwd.geojson");
+    assert_eq!(codes(&text), ["bad-path"]);
+}

@@ -42,7 +42,7 @@ fn summary(a: &Agreement) -> String {
     let count =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
-        "ok: `{}` (version {}, effective {}) is valid: {}, {}, {}, {}, {}, {} ({} prohibitions, {} obligations), {}, {}.",
+        "ok: `{}` (version {}, effective {}) is valid: {}, {}, {}, {}, {}, {} ({}, {}), {}, {}.",
         a.id,
         a.version,
         a.effective,
@@ -52,8 +52,12 @@ fn summary(a: &Agreement) -> String {
         count(a.zones.len(), "zone", "zones"),
         count(a.evidence.len(), "evidence standard", "evidence standards"),
         count(a.commitments.len(), "commitment", "commitments"),
-        a.commitments.len() - obligations,
-        obligations,
+        count(
+            a.commitments.len() - obligations,
+            "prohibition",
+            "prohibitions"
+        ),
+        count(obligations, "obligation", "obligations"),
         count(a.responses.len(), "response rung", "response rungs"),
         count(a.phases.len(), "phase", "phases"),
     )
