@@ -24,8 +24,8 @@ use std::collections::BTreeSet;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::agreement::model::{
-    Agreement, Commitment, CommitmentRule, EvidenceStandard, FindingFilter, PhaseCondition,
-    ResponseRung, Severity, SourceLocation, Trigger,
+    Agreement, Commitment, CommitmentRule, EventKind, EvidenceStandard, FindingFilter, Monitor,
+    ObservationMode, PhaseCondition, ResponseRung, Severity, SourceLocation, Trigger,
 };
 
 /// Whether a gap leaves something without an enforcement path.
@@ -882,7 +882,7 @@ fn evidence_path(agreement: &Agreement, c: &Commitment) -> Result<(), (GapKind, 
             ),
         ));
     };
-    match unmeetable(agreement, standard) {
+    match unmeetable(agreement, standard, c) {
         None => Ok(()),
         Some(reason) => Err((
             GapKind::EvidenceUnmeetable,
@@ -894,33 +894,72 @@ fn evidence_path(agreement: &Agreement, c: &Commitment) -> Result<(), (GapKind, 
     }
 }
 
-/// Why the registered monitors cannot meet `standard`, if they cannot.
-fn unmeetable(agreement: &Agreement, standard: &EvidenceStandard) -> Option<String> {
-    let monitors = &agreement.monitors;
-    if monitors.is_empty() {
+/// Whether a breach of `c` must be seen rather than heard or sensed: the presence of a
+/// weapon, a minefield, damage or a verified act cannot be established by ear or by an
+/// acoustic or seismic sensor, while fire can.
+fn needs_sight(c: &Commitment) -> bool {
+    let visual = |kind: &EventKind| {
+        matches!(
+            kind,
+            EventKind::WeaponPresence
+                | EventKind::MineLaying
+                | EventKind::Damage
+                | EventKind::Verification
+        )
+    };
+    match &c.rule {
+        CommitmentRule::Prohibition(filter) => {
+            !filter.kinds.is_empty() && filter.kinds.iter().all(visual)
+        }
+        CommitmentRule::Obligation { .. } => true,
+    }
+}
+
+/// Whether a monitor observing in `mode` can establish a breach of `c`.
+fn mode_can_establish(mode: ObservationMode, c: &Commitment) -> bool {
+    !needs_sight(c) || !matches!(mode, ObservationMode::Heard | ObservationMode::Sensor)
+}
+
+/// Why the registered monitors cannot meet `standard` for a breach of `c`, if they cannot.
+fn unmeetable(
+    agreement: &Agreement,
+    standard: &EvidenceStandard,
+    c: &Commitment,
+) -> Option<String> {
+    if agreement.monitors.is_empty() {
         return Some("the agreement registers no monitors".to_string());
     }
-    let alone_possible = standard
-        .alone
-        .iter()
-        .any(|rule| monitors.values().any(|m| m.modes.contains(&rule.mode)));
+    let able: Vec<&Monitor> = agreement
+        .monitors
+        .values()
+        .filter(|m| m.modes.is_empty() || m.modes.iter().any(|&mode| mode_can_establish(mode, c)))
+        .collect();
+    let alone_possible = standard.alone.iter().any(|rule| {
+        mode_can_establish(rule.mode, c) && able.iter().any(|m| m.modes.contains(&rule.mode))
+    });
     if alone_possible {
         return None;
     }
-    let monitor_count = monitors.len();
-    let organisations: BTreeSet<&str> =
-        monitors.values().map(|m| m.organisation.as_str()).collect();
+    // Monitors that state no mode are given the benefit of the doubt; those whose every mode
+    // is hearing or sensing cannot see what this commitment is about.
+    let able_to = if needs_sight(c) {
+        " able to see it"
+    } else {
+        ""
+    };
+    let organisations: BTreeSet<&str> = able.iter().map(|m| m.organisation.as_str()).collect();
     let need_monitors = usize::try_from(standard.min_independent_monitors).unwrap_or(usize::MAX);
     let need_organisations = usize::try_from(standard.min_organisations).unwrap_or(usize::MAX);
     let mut shortfalls = Vec::new();
-    if monitor_count < need_monitors {
+    if able.len() < need_monitors {
         shortfalls.push(format!(
-            "it needs {need_monitors} independent monitors and {monitor_count} are registered"
+            "it needs {need_monitors} independent monitors{able_to} and {} are registered",
+            able.len()
         ));
     }
     if organisations.len() < need_organisations {
         shortfalls.push(format!(
-            "it needs {need_organisations} organisations and the monitors belong to {}",
+            "it needs {need_organisations} organisations and the monitors{able_to} belong to {}",
             organisations.len()
         ));
     }
@@ -1049,7 +1088,7 @@ fn chain_problem(agreement: &Agreement, rung: &ResponseRung) -> Option<(GapKind,
     }
 }
 
-fn mode_name(mode: crate::agreement::model::ObservationMode) -> String {
+fn mode_name(mode: ObservationMode) -> String {
     serde_json::to_value(mode)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -1333,6 +1372,32 @@ mod tests {
         let report = lint(&a);
         assert!(codes(&report).contains(&("L011", "commitment:ceasefire")));
         assert!(codes(&report).contains(&("L011", "commitment:withdrawal")));
+    }
+
+    #[test]
+    fn monitors_that_only_hear_cannot_prove_weapon_presence() {
+        let mut a = enforceable();
+        a.commitments[0] = prohibition("dmz", vec![EventKind::WeaponPresence], Some("standard"));
+        a.monitors.insert(
+            "m2".to_string(),
+            monitor("acoustic-network", vec![ObservationMode::Sensor]),
+        );
+        let gap = first_gap(&lint(&a), "commitment:dmz");
+        assert_eq!(
+            gap.as_ref().map(|g| g.kind),
+            Some(GapKind::EvidenceUnmeetable)
+        );
+        assert!(gap.is_some_and(|g| g.message.contains("able to see it")));
+    }
+
+    #[test]
+    fn monitors_that_only_hear_can_prove_fire() {
+        let mut a = enforceable();
+        a.monitors.insert(
+            "m2".to_string(),
+            monitor("acoustic-network", vec![ObservationMode::Sensor]),
+        );
+        assert_eq!(first_gap(&lint(&a), "commitment:ceasefire"), None);
     }
 
     #[test]
