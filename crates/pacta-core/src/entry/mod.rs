@@ -19,8 +19,8 @@ mod tests;
 pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
 pub use ndjson::{read_entries, AcceptedEntry, EntryReader, LineError, LineOutcome, Rejection};
 pub use signature::{
-    authorise, canonical_bytes, format_public_key, format_signature, parse_public_key,
-    parse_signature, public_key_of, sign_entry, signed_message, AuthError, Authorised,
-    EncodingError, KeyRing, SignError, ED25519_PREFIX,
+    authorise, canonical_bytes, canonical_forms, format_public_key, format_signature,
+    parse_public_key, parse_signature, public_key_of, sign_entry, signed_message, AuthError,
+    Authorised, CanonicalForms, EncodingError, KeyRing, SignError, ED25519_PREFIX,
 };
 pub use validate::{parse_entry, parse_entry_value, EntryError, EntryErrorReason, ParsedEntry};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::signature::{canonical_bytes, AuthError, KeyRing};
+use super::signature::{AuthError, KeyRing};
 use super::types::Entry;
 use super::validate::{parse_entry, EntryError};
 use crate::agreement::model::{Agreement, Role};
@@ -96,7 +96,7 @@ impl EntryReader {
             .keys
             .authorise(&parsed)
             .map_err(|e| reject(Rejection::Unauthorised(e)))?;
-        let body: [u8; 32] = Sha256::digest(&authorised.message).into();
+        let body: [u8; 32] = Sha256::digest(&authorised.canonical.signed).into();
         let id = parsed.entry.id();
         if let Some((first_line, first_body)) = self.seen.get(id) {
             if *first_body == body {
@@ -109,14 +109,12 @@ impl EntryReader {
                 first_line: *first_line,
             }));
         }
-        let canonical = canonical_bytes(&parsed.object)
-            .map_err(|e| reject(Rejection::Unauthorised(AuthError::Canonical(e.to_string()))))?;
         self.seen.insert(id.to_string(), (line, body));
         Ok(LineOutcome::Accepted(AcceptedEntry {
             line,
             entry: parsed.entry,
             role: authorised.role,
-            canonical,
+            canonical: authorised.canonical.full,
         }))
     }
 }

@@ -77,18 +77,67 @@ pub enum SignError {
 /// The bytes an entry's signature covers: the RFC 8785 canonical form of `object` without
 /// its `signature` member.
 pub fn signed_message(object: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
-    if object.contains_key("signature") {
-        let mut unsigned = object.clone();
-        unsigned.remove("signature");
-        canonical_bytes(&unsigned)
-    } else {
-        canonical_bytes(object)
-    }
+    canonical_forms(object).map(|forms| forms.signed)
 }
 
 /// The RFC 8785 canonical form of a JSON object.
 pub fn canonical_bytes(object: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
-    serde_json_canonicalizer::to_vec(object).map_err(|e| SignError::Canonical(e.to_string()))
+    canonical_json(object)
+}
+
+/// An entry's two canonical forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CanonicalForms {
+    /// Without `signature`: the bytes the signature covers.
+    pub signed: Vec<u8>,
+    /// With `signature` (if the object has one): the bytes to store and log.
+    pub full: Vec<u8>,
+}
+
+/// Both canonical forms of an entry object from one serialization of its members.
+///
+/// RFC 8785 writes an object as its members sorted by the UTF-16 code units of their names,
+/// each `name:value` in canonical form, separated by commas; so both forms are assembled from
+/// the same canonical members, the signed one skipping `signature`. Canonicalizing twice
+/// would double the cost of the step that, after the signature check itself, dominates
+/// reading an entry.
+pub fn canonical_forms(object: &Map<String, Value>) -> Result<CanonicalForms, SignError> {
+    let mut members = Vec::with_capacity(object.len());
+    for (name, value) in object {
+        members.push((name, canonical_json(name)?, canonical_json(value)?));
+    }
+    members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    let capacity = members
+        .iter()
+        .map(|(_, name, value)| name.len() + value.len() + 2)
+        .sum::<usize>()
+        + 2;
+    let mut full = Vec::with_capacity(capacity);
+    let mut signed = Vec::with_capacity(capacity);
+    full.push(b'{');
+    signed.push(b'{');
+    for (name, name_json, value_json) in &members {
+        append_member(&mut full, name_json, value_json);
+        if name.as_str() != "signature" {
+            append_member(&mut signed, name_json, value_json);
+        }
+    }
+    full.push(b'}');
+    signed.push(b'}');
+    Ok(CanonicalForms { signed, full })
+}
+
+fn canonical_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SignError> {
+    serde_json_canonicalizer::to_vec(value).map_err(|e| SignError::Canonical(e.to_string()))
+}
+
+fn append_member(object: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    if object.len() > 1 {
+        object.push(b',');
+    }
+    object.extend_from_slice(name);
+    object.push(b':');
+    object.extend_from_slice(value);
 }
 
 /// Signs an entry: returns `value` with its `signature` member set (replacing any existing
@@ -166,8 +215,8 @@ pub struct Authorised {
     pub role: Role,
     /// The agreement key that verified the signature.
     pub key: PublicKey,
-    /// The signed message (canonical form without `signature`).
-    pub message: Vec<u8>,
+    /// The entry's canonical forms: `signed` is the message the signature covers.
+    pub canonical: CanonicalForms,
 }
 
 /// The keys of one agreement, decoded once, by role and signer id.
@@ -253,18 +302,21 @@ impl KeyRing {
             });
         }
         let signature = signature_of(entry)?;
-        let message =
-            signed_message(&parsed.object).map_err(|e| AuthError::Canonical(e.to_string()))?;
+        let canonical =
+            canonical_forms(&parsed.object).map_err(|e| AuthError::Canonical(e.to_string()))?;
         for (key, verifying) in keys {
-            if verifying.verify_strict(&message, &signature).is_ok() {
+            if verifying
+                .verify_strict(&canonical.signed, &signature)
+                .is_ok()
+            {
                 return Ok(Authorised {
                     role,
                     key: *key,
-                    message,
+                    canonical,
                 });
             }
         }
-        Err(self.diagnose(role, id, &message, &signature))
+        Err(self.diagnose(role, id, &canonical.signed, &signature))
     }
 
     /// After a failure, says whether another listed signer's key made the signature: the

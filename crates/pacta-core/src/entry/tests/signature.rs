@@ -8,8 +8,9 @@ use super::{
 use crate::agreement::model::{PublicKey, Role};
 use crate::entry::json::StrictValue;
 use crate::entry::{
-    authorise, canonical_bytes, format_public_key, format_signature, parse_entry, parse_public_key,
-    parse_signature, public_key_of, sign_entry, signed_message, AuthError, KeyRing,
+    authorise, canonical_bytes, canonical_forms, format_public_key, format_signature, parse_entry,
+    parse_public_key, parse_signature, public_key_of, sign_entry, signed_message, AuthError,
+    KeyRing,
 };
 
 fn authorise_line(line: &str) -> Result<Role, AuthError> {
@@ -208,4 +209,24 @@ fn signed_message_excludes_the_signature_member() {
     let message = String::from_utf8(signed_message(&object).expect("canonical")).expect("UTF-8");
     assert!(!message.contains("signature"));
     assert!(message.starts_with("{\"agreement\":\"demo\",\"event\":"));
+}
+
+/// U+1F600 is a surrogate pair in UTF-16 (0xD83D ...), so it sorts before U+E000 there,
+/// though after it in UTF-8 and in Rust's string order.
+#[test]
+fn canonical_forms_sort_members_by_utf16_and_match_whole_object_canonicalization() {
+    let mut value = report();
+    value["\u{E000}"] = json!(1);
+    value["\u{1F600}"] = json!(2);
+    value["signature"] = json!("ed25519:x");
+    let Value::Object(object) = value else {
+        panic!("object expected")
+    };
+    let forms = canonical_forms(&object).expect("canonical");
+    assert_eq!(forms.full, canonical_bytes(&object).expect("canonical"));
+    let mut unsigned = object.clone();
+    unsigned.remove("signature");
+    assert_eq!(forms.signed, canonical_bytes(&unsigned).expect("canonical"));
+    let text = String::from_utf8(forms.full).expect("UTF-8");
+    assert!(text.find('\u{1F600}') < text.find('\u{E000}'), "{text}");
 }
