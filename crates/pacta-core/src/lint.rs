@@ -15,9 +15,11 @@
 //!    stronger action?
 //!
 //! A commitment with the first three has an enforcement path; a missing one is an error and
-//! makes the lint fail. Escalation and the checks on phases and guarantors add points and
-//! warnings or errors of their own (an unverifiable phase condition is an error: relief would
-//! unlock on a fact nobody can establish). The lint is a pure function of the agreement.
+//! makes the lint fail; a missing escalation is a warning. Phase conditions and snapbacks earn
+//! a point each when they can be established, and are errors when they cannot (relief would
+//! unlock, or fail to snap back, on a fact nobody can establish). The agreement as a whole
+//! must register monitors and name guarantors; idle guarantors and unusable `alone` modes are
+//! warnings. The lint is a pure function of the agreement; `docs/lint.md` lists every code.
 
 use std::collections::BTreeSet;
 
