@@ -497,11 +497,11 @@ impl Builder<'_> {
                     "guarantors",
                     Kind::Guarantor,
                     GUARANTOR_KEYS,
-                    |b, t, id| {
+                    |b, t, _| {
                         let name =
                             b.r.required(t, "name")
                                 .and_then(|v| b.r.string(v, "`name`"));
-                        let keys = b.keys(t, id);
+                        let keys = b.keys(t, Kind::Guarantor);
                         Some(Guarantor {
                             name: name?.value,
                             keys,
@@ -513,11 +513,11 @@ impl Builder<'_> {
         let monitors = t
             .get("monitors")
             .map(|v| {
-                self.named_items(v, "monitors", Kind::Monitor, MONITOR_KEYS, |b, t, id| {
+                self.named_items(v, "monitors", Kind::Monitor, MONITOR_KEYS, |b, t, _| {
                     let organisation =
                         b.r.required(t, "organisation")
                             .and_then(|v| b.r.id(v, "`organisation`"));
-                    let keys = b.keys(t, id);
+                    let keys = b.keys(t, Kind::Monitor);
                     let modes = match t.get("modes") {
                         Some(v) => b.choices(v, "observation mode", MODES),
                         None => Vec::new(),
@@ -533,11 +533,11 @@ impl Builder<'_> {
         let panel = t
             .get("panel")
             .map(|v| {
-                self.named_items(v, "panel", Kind::Panel, PANEL_KEYS, |b, t, id| {
+                self.named_items(v, "panel", Kind::Panel, PANEL_KEYS, |b, t, _| {
                     let name =
                         b.r.required(t, "name")
                             .and_then(|v| b.r.string(v, "`name`"));
-                    let keys = b.keys(t, id);
+                    let keys = b.keys(t, Kind::Panel);
                     Some(PanelMember {
                         name: name?.value,
                         keys,
@@ -573,6 +573,9 @@ impl Builder<'_> {
         self.check_zones(&zones, &parties);
         if let Some(effective) = &effective {
             self.check_periods(&commitments, effective);
+        }
+        if let Some(until) = &until {
+            self.check_outlives(&commitments, until);
         }
         self.check_escalation(&responses);
         self.check_offensive_lines(&responses, &zones);
@@ -710,13 +713,34 @@ impl Builder<'_> {
     }
 
     /// `keys = ["ed25519:BASE64", ...]`.
-    fn keys(&mut self, t: &Table<'_, '_>, owner: &str) -> Vec<PublicKey> {
-        let Some(v) = t.get("keys") else {
-            return Vec::new();
+    /// `keys = [...]` of an item of kind `role`; an item with no key can never sign, which
+    /// is worth a warning.
+    fn keys(&mut self, t: &Table<'_, '_>, role: Kind) -> Vec<PublicKey> {
+        let items = match t.get("keys") {
+            Some(v) => match self.r.array(v, "`keys`") {
+                Some(items) => items,
+                None => return Vec::new(),
+            },
+            None => &[],
         };
-        let Some(items) = self.r.array(v, "`keys`") else {
-            return Vec::new();
-        };
+        if items.is_empty() {
+            let cannot = match role {
+                Kind::Party => "it cannot lodge objections to findings against it",
+                Kind::Guarantor => "it cannot record the actions it takes on its obligations",
+                Kind::Monitor => "none of its reports can be accepted",
+                _ => "it cannot sign rulings on objections",
+            };
+            self.r.push(
+                Diagnostic::warning(
+                    "no-keys",
+                    &self.file(),
+                    format!("{} has no keys: {cannot}", t.name),
+                )
+                .at(t.span.clone())
+                .label("no `keys`")
+                .help("add `keys = [\"ed25519:...\"]` (`pacta keygen` makes a key pair)"),
+            );
+        }
         let mut keys = Vec::new();
         for item in items {
             let Some(s) = self.r.string(item, "a key") else {
@@ -726,7 +750,7 @@ impl Builder<'_> {
                 Ok(key) => {
                     self.keys.push(KeyUse {
                         key,
-                        owner: format!("{} `{owner}`", t.name),
+                        owner: t.name.clone(),
                         span: s.span.clone(),
                     });
                     keys.push(key);
@@ -756,7 +780,7 @@ impl Builder<'_> {
                 Some(v) => b.controls(v, id, zones),
                 None => Some(None),
             };
-            let keys = b.keys(t, id);
+            let keys = b.keys(t, Kind::Party);
             Some(Party {
                 name: name?.value,
                 controls: controls?,
@@ -1898,6 +1922,35 @@ impl Builder<'_> {
                     chain(&cycle)
                 ),
                 "break the cycle: a zone must be built from zones that do not depend on it",
+            );
+        }
+    }
+
+    /// A commitment's period or deadline past the agreement's end can never be ruled on.
+    fn check_outlives(&mut self, commitments: &[Commitment], until: &At<Timestamp>) {
+        for c in commitments {
+            let deadline = match &c.rule {
+                CommitmentRule::Obligation { deadline, .. } => *deadline,
+                CommitmentRule::Prohibition(_) => None,
+            };
+            let late = [("until", c.until), ("by", deadline)]
+                .into_iter()
+                .find_map(|(key, t)| t.filter(|t| *t > until.value).map(|t| (key, t)));
+            let Some((key, time)) = late else { continue };
+            let span = self.span_of(&format!("commitment:{}.{key}", c.id));
+            self.r.push(
+                Diagnostic::warning(
+                    "outlives-agreement",
+                    &self.file(),
+                    format!("commitment `{}` runs past the end of the agreement", c.id),
+                )
+                .at(span)
+                .label(format!("`{key}` is {time}"))
+                .related(
+                    until.span.clone(),
+                    format!("the agreement ends {}", until.value),
+                )
+                .help("nothing is ruled on after the agreement's `until`"),
             );
         }
     }

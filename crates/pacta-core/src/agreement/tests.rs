@@ -552,3 +552,29 @@ fn an_absolute_zone_file_path_is_refused() {
     let text = variant("zones/north-sector.geojson", "/etc/passwd.geojson");
     assert_eq!(codes(&text), ["bad-path"]);
 }
+
+#[test]
+fn a_monitor_without_keys_is_a_warning() {
+    let text = variant(
+        "keys = [\"ed25519:j5CyFzq5FFZjYHpW1KoF06vuQuIV+6Sa+b25Ofh8SgU=\"]\n",
+        "",
+    );
+    let parsed = parse(&text).unwrap();
+    let warning = &parsed.warnings.items()[0];
+    assert_eq!(warning.code, "no-keys");
+    assert!(
+        warning.message.contains("[monitors.sensor-net]"),
+        "{}",
+        warning.message
+    );
+}
+
+#[test]
+fn a_deadline_after_the_agreement_ends_is_a_warning() {
+    let text = variant(
+        "by = \"2026-04-01T00:00:00+02:00\"",
+        "by = \"2027-04-01T00:00:00+02:00\"",
+    );
+    let parsed = parse(&text).unwrap();
+    assert_eq!(parsed.warnings.items()[0].code, "outlives-agreement");
+}
