@@ -124,6 +124,7 @@ broken!(
     unknown_values,
     unmeetable_evidence,
     unsupported_format,
+    warnings_alongside_errors,
     wrong_types,
     zone_shapes,
 );

@@ -1977,7 +1977,7 @@ impl Builder<'_> {
                             format!("commitment `{}` starts before the agreement takes effect", c.id),
                         )
                         .at(span.clone())
-                        .label(format!("{}", c.from))
+                        .label(format!("starts {}", c.from))
                         .related(effective.span.clone(), format!("effective {}", effective.value))
                         .help("nothing is ruled on before `effective`; start the commitment then or later"),
                     );
