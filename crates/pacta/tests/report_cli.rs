@@ -244,3 +244,48 @@ fn verify_with_missing_file_exits_2() {
     );
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn over_long_line_is_rejected_with_its_number_and_the_next_line_still_read() {
+    let f = Fixture::new("long-line");
+    let good = f.signed("patrol-1", &report("r1", "patrol-1"));
+    let long = format!("{{\"text\":\"{}\"}}", "x".repeat(70_000));
+    let output = f.verify("long.ndjson", &format!("{long}\n{good}\n"));
+    assert_eq!(output.status.code(), Some(1));
+    let verdicts = stdout(&output);
+    assert!(
+        verdicts.contains(
+            ":1: rejected: entry: 70011 bytes, over the limit of 65536 bytes for one entry"
+        ),
+        "{verdicts}"
+    );
+    assert!(verdicts.contains(":2: ok:"), "{verdicts}");
+}
+
+/// The signed example in docs/report-format.md verifies against the demo agreement, so the
+/// document cannot drift from the code.
+#[test]
+fn documented_example_verifies_against_the_demo_agreement() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/report-format.md")).expect("read doc");
+    let start = doc
+        .find("\n```json\n{\n  \"schema\"")
+        .expect("example block")
+        + 9;
+    let length = doc[start..].find("\n```").expect("end of block");
+    let f = Fixture::new("doc-example");
+    let file = f.path("example.json");
+    std::fs::write(&file, &doc[start..start + length]).expect("write example");
+    let demo = root.join("examples/demo");
+    let output = pacta(
+        &[
+            "report",
+            "verify",
+            "--agreement",
+            path_str(&demo),
+            path_str(&file),
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}

@@ -36,8 +36,11 @@ impl fmt::Display for PointerDisplay<'_> {
 /// What is wrong with an entry.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EntryErrorReason {
-    #[error("entry is {bytes} bytes, over the limit of {max} bytes")]
+    #[error("{bytes} bytes, over the limit of {max} bytes for one entry")]
     TooLarge { bytes: usize, max: usize },
+    /// Bytes that are not UTF-8 (readers of raw bytes report this; text is UTF-8 already).
+    #[error("not UTF-8 text")]
+    NotUtf8,
     /// Not JSON, a duplicate member, an integer too large to be exact in every language.
     #[error("not valid JSON: {0}")]
     Json(String),

@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pacta_core::entry::limits::ENTRY_BYTES_MAX;
 use pacta_core::entry::signature::role_name;
 use pacta_core::entry::{
-    parse_entry, sign_entry, EntryReader, KeyRing, LineError, LineOutcome, Rejection,
+    parse_entry, sign_entry, EntryError, EntryErrorReason, EntryReader, KeyRing, LineError,
+    LineOutcome, Rejection,
 };
 use serde_json::Value;
 
@@ -168,12 +169,16 @@ fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
                 LineText::Text(text) if text.trim().is_empty() => continue,
                 LineText::Text(text) => text,
                 LineText::NotUtf8 => {
-                    eprintln!("{name}:{line}: not UTF-8");
+                    eprintln!("{name}:{line}: {}", EntryErrorReason::NotUtf8);
                     failures += 1;
                     continue;
                 }
                 LineText::TooLong(bytes) => {
-                    eprintln!("{name}:{line}: {bytes} bytes, over the limit of {ENTRY_BYTES_MAX}");
+                    let reason = EntryErrorReason::TooLarge {
+                        bytes,
+                        max: ENTRY_BYTES_MAX,
+                    };
+                    eprintln!("{name}:{line}: {reason}");
                     failures += 1;
                     continue;
                 }
@@ -251,10 +256,13 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             bar.inc(bytes as u64);
             let verdict = match text {
                 LineText::Text(text) => reader.read_line(line, &text),
-                LineText::NotUtf8 => Err(rejected_line(line, "not UTF-8")),
+                LineText::NotUtf8 => Err(rejected_line(line, EntryErrorReason::NotUtf8)),
                 LineText::TooLong(bytes) => Err(rejected_line(
                     line,
-                    &format!("{bytes} bytes, over the limit of {ENTRY_BYTES_MAX} bytes"),
+                    EntryErrorReason::TooLarge {
+                        bytes,
+                        max: ENTRY_BYTES_MAX,
+                    },
                 )),
             };
             report_verdict(&mut out, &name, line, verdict, args.quiet, &mut tally)?;
@@ -280,12 +288,12 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// A line error for problems found before the entry reader sees the line.
-fn rejected_line(line: usize, reason: &str) -> LineError {
+fn rejected_line(line: usize, reason: EntryErrorReason) -> LineError {
     LineError {
         line,
-        rejection: Rejection::Invalid(pacta_core::entry::EntryError {
+        rejection: Rejection::Invalid(EntryError {
             pointer: String::new(),
-            reason: pacta_core::entry::EntryErrorReason::Json(reason.to_string()),
+            reason,
         }),
     }
 }
