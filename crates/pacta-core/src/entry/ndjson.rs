@@ -47,6 +47,17 @@ pub enum Rejection {
     /// Its id was already used, on an earlier line, by an entry with a different body.
     #[error("id `{id}` was already used on line {first_line} for a different entry")]
     IdReused { id: String, first_line: usize },
+    /// A retraction of a report that another monitor wrote: a monitor withdraws only its own.
+    #[error(
+        "/report: report `{report}` (line {report_line}) is monitor `{author}`'s; monitor \
+         `{monitor}` may retract only its own reports"
+    )]
+    RetractsAnotherMonitorsReport {
+        report: String,
+        report_line: usize,
+        author: String,
+        monitor: String,
+    },
 }
 
 /// What [`EntryReader::read_line`] made of one line.
@@ -70,8 +81,19 @@ pub enum LineOutcome {
 #[derive(Debug)]
 pub struct EntryReader {
     keys: KeyRing,
-    /// Entry id → (line first accepted, SHA-256 of its signed message).
-    seen: BTreeMap<String, (usize, [u8; 32])>,
+    /// Entry id → what is remembered of the entry first accepted under it.
+    seen: BTreeMap<String, Seen>,
+}
+
+/// What the reader keeps of an accepted entry: enough to recognise a resubmission and to
+/// check who may retract a report.
+#[derive(Debug)]
+struct Seen {
+    line: usize,
+    /// SHA-256 of the signed message (canonical form without `signature`).
+    body: [u8; 32],
+    /// For a report, its monitor.
+    report_monitor: Option<String>,
 }
 
 impl EntryReader {
@@ -98,18 +120,47 @@ impl EntryReader {
             .map_err(|e| reject(Rejection::Unauthorised(e)))?;
         let body: [u8; 32] = Sha256::digest(&authorised.canonical.signed).into();
         let id = parsed.entry.id();
-        if let Some((first_line, first_body)) = self.seen.get(id) {
-            if *first_body == body {
+        if let Some(first) = self.seen.get(id) {
+            if first.body == body {
                 return Ok(LineOutcome::Duplicate {
-                    first_line: *first_line,
+                    first_line: first.line,
                 });
             }
             return Err(reject(Rejection::IdReused {
                 id: id.to_string(),
-                first_line: *first_line,
+                first_line: first.line,
             }));
         }
-        self.seen.insert(id.to_string(), (line, body));
+        if let Entry::Retraction(retraction) = &parsed.entry {
+            // A report not seen yet (an earlier batch, or a later line) is left to the
+            // assessment, which ignores retractions by anyone but the report's monitor.
+            let author = self
+                .seen
+                .get(&retraction.report)
+                .and_then(|seen| Some((seen.line, seen.report_monitor.as_ref()?)));
+            if let Some((report_line, author)) = author {
+                if *author != retraction.monitor {
+                    return Err(reject(Rejection::RetractsAnotherMonitorsReport {
+                        report: retraction.report.clone(),
+                        report_line,
+                        author: author.clone(),
+                        monitor: retraction.monitor.clone(),
+                    }));
+                }
+            }
+        }
+        let report_monitor = match &parsed.entry {
+            Entry::Report(report) => Some(report.monitor.clone()),
+            _ => None,
+        };
+        self.seen.insert(
+            id.to_string(),
+            Seen {
+                line,
+                body,
+                report_monitor,
+            },
+        );
         Ok(LineOutcome::Accepted(AcceptedEntry {
             line,
             entry: parsed.entry,

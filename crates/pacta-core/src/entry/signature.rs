@@ -140,16 +140,18 @@ fn append_member(object: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     object.extend_from_slice(value);
 }
 
-/// Signs an entry: returns `value` with its `signature` member set (replacing any existing
-/// one) to the Ed25519 signature of its canonical form without `signature`.
+/// Signs an entry: returns it as a JSON object with its `signature` member set (replacing
+/// any existing one) to the Ed25519 signature of its canonical form without `signature`.
 ///
-/// It does not validate the entry; callers that want to refuse signing an invalid entry
-/// check it with [`super::parse_entry_value`] first.
-pub fn sign_entry(value: &Value, key: &SigningKey) -> Result<Value, SignError> {
-    let Value::Object(object) = value else {
+/// `entry` is anything that serializes to a JSON object: a [`Value`] as received, or a typed
+/// [`super::types::Report`], [`Entry`] and so on (what a simulator builds). It does not
+/// validate the entry; callers that want to refuse signing an invalid entry check it with
+/// [`super::parse_entry_value`] first.
+pub fn sign_entry<T: serde::Serialize>(entry: &T, key: &SigningKey) -> Result<Value, SignError> {
+    let value = serde_json::to_value(entry).map_err(|e| SignError::Canonical(e.to_string()))?;
+    let Value::Object(mut object) = value else {
         return Err(SignError::NotAnObject);
     };
-    let mut object = object.clone();
     object.remove("signature");
     let message = canonical_bytes(&object)?;
     let signature = key.sign(&message);

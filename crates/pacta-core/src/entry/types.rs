@@ -4,7 +4,7 @@
 //! Every entry is a JSON object with a `schema` field and a `signature` member; the signature
 //! is Ed25519 over the RFC 8785 canonical form of the object without `signature`.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::agreement::model::{EventKind, ObservationMode, Role, WeaponClass};
 use crate::time::Timestamp;
@@ -335,6 +335,19 @@ pub enum Entry {
     Objection(Objection),
     Ruling(Ruling),
     Retraction(Retraction),
+}
+
+/// An entry serializes as its inner object (which carries its own `schema`).
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Entry::Report(e) => e.serialize(serializer),
+            Entry::Action(e) => e.serialize(serializer),
+            Entry::Objection(e) => e.serialize(serializer),
+            Entry::Ruling(e) => e.serialize(serializer),
+            Entry::Retraction(e) => e.serialize(serializer),
+        }
+    }
 }
 
 impl Entry {

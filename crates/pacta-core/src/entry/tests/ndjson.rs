@@ -127,3 +127,33 @@ proptest! {
         }
     }
 }
+
+fn retraction(id: &str, monitor: &str) -> serde_json::Value {
+    json!({
+        "schema": "pacta.retraction/1", "id": id, "agreement": "demo", "monitor": monitor,
+        "report": "patrol-07/2026-03-16/001", "submitted_at": "2026-03-16T19:00:00Z",
+        "reason": "Wrong bearing."
+    })
+}
+
+#[test]
+fn monitor_may_retract_its_own_report() {
+    let report = signed_line(&report(), &key(PATROL_07));
+    let retraction = signed_line(&retraction("patrol-07/ret/1", "patrol-07"), &key(PATROL_07));
+    let (accepted, errors) = read_entries(&format!("{report}\n{retraction}"), &agreement());
+    assert_eq!(accepted.len(), 2);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn monitor_may_not_retract_another_monitors_report() {
+    let report = signed_line(&report(), &key(PATROL_07));
+    let retraction = signed_line(&retraction("patrol-08/ret/1", "patrol-08"), &key(PATROL_08));
+    let (accepted, errors) = read_entries(&format!("{report}\n{retraction}"), &agreement());
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        errors[0].to_string(),
+        "line 2: /report: report `patrol-07/2026-03-16/001` (line 1) is monitor `patrol-07`'s; \
+         monitor `patrol-08` may retract only its own reports"
+    );
+}

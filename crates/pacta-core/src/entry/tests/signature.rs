@@ -230,3 +230,16 @@ fn canonical_forms_sort_members_by_utf16_and_match_whole_object_canonicalization
     let text = String::from_utf8(forms.full).expect("UTF-8");
     assert!(text.find('\u{1F600}') < text.find('\u{E000}'), "{text}");
 }
+
+#[test]
+fn typed_entry_signs_and_reads_back_equal() {
+    let entry = parse_entry(&report().to_string()).expect("valid").entry;
+    let signed = sign_entry(&entry, &key(PATROL_07)).expect("sign");
+    let parsed = parse_entry(&signed.to_string()).expect("valid");
+    assert_eq!(authorise(&parsed, &agreement()), Ok(Role::Monitor));
+    let mut read_back = parsed.entry;
+    if let crate::entry::types::Entry::Report(report) = &mut read_back {
+        report.signature = None;
+    }
+    assert_eq!(read_back, entry);
+}
