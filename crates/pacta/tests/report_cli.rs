@@ -187,7 +187,7 @@ fn ndjson_verdicts_name_each_bad_line_and_exit_1() {
     assert!(verdicts[0].starts_with(&format!("{name}:1: ok:")));
     assert!(verdicts[1].starts_with(&format!("{name}:2: rejected: entry: not valid JSON")));
     assert!(verdicts[2].starts_with(&format!(
-        "{name}:4: rejected: the signature does not verify"
+        "{name}:4: rejected: not signed by a key of monitor `patrol-1`"
     )));
     assert_eq!(
         verdicts[3],

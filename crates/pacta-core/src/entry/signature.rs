@@ -194,8 +194,8 @@ pub enum AuthError {
         signer_id: String,
     },
     #[error(
-        "the signature does not verify under any key of {} `{id}` (strict Ed25519): the entry \
-         was changed after signing, or signed with a key the agreement does not list",
+        "not signed by a key of {} `{id}` (strict Ed25519): the entry was changed after \
+         signing, or signed with a key the agreement does not list for it",
         role_name(*.role)
     )]
     BadSignature { role: Role, id: String },
@@ -210,6 +210,9 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Panel => "panel member",
     }
 }
+
+/// The most keys tried, after a signature fails, to name the signer whose key did make it.
+pub const DIAGNOSIS_KEYS_MAX: usize = 32;
 
 /// What [`KeyRing::authorise`] established about an entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -322,25 +325,28 @@ impl KeyRing {
     }
 
     /// After a failure, says whether another listed signer's key made the signature: the
-    /// common mistake of signing with the wrong key file. Costs one verification per listed
-    /// key, paid only on entries that are rejected anyway.
+    /// common mistake of signing with the wrong key file. Keys of the same role are tried
+    /// first, and at most [`DIAGNOSIS_KEYS_MAX`] keys in all, so a flood of forged entries
+    /// costs a bounded multiple of the verifications it would cost anyway.
     fn diagnose(&self, role: Role, id: &str, message: &[u8], signature: &Signature) -> AuthError {
-        for (signer_role, by_id) in &self.signers {
-            for (signer_id, keys) in by_id {
-                if (*signer_role, signer_id.as_str()) == (role, id) {
-                    continue;
-                }
-                if keys
-                    .iter()
-                    .any(|(_, verifying)| verifying.verify_strict(message, signature).is_ok())
-                {
-                    return AuthError::SignedByOther {
-                        role,
-                        id: id.to_string(),
-                        signer_role: *signer_role,
-                        signer_id: signer_id.clone(),
-                    };
-                }
+        let roles_in_order = self
+            .signers
+            .get_key_value(&role)
+            .into_iter()
+            .chain(self.signers.iter().filter(|(r, _)| **r != role));
+        let candidates = roles_in_order
+            .flat_map(|(r, by_id)| by_id.iter().map(move |(signer, keys)| (*r, signer, keys)))
+            .filter(|(r, signer, _)| (*r, signer.as_str()) != (role, id))
+            .flat_map(|(r, signer, keys)| keys.iter().map(move |(_, key)| (r, signer, key)))
+            .take(DIAGNOSIS_KEYS_MAX);
+        for (signer_role, signer_id, key) in candidates {
+            if key.verify_strict(message, signature).is_ok() {
+                return AuthError::SignedByOther {
+                    role,
+                    id: id.to_string(),
+                    signer_role,
+                    signer_id: signer_id.clone(),
+                };
             }
         }
         AuthError::BadSignature {

@@ -243,3 +243,15 @@ fn typed_entry_signs_and_reads_back_equal() {
     }
     assert_eq!(read_back, entry);
 }
+
+#[test]
+fn signature_by_an_unlisted_key_says_it_is_not_the_monitors() {
+    let line = signed_line(&report(), &key(99));
+    let error = authorise_line(&line).expect_err("unlisted key");
+    assert!(
+        error
+            .to_string()
+            .starts_with("not signed by a key of monitor `patrol-07`"),
+        "{error}"
+    );
+}
