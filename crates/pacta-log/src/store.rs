@@ -61,11 +61,20 @@ pub trait TileStore: TileSource {
     fn put_checkpoint(&self, bytes: &[u8]) -> Result<(), StoreError>;
 }
 
+/// Most files synced at once when publishing a checkpoint. Syncing concurrently lets the
+/// file system commit them together (one integration of 1024 entries writes about ten files,
+/// and one sync costs milliseconds), and the bound keeps the thread count small.
+const MAX_CONCURRENT_SYNCS: usize = 64;
+
 /// A [`TileStore`] in a local directory.
+///
+/// Immutable files are written to a temporary name at once and synced, renamed into place
+/// and their directories synced together when the next checkpoint is published, so a reader
+/// never sees a partial file and a checkpoint never refers to a file that is not durable.
 pub struct DirStore {
     root: PathBuf,
-    /// Directories with new entries not yet made durable.
-    dirty_dirs: Mutex<BTreeSet<PathBuf>>,
+    /// Written but not yet synced and renamed: (temporary file, final path).
+    staged: Mutex<Vec<(PathBuf, PathBuf)>>,
 }
 
 pub(crate) fn io_error(path: &Path, source: std::io::Error) -> StoreError {
@@ -82,7 +91,7 @@ impl DirStore {
         fs::create_dir_all(&root).map_err(|e| io_error(&root, e))?;
         Ok(DirStore {
             root,
-            dirty_dirs: Mutex::new(BTreeSet::new()),
+            staged: Mutex::new(Vec::new()),
         })
     }
 
@@ -105,38 +114,88 @@ impl DirStore {
         Ok(self.root.join(path))
     }
 
-    fn mark_dirty(&self, dir: &Path) {
-        if let Ok(mut dirs) = self.dirty_dirs.lock() {
-            dirs.insert(dir.to_path_buf());
-        }
-    }
-
-    /// Writes `bytes` to a temporary file next to `target`, syncs it and renames it into
-    /// place, so readers never see a partial file.
-    fn write_atomically(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    /// Writes `bytes` to a temporary file next to `target`, to be synced and renamed into
+    /// place by [`DirStore::publish`].
+    fn stage(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let dir = target.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-        let mut temporary = target.as_os_str().to_owned();
-        temporary.push(format!(".tmp-{}", std::process::id()));
-        let temporary = PathBuf::from(temporary);
+        let temporary = temporary_path(target);
         let mut file = File::create(&temporary).map_err(|e| io_error(&temporary, e))?;
         file.write_all(bytes).map_err(|e| io_error(&temporary, e))?;
-        file.sync_data().map_err(|e| io_error(&temporary, e))?;
-        fs::rename(&temporary, target).map_err(|e| io_error(target, e))?;
-        self.mark_dirty(dir);
+        self.staged
+            .lock()
+            .map_err(|_| poisoned(target))?
+            .push((temporary, target.to_path_buf()));
         Ok(())
     }
 
-    fn sync_dirty_dirs(&self) -> Result<(), StoreError> {
-        let dirs = match self.dirty_dirs.lock() {
-            Ok(mut dirs) => std::mem::take(&mut *dirs),
-            Err(_) => BTreeSet::new(),
-        };
-        for dir in dirs {
-            sync_dir(&dir)?;
+    /// Publishes a checkpoint: syncs it together with every staged file, renames the staged
+    /// files into place and syncs their directories, and only then renames the checkpoint
+    /// into place and syncs the root, so that a checkpoint never names a file that a crash
+    /// could lose.
+    fn publish(&self, checkpoint: &[u8]) -> Result<(), StoreError> {
+        let target = self.resolve(CHECKPOINT_PATH)?;
+        let checkpoint_temporary = temporary_path(&target);
+        File::create(&checkpoint_temporary)
+            .and_then(|mut file| file.write_all(checkpoint))
+            .map_err(|e| io_error(&checkpoint_temporary, e))?;
+        let staged = std::mem::take(&mut *self.staged.lock().map_err(|_| poisoned(&self.root))?);
+        let mut temporaries: Vec<PathBuf> = staged.iter().map(|(t, _)| t.clone()).collect();
+        temporaries.push(checkpoint_temporary.clone());
+        in_parallel(&temporaries, |path| {
+            File::open(path)
+                .and_then(|file| file.sync_data())
+                .map_err(|e| io_error(path, e))
+        })?;
+        let mut dirs = BTreeSet::new();
+        for (temporary, target) in &staged {
+            fs::rename(temporary, target).map_err(|e| io_error(target, e))?;
+            dirs.insert(target.parent().unwrap_or(&self.root).to_path_buf());
         }
-        Ok(())
+        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+        in_parallel(&dirs, |dir| sync_dir(dir))?;
+        fs::rename(&checkpoint_temporary, &target).map_err(|e| io_error(&target, e))?;
+        sync_dir(&self.root)
     }
+}
+
+fn poisoned(path: &Path) -> StoreError {
+    StoreError::Backend {
+        path: path.display().to_string(),
+        reason: "a writer thread panicked while staging files".to_owned(),
+    }
+}
+
+fn temporary_path(target: &Path) -> PathBuf {
+    let mut temporary = target.as_os_str().to_owned();
+    temporary.push(format!(".tmp-{}", std::process::id()));
+    PathBuf::from(temporary)
+}
+
+/// Runs `action` on every item, at most [`MAX_CONCURRENT_SYNCS`] at a time; returns the
+/// first error.
+fn in_parallel(
+    items: &[PathBuf],
+    action: impl Fn(&Path) -> Result<(), StoreError> + Sync,
+) -> Result<(), StoreError> {
+    for chunk in items.chunks(MAX_CONCURRENT_SYNCS) {
+        let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|item| scope.spawn(|| action(item)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(poisoned(Path::new("sync"))))
+                })
+                .collect()
+        });
+        results.into_iter().collect::<Result<(), StoreError>>()?;
+    }
+    Ok(())
 }
 
 /// Makes a directory's entries (new or renamed files) durable.
@@ -170,14 +229,11 @@ impl TileStore for DirStore {
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(&target, e)),
         }
-        self.write_atomically(&target, bytes)
+        self.stage(&target, bytes)
     }
 
     fn put_checkpoint(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        self.sync_dirty_dirs()?;
-        let target = self.resolve(CHECKPOINT_PATH)?;
-        self.write_atomically(&target, bytes)?;
-        self.sync_dirty_dirs()
+        self.publish(bytes)
     }
 }
 
