@@ -43,7 +43,7 @@ pub const AGREEMENT_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Largest zone file accepted: a detailed line of contact is a few megabytes.
 pub const ZONE_FILE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
-const TOP_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &[
     "format",
     "id",
     "title",
@@ -64,11 +64,11 @@ const TOP_KEYS: &[&str] = &[
     "phase",
     "indicators",
 ];
-const PARTY_KEYS: &[&str] = &["name", "controls", "keys"];
-const GUARANTOR_KEYS: &[&str] = &["name", "keys"];
-const MONITOR_KEYS: &[&str] = &["organisation", "keys", "modes"];
-const PANEL_KEYS: &[&str] = &["name", "keys"];
-const ZONE_KEYS: &[&str] = &[
+pub(crate) const PARTY_KEYS: &[&str] = &["name", "controls", "keys"];
+pub(crate) const GUARANTOR_KEYS: &[&str] = &["name", "keys"];
+pub(crate) const MONITOR_KEYS: &[&str] = &["organisation", "keys", "modes"];
+pub(crate) const PANEL_KEYS: &[&str] = &["name", "keys"];
+pub(crate) const ZONE_KEYS: &[&str] = &[
     "label",
     "geojson",
     "within_km",
@@ -78,21 +78,21 @@ const ZONE_KEYS: &[&str] = &[
     "intersection",
     "difference",
 ];
-const EVIDENCE_KEYS: &[&str] = &[
+pub(crate) const EVIDENCE_KEYS: &[&str] = &[
     "min_reports",
     "min_independent_monitors",
     "min_organisations",
     "alone",
 ];
-const ALONE_KEYS: &[&str] = &["mode", "with_media"];
-const CORROBORATION_KEYS: &[&str] = &[
+pub(crate) const ALONE_KEYS: &[&str] = &["mode", "with_media"];
+pub(crate) const CORROBORATION_KEYS: &[&str] = &[
     "distance_km",
     "time_window",
     "max_extent_km",
     "max_duration",
 ];
-const ATTRIBUTION_KEYS: &[&str] = &["by_control"];
-const COMMITMENT_KEYS: &[&str] = &[
+pub(crate) const ATTRIBUTION_KEYS: &[&str] = &["by_control"];
+pub(crate) const COMMITMENT_KEYS: &[&str] = &[
     "id",
     "article",
     "text",
@@ -105,11 +105,11 @@ const COMMITMENT_KEYS: &[&str] = &[
     "evidence",
     "severity",
 ];
-const PROHIBITS_KEYS: &[&str] = &["kind", "subtype", "weapon_class"];
-const REQUIRES_KEYS: &[&str] = &["act", "by"];
-const SEVERITY_KEYS: &[&str] = &["base", "raise"];
-const RAISE_KEYS: &[&str] = &["to", "weapon_class", "min_count", "with_casualties"];
-const RESPONSE_KEYS: &[&str] = &[
+pub(crate) const PROHIBITS_KEYS: &[&str] = &["kind", "subtype", "weapon_class"];
+pub(crate) const REQUIRES_KEYS: &[&str] = &["act", "by"];
+pub(crate) const SEVERITY_KEYS: &[&str] = &["base", "raise"];
+pub(crate) const RAISE_KEYS: &[&str] = &["to", "weapon_class", "min_count", "with_casualties"];
+pub(crate) const RESPONSE_KEYS: &[&str] = &[
     "id",
     "title",
     "when",
@@ -121,10 +121,10 @@ const RESPONSE_KEYS: &[&str] = &[
     "escalate_to",
     "escalate_on",
 ];
-const WHEN_KEYS: &[&str] = &["finding", "pattern", "offensive"];
-const FILTER_KEYS: &[&str] = &["severity", "party", "commitments"];
-const PATTERN_KEYS: &[&str] = &["severity", "party", "commitments", "count", "within"];
-const OFFENSIVE_KEYS: &[&str] = &[
+pub(crate) const WHEN_KEYS: &[&str] = &["finding", "pattern", "offensive"];
+pub(crate) const FILTER_KEYS: &[&str] = &["severity", "party", "commitments"];
+pub(crate) const PATTERN_KEYS: &[&str] = &["severity", "party", "commitments", "count", "within"];
+pub(crate) const OFFENSIVE_KEYS: &[&str] = &[
     "severity",
     "party",
     "commitments",
@@ -132,7 +132,7 @@ const OFFENSIVE_KEYS: &[&str] = &[
     "span_km",
     "within",
 ];
-const PHASE_KEYS: &[&str] = &[
+pub(crate) const PHASE_KEYS: &[&str] = &[
     "id",
     "title",
     "after",
@@ -140,12 +140,12 @@ const PHASE_KEYS: &[&str] = &[
     "consequence",
     "snapback",
 ];
-const CONDITION_KEYS: &[&str] = &["no_findings", "verified"];
-const NO_FINDINGS_KEYS: &[&str] = &["severity", "party", "commitments", "for"];
-const CONSEQUENCE_KEYS: &[&str] = &["action", "tranche", "guarantors", "within", "description"];
-const SNAPBACK_KEYS: &[&str] = &["on", "action", "guarantors", "within", "description"];
-const SNAPBACK_ON_KEYS: &[&str] = &["finding"];
-const INDICATOR_KEYS: &[&str] = &[
+pub(crate) const CONDITION_KEYS: &[&str] = &["no_findings", "verified"];
+pub(crate) const NO_FINDINGS_KEYS: &[&str] = &["severity", "party", "commitments", "for"];
+pub(crate) const CONSEQUENCE_KEYS: &[&str] = &["action", "tranche", "guarantors", "within", "description"];
+pub(crate) const SNAPBACK_KEYS: &[&str] = &["on", "action", "guarantors", "within", "description"];
+pub(crate) const SNAPBACK_ON_KEYS: &[&str] = &["finding"];
+pub(crate) const INDICATOR_KEYS: &[&str] = &[
     "sectors",
     "baseline",
     "elevated_ratio",
@@ -153,7 +153,7 @@ const INDICATOR_KEYS: &[&str] = &[
     "critical_ratio",
     "min_count",
 ];
-const SECTOR_KEYS: &[&str] = &["id", "zone"];
+pub(crate) const SECTOR_KEYS: &[&str] = &["id", "zone"];
 
 const SEVERITIES: &[(&str, Severity)] = &[
     ("minor", Severity::Minor),

@@ -578,3 +578,62 @@ fn a_deadline_after_the_agreement_ends_is_a_warning() {
     let parsed = parse(&text).unwrap();
     assert_eq!(parsed.warnings.items()[0].code, "outlives-agreement");
 }
+
+#[test]
+fn every_toml_example_in_the_format_reference_is_valid_toml() {
+    let doc = include_str!("../../../../docs/agreement-format.md");
+    let blocks: Vec<&str> = doc
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert!(blocks.len() >= 10, "found only {} examples", blocks.len());
+    for block in blocks {
+        if let Err(e) = toml::de::DeTable::parse(block) {
+            panic!("example does not parse: {e}\n{block}");
+        }
+    }
+}
+
+#[test]
+fn the_format_reference_documents_every_key() {
+    use super::parse::*;
+    let doc = include_str!("../../../../docs/agreement-format.md");
+    let lists: &[&[&str]] = &[
+        TOP_KEYS,
+        PARTY_KEYS,
+        GUARANTOR_KEYS,
+        MONITOR_KEYS,
+        PANEL_KEYS,
+        ZONE_KEYS,
+        EVIDENCE_KEYS,
+        ALONE_KEYS,
+        CORROBORATION_KEYS,
+        ATTRIBUTION_KEYS,
+        COMMITMENT_KEYS,
+        PROHIBITS_KEYS,
+        REQUIRES_KEYS,
+        SEVERITY_KEYS,
+        RAISE_KEYS,
+        RESPONSE_KEYS,
+        WHEN_KEYS,
+        FILTER_KEYS,
+        PATTERN_KEYS,
+        OFFENSIVE_KEYS,
+        PHASE_KEYS,
+        CONDITION_KEYS,
+        NO_FINDINGS_KEYS,
+        CONSEQUENCE_KEYS,
+        SNAPBACK_KEYS,
+        SNAPBACK_ON_KEYS,
+        INDICATOR_KEYS,
+        SECTOR_KEYS,
+    ];
+    for key in lists.iter().flat_map(|l| l.iter()) {
+        // Keys appear in the tables as `key` (or `parent.key`, `parent[].key`).
+        let documented = doc.contains(&format!("`{key}`"))
+            || doc.contains(&format!(".{key}`"))
+            || doc.contains(&format!("[{key}"));
+        assert!(documented, "`{key}` is not documented");
+    }
+}
