@@ -153,7 +153,7 @@ impl DirStore {
             dirs.insert(target.parent().unwrap_or(&self.root).to_path_buf());
         }
         let dirs: Vec<PathBuf> = dirs.into_iter().collect();
-        in_parallel(&dirs, |dir| sync_dir(dir))?;
+        in_parallel(&dirs, sync_dir)?;
         fs::rename(&checkpoint_temporary, &target).map_err(|e| io_error(&target, e))?;
         sync_dir(&self.root)
     }

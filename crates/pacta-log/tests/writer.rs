@@ -248,7 +248,7 @@ fn a_full_tile_is_never_rewritten_with_different_bytes() {
     fs::remove_file(f.public.join("checkpoint")).expect("remove checkpoint");
     let mut log = create(&f);
     log.append(&entries(1000..1256)).expect("append");
-    let error = log.integrate().err().expect("must refuse");
+    let error = log.integrate().expect_err("must refuse");
     assert!(
         error
             .to_string()

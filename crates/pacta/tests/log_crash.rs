@@ -118,7 +118,7 @@ fn sigkill_during_append_and_integration_loses_no_acknowledged_entry_and_never_f
         .lines()
         .find_map(|l| l.strip_prefix("verifier key: "))
         .expect("init prints the verifier key");
-    let verifier = NoteVerifier::parse(vkey).expect("verifier key");
+    let trusted = [NoteVerifier::parse(vkey).expect("verifier key")];
 
     let mut size = 0;
     let mut previous = Checkpoint::parse(
@@ -139,7 +139,7 @@ fn sigkill_during_append_and_integration_loses_no_acknowledged_entry_and_never_f
         );
         let verified = verify_log(
             &DirStore::new(&public).expect("store"),
-            &[verifier.clone()],
+            &trusted,
             Some(ORIGIN),
         )
         .unwrap_or_else(|e| panic!("round {round}: log does not verify: {e}"));
@@ -162,7 +162,7 @@ fn sigkill_during_append_and_integration_loses_no_acknowledged_entry_and_never_f
             previous.size
         );
         proof
-            .verify(&[verifier.clone()], Some(ORIGIN))
+            .verify(&trusted, Some(ORIGIN))
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
 
         eprintln!(

@@ -241,7 +241,7 @@ fn append(
     if batch == 0 || batch > MAX_BATCH {
         bail!("--batch must be between 1 and {MAX_BATCH}");
     }
-    if lines == !files.is_empty() {
+    if lines != files.is_empty() {
         bail!("give either entry files or --lines (entries on standard input)");
     }
     let mut log = open_writer(dir, key)?;
