@@ -142,7 +142,8 @@ pub(crate) const PHASE_KEYS: &[&str] = &[
 ];
 pub(crate) const CONDITION_KEYS: &[&str] = &["no_findings", "verified"];
 pub(crate) const NO_FINDINGS_KEYS: &[&str] = &["severity", "party", "commitments", "for"];
-pub(crate) const CONSEQUENCE_KEYS: &[&str] = &["action", "tranche", "guarantors", "within", "description"];
+pub(crate) const CONSEQUENCE_KEYS: &[&str] =
+    &["action", "tranche", "guarantors", "within", "description"];
 pub(crate) const SNAPBACK_KEYS: &[&str] = &["on", "action", "guarantors", "within", "description"];
 pub(crate) const SNAPBACK_ON_KEYS: &[&str] = &["finding"];
 pub(crate) const INDICATOR_KEYS: &[&str] = &[
@@ -449,10 +450,9 @@ impl Builder<'_> {
             .r
             .required(&t, "title")
             .and_then(|v| self.r.string(v, "`title`"));
-        let version = match t.get("version") {
-            Some(v) => self.r.count(v, "`version`", 1).map(|c| c.value),
-            None => Some(1),
-        };
+        let version = or(t.get("version"), 1, |v| {
+            self.r.count(v, "`version`", 1).map(|c| c.value)
+        });
         let effective = self
             .r
             .required(&t, "effective")
@@ -473,82 +473,63 @@ impl Builder<'_> {
                 );
             }
         }
-        let objection_window = match t.get("objection_window") {
-            Some(v) => self
-                .r
+        let objection_window = or(t.get("objection_window"), Duration::hours(72), |v| {
+            self.r
                 .duration(v, "`objection_window`", true)
-                .map(|d| d.value),
-            None => Some(Duration::hours(72)),
-        };
+                .map(|d| d.value)
+        });
 
-        let mut zones = BTreeMap::new();
-        if let Some(v) = t.get("zones") {
-            self.zones(v, &mut zones);
-        }
-        let parties = t
-            .get("parties")
-            .map(|v| self.parties(v, &mut zones))
-            .unwrap_or_default();
-        let guarantors = t
-            .get("guarantors")
-            .map(|v| {
-                self.named_items(
-                    v,
-                    "guarantors",
-                    Kind::Guarantor,
-                    GUARANTOR_KEYS,
-                    |b, t, _| {
-                        let name =
-                            b.r.required(t, "name")
-                                .and_then(|v| b.r.string(v, "`name`"));
-                        let keys = b.keys(t, Kind::Guarantor);
-                        Some(Guarantor {
-                            name: name?.value,
-                            keys,
-                        })
-                    },
-                )
-            })
-            .unwrap_or_default();
-        let monitors = t
-            .get("monitors")
-            .map(|v| {
-                self.named_items(v, "monitors", Kind::Monitor, MONITOR_KEYS, |b, t, _| {
-                    let organisation =
-                        b.r.required(t, "organisation")
-                            .and_then(|v| b.r.id(v, "`organisation`"));
-                    let keys = b.keys(t, Kind::Monitor);
-                    let modes = match t.get("modes") {
-                        Some(v) => b.choices(v, "observation mode", MODES),
-                        None => Vec::new(),
-                    };
-                    Some(Monitor {
-                        organisation: organisation?.value,
-                        keys,
-                        modes,
-                    })
+        let mut zones =
+            self.named_items(t.get("zones"), "zones", Kind::Zone, ZONE_KEYS, Self::zone);
+        let parties = self.parties(t.get("parties"), &mut zones);
+        let guarantors = self.named_items(
+            t.get("guarantors"),
+            "guarantors",
+            Kind::Guarantor,
+            GUARANTOR_KEYS,
+            |b, t, _| {
+                let (name, keys) = b.name_and_keys(t, Kind::Guarantor)?;
+                Some(Guarantor { name, keys })
+            },
+        );
+        let monitors = self.named_items(
+            t.get("monitors"),
+            "monitors",
+            Kind::Monitor,
+            MONITOR_KEYS,
+            |b, t, _| {
+                let organisation =
+                    b.r.required(t, "organisation")
+                        .and_then(|v| b.r.id(v, "`organisation`"));
+                let keys = b.keys(t, Kind::Monitor);
+                let modes = match t.get("modes") {
+                    Some(v) => b.choices(v, "observation mode", MODES),
+                    None => Vec::new(),
+                };
+                Some(Monitor {
+                    organisation: organisation?.value,
+                    keys,
+                    modes,
                 })
-            })
-            .unwrap_or_default();
-        let panel = t
-            .get("panel")
-            .map(|v| {
-                self.named_items(v, "panel", Kind::Panel, PANEL_KEYS, |b, t, _| {
-                    let name =
-                        b.r.required(t, "name")
-                            .and_then(|v| b.r.string(v, "`name`"));
-                    let keys = b.keys(t, Kind::Panel);
-                    Some(PanelMember {
-                        name: name?.value,
-                        keys,
-                    })
-                })
-            })
-            .unwrap_or_default();
-        let evidence = t
-            .get("evidence")
-            .map(|v| self.named_items(v, "evidence", Kind::Evidence, EVIDENCE_KEYS, Self::evidence))
-            .unwrap_or_default();
+            },
+        );
+        let panel = self.named_items(
+            t.get("panel"),
+            "panel",
+            Kind::Panel,
+            PANEL_KEYS,
+            |b, t, _| {
+                let (name, keys) = b.name_and_keys(t, Kind::Panel)?;
+                Some(PanelMember { name, keys })
+            },
+        );
+        let evidence = self.named_items(
+            t.get("evidence"),
+            "evidence",
+            Kind::Evidence,
+            EVIDENCE_KEYS,
+            Self::evidence,
+        );
         let corroboration = t
             .get("corroboration")
             .map(|v| self.corroboration(v))
@@ -608,13 +589,16 @@ impl Builder<'_> {
     /// A table of tables keyed by id (`[parties.a]`, `[guarantors.g1]`, ...).
     fn named_items<T>(
         &mut self,
-        value: &Value<'_>,
+        value: Option<&Value<'_>>,
         section: &str,
         kind: Kind,
         known: &[&str],
         mut read: impl FnMut(&mut Self, &Table<'_, '_>, &str) -> Option<T>,
     ) -> BTreeMap<String, T> {
         let mut out = BTreeMap::new();
+        let Some(value) = value else {
+            return out;
+        };
         let DeValue::Table(table) = value.get_ref() else {
             self.r
                 .wrong_type(value, &format!("`{section}`"), "a table of named entries");
@@ -713,6 +697,16 @@ impl Builder<'_> {
     }
 
     /// `keys = ["ed25519:BASE64", ...]`.
+    /// The `name` and `keys` of a guarantor or panel member.
+    fn name_and_keys(&mut self, t: &Table<'_, '_>, role: Kind) -> Option<(String, Vec<PublicKey>)> {
+        let name = self
+            .r
+            .required(t, "name")
+            .and_then(|v| self.r.string(v, "`name`"));
+        let keys = self.keys(t, role);
+        Some((name?.value, keys))
+    }
+
     /// `keys = [...]` of an item of kind `role`; an item with no key can never sign, which
     /// is worth a warning.
     fn keys(&mut self, t: &Table<'_, '_>, role: Kind) -> Vec<PublicKey> {
@@ -769,7 +763,7 @@ impl Builder<'_> {
 
     fn parties(
         &mut self,
-        value: &Value<'_>,
+        value: Option<&Value<'_>>,
         zones: &mut BTreeMap<String, Zone>,
     ) -> BTreeMap<String, Party> {
         self.named_items(value, "parties", Kind::Party, PARTY_KEYS, |b, t, id| {
@@ -902,13 +896,6 @@ impl Builder<'_> {
                 None
             }
         }
-    }
-
-    fn zones(&mut self, value: &Value<'_>, zones: &mut BTreeMap<String, Zone>) {
-        let read = self.named_items(value, "zones", Kind::Zone, ZONE_KEYS, |b, t, id| {
-            b.zone(t, id)
-        });
-        zones.extend(read);
     }
 
     fn zone(&mut self, t: &Table<'_, '_>, id: &str) -> Option<Zone> {
@@ -1087,10 +1074,9 @@ impl Builder<'_> {
                     .r
                     .required(&a, "mode")
                     .and_then(|v| self.r.choice(v, "observation mode", MODES));
-                let with_media = match a.get("with_media") {
-                    Some(v) => self.r.boolean(v, "`with_media`"),
-                    None => Some(false),
-                };
+                let with_media = or(a.get("with_media"), false, |v| {
+                    self.r.boolean(v, "`with_media`")
+                });
                 if let (Some(mode), Some(with_media)) = (mode, with_media) {
                     alone.push(AloneRule {
                         mode: mode.value,
@@ -1113,25 +1099,20 @@ impl Builder<'_> {
             .r
             .table(value, "`[corroboration]`", CORROBORATION_KEYS)?;
         let d = CorroborationRules::default();
-        let distance_km = match t.get("distance_km") {
-            Some(v) => self.r.positive_number(v, "`distance_km`").map(|n| n.value),
-            None => Some(d.distance_km),
-        };
-        let time_window = match t.get("time_window") {
-            Some(v) => self.r.duration(v, "`time_window`", false).map(|n| n.value),
-            None => Some(d.time_window),
-        };
-        let max_extent_km = match t.get("max_extent_km") {
-            Some(v) => self
-                .r
+        let distance_km = or(t.get("distance_km"), d.distance_km, |v| {
+            self.r.positive_number(v, "`distance_km`").map(|n| n.value)
+        });
+        let time_window = or(t.get("time_window"), d.time_window, |v| {
+            self.r.duration(v, "`time_window`", false).map(|n| n.value)
+        });
+        let max_extent_km = or(t.get("max_extent_km"), d.max_extent_km, |v| {
+            self.r
                 .positive_number(v, "`max_extent_km`")
-                .map(|n| n.value),
-            None => Some(d.max_extent_km),
-        };
-        let max_duration = match t.get("max_duration") {
-            Some(v) => self.r.duration(v, "`max_duration`", false).map(|n| n.value),
-            None => Some(d.max_duration),
-        };
+                .map(|n| n.value)
+        });
+        let max_duration = or(t.get("max_duration"), d.max_duration, |v| {
+            self.r.duration(v, "`max_duration`", false).map(|n| n.value)
+        });
         Some(CorroborationRules {
             distance_km: distance_km?,
             time_window: time_window?,
@@ -1227,12 +1208,10 @@ impl Builder<'_> {
             self.remember(k, u.span.clone());
         }
         // No `evidence` states honestly that the text names no standard; the lint flags it.
-        let evidence_id = match t.get("evidence") {
-            Some(v) => self
-                .id_ref(v, Kind::Evidence, "`evidence`")
-                .map(|e| Some(e.value)),
-            None => Some(None),
-        };
+        let evidence_id = or(t.get("evidence"), None, |v| {
+            self.id_ref(v, Kind::Evidence, "`evidence`")
+                .map(|e| Some(e.value))
+        });
         let severity = self
             .r
             .required(&t, "severity")
@@ -1296,10 +1275,7 @@ impl Builder<'_> {
             .required(&t, "act")
             .and_then(|v| self.r.id(v, "`act`"));
         // No `by` states honestly that the text sets no deadline; the lint flags it.
-        let by = match t.get("by") {
-            Some(v) => self.r.time(v, "`by`").map(Some),
-            None => Some(None),
-        };
+        let by = or(t.get("by"), None, |v| self.r.time(v, "`by`").map(Some));
         if let Some(Some(by)) = &by {
             self.remember(by_key.to_string(), by.span.clone());
         }
@@ -1369,14 +1345,12 @@ impl Builder<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        let min_count = match t.get("min_count") {
-            Some(v) => self.r.count(v, "`min_count`", 1).map(|c| Some(c.value)),
-            None => Some(None),
-        };
-        let with_casualties = match t.get("with_casualties") {
-            Some(v) => self.r.boolean(v, "`with_casualties`"),
-            None => Some(false),
-        };
+        let min_count = or(t.get("min_count"), None, |v| {
+            self.r.count(v, "`min_count`", 1).map(|c| Some(c.value))
+        });
+        let with_casualties = or(t.get("with_casualties"), false, |v| {
+            self.r.boolean(v, "`with_casualties`")
+        });
         Some(SeverityRaise {
             to: to?.value,
             weapon_classes,
@@ -1387,16 +1361,13 @@ impl Builder<'_> {
 
     /// The finding filter keys (`severity`, `party`, `commitments`) of table `t`.
     fn finding_filter(&mut self, t: &Table<'_, '_>) -> Option<FindingFilter> {
-        let min_severity = match t.get("severity") {
-            Some(v) => self.r.choice(v, "severity", SEVERITIES).map(|s| s.value),
-            None => Some(Severity::Minor),
-        };
-        let party = match t.get("party") {
-            Some(v) => self
-                .id_ref(v, Kind::Party, "`party`")
-                .map(|p| Some(p.value)),
-            None => Some(None),
-        };
+        let min_severity = or(t.get("severity"), Severity::Minor, |v| {
+            self.r.choice(v, "severity", SEVERITIES).map(|s| s.value)
+        });
+        let party = or(t.get("party"), None, |v| {
+            self.id_ref(v, Kind::Party, "`party`")
+                .map(|p| Some(p.value))
+        });
         let commitments = t
             .get("commitments")
             .map(|v| self.ids(v, Kind::Commitment, "`commitments`"))
@@ -1420,17 +1391,15 @@ impl Builder<'_> {
             .get("title")
             .and_then(|v| self.r.string(v, "`title`"))
             .map(|s| s.value);
-        let trigger = match t.get("when") {
-            Some(v) => self.trigger(v, &rung_key),
-            None => Some(Trigger::Escalation),
-        };
+        let trigger = or(t.get("when"), Trigger::Escalation, |v| {
+            self.trigger(v, &rung_key)
+        });
         if t.get("when").is_none() {
             self.remember(format!("{rung_key}.escalation_only"), t.span.clone());
         }
-        let basis = match t.get("basis") {
-            Some(v) => self.r.choice(v, "basis", BASES).map(|b| b.value),
-            None => Some(TriggerBasis::Confirmed),
-        };
+        let basis = or(t.get("basis"), TriggerBasis::Confirmed, |v| {
+            self.r.choice(v, "basis", BASES).map(|b| b.value)
+        });
         let guarantors = match self.r.required(&t, "guarantors") {
             Some(v) => {
                 let g = self.ids(v, Kind::Guarantor, "`guarantors`");
@@ -1613,14 +1582,10 @@ impl Builder<'_> {
                 }
             }
         }
-        let consequence = match t.get("consequence") {
-            Some(v) => self.consequence(v).map(Some),
-            None => Some(None),
-        };
-        let snapback = match t.get("snapback") {
-            Some(v) => self.snapback(v).map(Some),
-            None => Some(None),
-        };
+        let consequence = or(t.get("consequence"), None, |v| {
+            self.consequence(v).map(Some)
+        });
+        let snapback = or(t.get("snapback"), None, |v| self.snapback(v).map(Some));
         if !ok {
             return None;
         }
@@ -1675,10 +1640,9 @@ impl Builder<'_> {
             .r
             .required(&t, "action")
             .and_then(|v| self.r.id(v, "`action`"));
-        let tranche = match t.get("tranche") {
-            Some(v) => self.r.count(v, "`tranche`", 1).map(|c| Some(c.value)),
-            None => Some(None),
-        };
+        let tranche = or(t.get("tranche"), None, |v| {
+            self.r.count(v, "`tranche`", 1).map(|c| Some(c.value))
+        });
         let guarantors = t
             .get("guarantors")
             .map(|v| self.ids(v, Kind::Guarantor, "`guarantors`"))
@@ -1760,10 +1724,9 @@ impl Builder<'_> {
                 }
             }
         }
-        let baseline = match t.get("baseline") {
-            Some(v) => self.r.duration(v, "`baseline`", false).map(|b| b.value),
-            None => Some(d.baseline),
-        };
+        let baseline = or(t.get("baseline"), d.baseline, |v| {
+            self.r.duration(v, "`baseline`", false).map(|b| b.value)
+        });
         let ratio = |b: &mut Self, key: &str, default: f64| match t.get(key) {
             Some(v) => b.r.positive_number(v, &format!("`{key}`")),
             None => Some(At {
@@ -1787,10 +1750,9 @@ impl Builder<'_> {
                 );
             }
         }
-        let min_count = match t.get("min_count") {
-            Some(v) => self.r.count(v, "`min_count`", 0).map(|c| c.value),
-            None => Some(d.min_count),
-        };
+        let min_count = or(t.get("min_count"), d.min_count, |v| {
+            self.r.count(v, "`min_count`", 0).map(|c| c.value)
+        });
         Some(IndicatorRules {
             sectors,
             baseline: baseline?,
@@ -2206,6 +2168,19 @@ fn check_relative_path(path: &str) -> Result<(), String> {
         return Err(format!("`{path}` leads out of the agreement's directory"));
     }
     Ok(())
+}
+
+/// What an optional key holds: `read` of its value, or `default` when it is absent. `None`
+/// only when the value is present and invalid (and so already reported).
+fn or<T>(
+    value: Option<&Value<'_>>,
+    default: T,
+    read: impl FnOnce(&Value<'_>) -> Option<T>,
+) -> Option<T> {
+    match value {
+        Some(v) => read(v),
+        None => Some(default),
+    }
 }
 
 /// Whether `controls`/`geojson` text is a file path rather than a zone id.
