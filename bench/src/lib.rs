@@ -1,1 +1,317 @@
 //! Benchmark harness support: input generators shared by the benches.
+//!
+//! Everything here is deterministic: the same seed gives the same agreement and the same
+//! reports on every machine (a SplitMix64 generator, no OS randomness), so figures from two
+//! runs measure the same work.
+
+use std::collections::BTreeMap;
+
+use geo::{LineString, MultiLineString};
+use pacta_core::agreement::model::{
+    Agreement, AloneRule, AttributionRules, Commitment, CommitmentRule, CorroborationRules,
+    EventFilter, EventKind, EvidenceStandard, IndicatorRules, Monitor, ObservationMode, Party,
+    Severity, SeverityRaise, SeverityRule, WeaponClass, Zone, ZoneShape,
+};
+use pacta_core::entry::types::{Event, Location, ObservedTime, Report, StatedAttribution};
+use pacta_core::time::{Duration, Timestamp};
+
+/// 2026-03-01T00:00:00Z: when the benchmark agreement takes effect and reports begin.
+pub const START: Timestamp = Timestamp(1_772_323_200);
+
+/// Vertices of the benchmark's line of contact, `(lon, lat)`: a synthetic front of about
+/// 330 km running south-west to north-east, with bends so that segment lookups matter.
+pub const LINE: [(f64, f64); 6] = [
+    (35.60, 47.10),
+    (36.30, 47.45),
+    (36.90, 47.90),
+    (37.40, 48.30),
+    (37.70, 48.80),
+    (38.10, 49.40),
+];
+
+/// Reports per day the generator aims at: about the density of heavy days in the OSCE SMM's
+/// reporting (a few thousand explosions a day along the whole front).
+pub const REPORTS_PER_DAY: usize = 4_000;
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and enough for synthetic inputs.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [0, n) (n = 0 gives 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64().checked_rem(n).unwrap_or(0)
+    }
+}
+
+fn zone(id: &str, shape: ZoneShape) -> (String, Zone) {
+    (
+        id.to_string(),
+        Zone {
+            id: id.to_string(),
+            label: None,
+            shape,
+        },
+    )
+}
+
+fn commitment(id: &str, filter: EventFilter, zone: Option<&str>) -> Commitment {
+    Commitment {
+        id: id.into(),
+        article: None,
+        text: format!("Benchmark commitment {id}."),
+        binds: vec!["a".into(), "b".into()],
+        rule: CommitmentRule::Prohibition(filter),
+        zone: zone.map(str::to_string),
+        from: START,
+        until: None,
+        evidence: Some("standard".into()),
+        severity: SeverityRule {
+            base: Severity::Serious,
+            raise: vec![SeverityRaise {
+                to: Severity::Grave,
+                weapon_classes: vec![],
+                min_count: None,
+                with_casualties: true,
+            }],
+        },
+    }
+}
+
+/// The benchmark agreement: parties `a` and `b`, six monitors of three organisations, the
+/// line of contact, a 15 km demilitarised zone and a 50 km heavy-weapons zone along it, and
+/// three prohibitions (fire anywhere, any event in the DMZ, heavy weapons in the 50 km zone)
+/// judged by a two-monitor evidence standard.
+pub fn agreement() -> Agreement {
+    let party = |name: &str| Party {
+        name: name.into(),
+        controls: None,
+        keys: vec![],
+    };
+    let monitors = (0..6)
+        .map(|i| {
+            (
+                format!("m{i}"),
+                Monitor {
+                    organisation: format!("org{}", i % 3),
+                    keys: vec![],
+                    modes: vec![ObservationMode::Patrol, ObservationMode::Uav],
+                },
+            )
+        })
+        .collect();
+    let fire = vec![
+        EventKind::Explosion,
+        EventKind::Projectile,
+        EventKind::Burst,
+        EventKind::Shot,
+    ];
+    Agreement {
+        id: "bench".into(),
+        title: "Benchmark agreement".into(),
+        version: 1,
+        effective: START,
+        until: None,
+        objection_window: Duration::hours(72),
+        parties: [("a".to_string(), party("A")), ("b".to_string(), party("B"))].into(),
+        guarantors: BTreeMap::new(),
+        monitors,
+        panel: BTreeMap::new(),
+        zones: [
+            zone(
+                "line",
+                ZoneShape::Line(MultiLineString::new(vec![LineString::from(LINE.to_vec())])),
+            ),
+            zone(
+                "dmz",
+                ZoneShape::Within {
+                    of: "line".into(),
+                    km: 15.0,
+                    inside: None,
+                },
+            ),
+            zone(
+                "heavy_weapons_zone",
+                ZoneShape::Within {
+                    of: "line".into(),
+                    km: 50.0,
+                    inside: None,
+                },
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        evidence: [(
+            "standard".to_string(),
+            EvidenceStandard {
+                id: "standard".into(),
+                min_reports: 2,
+                min_independent_monitors: 2,
+                min_organisations: 1,
+                alone: vec![AloneRule {
+                    mode: ObservationMode::Uav,
+                    with_media: true,
+                }],
+            },
+        )]
+        .into(),
+        corroboration: CorroborationRules::default(),
+        attribution: AttributionRules::default(),
+        commitments: vec![
+            commitment(
+                "ceasefire",
+                EventFilter {
+                    kinds: fire,
+                    ..EventFilter::default()
+                },
+                None,
+            ),
+            commitment("dmz", EventFilter::default(), Some("dmz")),
+            commitment(
+                "heavy_weapons",
+                EventFilter {
+                    kinds: vec![EventKind::WeaponPresence],
+                    subtypes: vec![],
+                    weapon_classes: vec![WeaponClass("artillery_ge_100mm".into())],
+                },
+                Some("heavy_weapons_zone"),
+            ),
+        ],
+        responses: vec![],
+        phases: vec![],
+        indicators: IndicatorRules::default(),
+        locations: BTreeMap::new(),
+    }
+}
+
+/// A point at fraction `f` along the line, offset `km_across` kilometres east (approximately:
+/// the offset is applied in longitude, which is what "either side of the front" needs here).
+fn along_line(f: f64, km_across: f64) -> (f64, f64) {
+    let segments = LINE.len() - 1;
+    let x = f.clamp(0.0, 1.0) * segments as f64;
+    let i = (x.floor() as usize).min(segments - 1);
+    let t = x - i as f64;
+    let (a, b) = match (LINE.get(i), LINE.get(i + 1)) {
+        (Some(a), Some(b)) => (*a, *b),
+        _ => (LINE[0], LINE[0]),
+    };
+    let lat = a.1 + (b.1 - a.1) * t;
+    let lon = a.0 + (b.0 - a.0) * t;
+    let km_per_lon_degree = 111.195 * lat.to_radians().cos();
+    (lon + km_across / km_per_lon_degree, lat)
+}
+
+/// `n` synthetic reports of events along the line of contact, about [`REPORTS_PER_DAY`] a
+/// day. Each event (mostly fire, some heavy-weapon sightings) is seen by one to three of the
+/// six monitors, each with its own jitter of up to ±300 m and a few minutes, within 25 km of
+/// the line; a third of the reports name a party. Report ids are `r{n}`.
+pub fn reports_along_line(n: usize, seed: u64) -> Vec<Report> {
+    let mut rng = SplitMix64::new(seed);
+    let days = (n / REPORTS_PER_DAY).max(1) as u64;
+    let mut reports = Vec::with_capacity(n);
+    while reports.len() < n {
+        let t = rng.below(days * 86_400) as i64;
+        let (lon, lat) = along_line(rng.unit(), 50.0 * (rng.unit() - 0.5));
+        let kind = match rng.below(20) {
+            0 => EventKind::WeaponPresence,
+            1..=6 => EventKind::Burst,
+            _ => EventKind::Explosion,
+        };
+        let party = match rng.below(3) {
+            0 => Some("a"),
+            1 => Some("b"),
+            _ => None,
+        };
+        let witnesses = 1 + rng.below(3);
+        for _ in 0..witnesses {
+            if reports.len() >= n {
+                break;
+            }
+            let at = START.plus(Duration::seconds(t + rng.below(300) as i64));
+            let monitor = format!("m{}", rng.below(6));
+            let jitter = 0.003;
+            reports.push(Report {
+                schema: pacta_core::entry::types::REPORT_SCHEMA.into(),
+                id: format!("r{}", reports.len()),
+                agreement: "bench".into(),
+                monitor,
+                submitted_at: at.plus(Duration::seconds(rng.below(3_600) as i64)),
+                observed: ObservedTime {
+                    start: at,
+                    end: None,
+                },
+                location: Location::Point {
+                    point: [
+                        lon + jitter * (rng.unit() - 0.5),
+                        lat + jitter * (rng.unit() - 0.5),
+                    ],
+                    uncertainty_m: 200.0 + 800.0 * rng.unit(),
+                },
+                event: Event {
+                    kind,
+                    subtype: None,
+                    count: 1 + rng.below(10) as u32,
+                    weapon_class: WeaponClass(
+                        if kind == EventKind::WeaponPresence {
+                            "artillery_ge_100mm"
+                        } else {
+                            WeaponClass::UNDETERMINED
+                        }
+                        .into(),
+                    ),
+                    assessment: None,
+                    casualties: None,
+                },
+                mode: ObservationMode::Patrol,
+                attribution: party.map(|p| StatedAttribution {
+                    party: p.into(),
+                    basis: None,
+                }),
+                media: vec![],
+                text: None,
+                source: None,
+                signature: None,
+            });
+        }
+    }
+    reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_reports() {
+        assert_eq!(reports_along_line(500, 1), reports_along_line(500, 1));
+    }
+
+    #[test]
+    fn the_generator_makes_exactly_n_reports() {
+        assert_eq!(reports_along_line(1_234, 9).len(), 1_234);
+    }
+
+    #[test]
+    fn points_along_the_line_start_and_end_at_its_ends() {
+        assert_eq!(along_line(0.0, 0.0), LINE[0]);
+        let end = along_line(1.0, 0.0);
+        assert!((end.0 - LINE[5].0).abs() < 1e-12 && (end.1 - LINE[5].1).abs() < 1e-12);
+    }
+}

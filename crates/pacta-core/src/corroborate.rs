@@ -27,7 +27,7 @@
 //! O(n log n) overall.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 
 use serde::Serialize;
 
@@ -156,12 +156,14 @@ pub struct Sources {
     pub modes: Vec<ObservationMode>,
 }
 
-/// One member report's contribution to evidence standards, kept for adjudication.
+/// One member report's contribution to evidence standards, kept for adjudication. Indices
+/// point into the incident's `reports`, `sources.monitors` and `sources.organisations`, so
+/// distinct indices are distinct monitors and organisations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Testimony {
-    pub report: String,
-    pub monitor: String,
-    pub organisation: String,
+    pub report: usize,
+    pub monitor: usize,
+    pub organisation: usize,
     pub mode: ObservationMode,
     pub with_media: bool,
     pub submitted_at: Timestamp,
@@ -221,9 +223,11 @@ fn time_gap(a: &Sighting, b: &Sighting) -> i64 {
     (b.start.0 - a.end.0).max(a.start.0 - b.end.0).max(0)
 }
 
-/// An incident under construction.
+/// An incident under construction. Its members form a linked list through `next` (one slot
+/// per sighting), which saves an allocation per incident on the hot path.
 struct Cluster {
-    members: Vec<usize>,
+    first: usize,
+    last: usize,
     anchor: (f64, f64),
     start: Timestamp,
     end: Timestamp,
@@ -234,7 +238,33 @@ struct Cluster {
     active: bool,
 }
 
+/// `next[i]` is the sighting after `i` in its incident, `NONE` for the last.
+const NONE: usize = usize::MAX;
+
+/// The members of a cluster, in the order they joined.
+fn members<'s>(cluster: &Cluster, next: &'s [usize]) -> impl Iterator<Item = usize> + 's {
+    std::iter::successors(Some(cluster.first), move |&i| {
+        next.get(i).copied().filter(|&n| n != NONE)
+    })
+}
+
 impl Cluster {
+    fn open(index: usize, s: &Sighting) -> Cluster {
+        let w = 1.0 / (s.radius_km * s.radius_km);
+        Cluster {
+            first: index,
+            last: index,
+            anchor: (s.lon, s.lat),
+            start: s.start,
+            end: s.end,
+            earliest_end: s.end,
+            weight: w,
+            weighted_lon: w * s.lon,
+            weighted_lat: w * s.lat,
+            active: true,
+        }
+    }
+
     fn centroid(&self) -> (f64, f64) {
         (
             self.weighted_lon / self.weight,
@@ -242,9 +272,12 @@ impl Cluster {
         )
     }
 
-    fn add(&mut self, index: usize, s: &Sighting) {
+    fn add(&mut self, index: usize, s: &Sighting, next: &mut [usize]) {
+        if let Some(slot) = next.get_mut(self.last) {
+            *slot = index;
+        }
+        self.last = index;
         let w = 1.0 / (s.radius_km * s.radius_km);
-        self.members.push(index);
         self.weight += w;
         self.weighted_lon += w * s.lon;
         self.weighted_lat += w * s.lat;
@@ -281,11 +314,10 @@ impl Grid {
 
     fn remove(&mut self, cluster: usize, at: (f64, f64)) {
         let key = self.key(at.0, at.1);
+        // Emptied cells stay: there are few distinct cells, and keeping them saves
+        // reallocating their lists as incidents come and go.
         if let Some(list) = self.cells.get_mut(&key) {
             list.retain(|&c| c != cluster);
-            if list.is_empty() {
-                self.cells.remove(&key);
-            }
         }
     }
 
@@ -309,7 +341,7 @@ impl Grid {
 
 /// Groups reports into incidents. `monitors` gives each monitor's organisation (a monitor the
 /// agreement does not list counts as its own organisation). Reports sharing an id are one
-/// report (a resubmission): the earliest submitted is kept.
+/// report (a resubmission): the first in canonical order is kept.
 ///
 /// Incidents are returned sorted by id, each with its attribution from the monitors'
 /// statements alone (see [`crate::attribute::attribute`] for attribution by control).
@@ -318,17 +350,12 @@ pub fn corroborate<'a>(
     monitors: &'a BTreeMap<String, Monitor>,
     reports: impl IntoIterator<Item = &'a Report>,
 ) -> Vec<Incident> {
-    let mut by_id: Vec<&Report> = reports.into_iter().collect();
-    by_id.sort_by(|a, b| {
-        (&a.id, a.submitted_at, &a.monitor, a.observed.start).cmp(&(
-            &b.id,
-            b.submitted_at,
-            &b.monitor,
-            b.observed.start,
-        ))
-    });
-    by_id.dedup_by(|later, first| later.id == first.id);
-    let sightings: Vec<Sighting> = by_id
+    let mut ordered: Vec<&Report> = reports.into_iter().collect();
+    ordered.sort_unstable_by(|a, b| canonical(a).cmp(&canonical(b)));
+    // Lookup only: which copy is kept depends on the canonical order, not on the set's.
+    let mut seen: HashSet<&str> = HashSet::with_capacity(ordered.len());
+    ordered.retain(|r| seen.insert(r.id.as_str()));
+    let sightings: Vec<Sighting> = ordered
         .into_iter()
         .map(|r| {
             let organisation = monitors
@@ -338,7 +365,13 @@ pub fn corroborate<'a>(
             Sighting::new(r, organisation)
         })
         .collect();
-    corroborate_sightings(rules, sightings)
+    cluster_sightings(rules, &sightings)
+}
+
+/// The canonical order of reports: observed start, then id; submission time and monitor
+/// only order copies of one id.
+fn canonical(r: &Report) -> (Timestamp, &str, Timestamp, &str) {
+    (r.observed.start, &r.id, r.submitted_at, &r.monitor)
 }
 
 /// Groups resolved sightings into incidents (see the module documentation). Report ids must
@@ -347,7 +380,12 @@ pub fn corroborate_sightings(
     rules: &CorroborationRules,
     mut sightings: Vec<Sighting>,
 ) -> Vec<Incident> {
-    sightings.sort_by(|a, b| (a.start, &a.report.id).cmp(&(b.start, &b.report.id)));
+    sightings.sort_unstable_by(|a, b| canonical(a.report).cmp(&canonical(b.report)));
+    cluster_sightings(rules, &sightings)
+}
+
+/// The sweep over sightings already in canonical order.
+fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<Incident> {
     let max_extent_km = if rules.max_extent_km.is_finite() {
         rules.max_extent_km.max(0.0)
     } else {
@@ -358,6 +396,7 @@ pub fn corroborate_sightings(
         cells: BTreeMap::new(),
     };
     let mut clusters: Vec<Cluster> = Vec::new();
+    let mut next = vec![NONE; sightings.len()];
     let mut expiries: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
     let mut candidates = Vec::new();
 
@@ -382,7 +421,7 @@ pub fn corroborate_sightings(
             let Some(cluster) = clusters.get(c) else {
                 continue;
             };
-            if !joinable(cluster, s, &sightings, rules, max_extent_km) {
+            if !joinable(cluster, s, sightings, &next, rules, max_extent_km) {
                 continue;
             }
             let d = distance_km(cluster.centroid(), (s.lon, s.lat));
@@ -402,36 +441,35 @@ pub fn corroborate_sightings(
         }
 
         let c = match best {
-            Some((_, c)) => c,
+            Some((_, c)) => {
+                if let Some(cluster) = clusters.get_mut(c) {
+                    cluster.add(index, s, &mut next);
+                }
+                c
+            }
             None => {
-                clusters.push(Cluster {
-                    members: Vec::new(),
-                    anchor: (s.lon, s.lat),
-                    start: s.start,
-                    end: s.end,
-                    earliest_end: s.end,
-                    weight: 0.0,
-                    weighted_lon: 0.0,
-                    weighted_lat: 0.0,
-                    active: true,
-                });
+                clusters.push(Cluster::open(index, s));
                 let c = clusters.len() - 1;
                 grid.insert(c, (s.lon, s.lat));
                 c
             }
         };
-        if let Some(cluster) = clusters.get_mut(c) {
-            cluster.add(index, s);
+        if let Some(cluster) = clusters.get(c) {
             expiries.push(Reverse((cluster.expiry(rules), c)));
         }
     }
 
-    let mut incidents: Vec<Incident> = clusters
+    // Build in id order rather than sorting the (large) incidents afterwards.
+    let mut order: Vec<(&str, usize)> = clusters
         .iter()
-        .filter_map(|c| build_incident(c, &sightings))
+        .enumerate()
+        .filter_map(|(c, cluster)| Some((sightings.get(cluster.first)?.report.id.as_str(), c)))
         .collect();
-    incidents.sort_by(|a, b| a.id.cmp(&b.id));
-    incidents
+    order.sort_unstable();
+    order
+        .into_iter()
+        .filter_map(|(_, c)| build_incident(clusters.get(c)?, sightings, &next))
+        .collect()
 }
 
 /// Whether sighting `s` may join `cluster`: compatible with every member, and the cluster
@@ -440,6 +478,7 @@ fn joinable(
     cluster: &Cluster,
     s: &Sighting,
     sightings: &[Sighting],
+    next: &[usize],
     rules: &CorroborationRules,
     max_extent_km: f64,
 ) -> bool {
@@ -450,7 +489,7 @@ fn joinable(
     if duration > rules.max_duration {
         return false;
     }
-    cluster.members.iter().all(|&m| {
+    members(cluster, next).all(|m| {
         let Some(other) = sightings.get(m) else {
             return false;
         };
@@ -468,11 +507,9 @@ fn joinable(
     })
 }
 
-fn build_incident(cluster: &Cluster, sightings: &[Sighting]) -> Option<Incident> {
-    let members: Vec<&Sighting> = cluster
-        .members
-        .iter()
-        .filter_map(|&m| sightings.get(m))
+fn build_incident(cluster: &Cluster, sightings: &[Sighting], next: &[usize]) -> Option<Incident> {
+    let members: Vec<&Sighting> = members(cluster, next)
+        .filter_map(|m| sightings.get(m))
         .collect();
     let first = members.first()?;
     let (lon, lat) = cluster.centroid();
@@ -483,72 +520,81 @@ fn build_incident(cluster: &Cluster, sightings: &[Sighting]) -> Option<Incident>
         .fold(0.0, f64::max);
     let radius_m = (fused_km.max(spread_km) * 1000.0).round() as u64;
 
-    let mut reports: Vec<String> = members.iter().map(|s| s.report.id.clone()).collect();
-    reports.sort();
-    let kinds: BTreeSet<EventKind> = members.iter().map(|s| s.report.event.kind).collect();
-    let subtypes: BTreeSet<&String> = members
+    let reports = distinct(members.iter().map(|s| s.report.id.as_str()));
+    let monitors = distinct(members.iter().map(|s| s.report.monitor.as_str()));
+    let organisations = distinct(members.iter().map(|s| s.organisation));
+    let position = |list: &[&str], x: &str| list.binary_search(&x).unwrap_or(0);
+    let mut testimony: Vec<Testimony> = members
         .iter()
-        .filter_map(|s| s.report.event.subtype.as_ref())
+        .map(|s| Testimony {
+            report: position(&reports, &s.report.id),
+            monitor: position(&monitors, &s.report.monitor),
+            organisation: position(&organisations, s.organisation),
+            mode: s.report.mode,
+            with_media: !s.report.media.is_empty(),
+            submitted_at: s.report.submitted_at,
+        })
         .collect();
+    // Report indices follow the sorted ids, so this is (submission time, report id).
+    testimony.sort_unstable_by_key(|t| (t.submitted_at, t.report));
+
     let weapon_class = members
         .iter()
         .map(|s| &s.report.event.weapon_class)
         .find(|w| !w.is_undetermined())
         .unwrap_or(&first.report.event.weapon_class)
         .clone();
-    let count = members
-        .iter()
-        .map(|s| s.report.event.count)
-        .max()
-        .unwrap_or(1);
-    let casualties = members
-        .iter()
-        .filter_map(|s| s.report.event.casualties)
-        .max();
-    let stated: BTreeSet<&String> = members
-        .iter()
-        .filter_map(|s| s.report.attribution.as_ref().map(|a| &a.party))
-        .collect();
     let sources = Sources {
-        monitors: distinct(members.iter().map(|s| s.report.monitor.clone())),
-        organisations: distinct(members.iter().map(|s| s.organisation.to_string())),
+        monitors: owned(&monitors),
+        organisations: owned(&organisations),
         modes: distinct(members.iter().map(|s| s.report.mode)),
     };
-    let mut testimony: Vec<Testimony> = members
-        .iter()
-        .map(|s| Testimony {
-            report: s.report.id.clone(),
-            monitor: s.report.monitor.clone(),
-            organisation: s.organisation.to_string(),
-            mode: s.report.mode,
-            with_media: !s.report.media.is_empty(),
-            submitted_at: s.report.submitted_at,
-        })
-        .collect();
-    testimony.sort_by(|a, b| (a.submitted_at, &a.report).cmp(&(b.submitted_at, &b.report)));
-
+    let stated = distinct(
+        members
+            .iter()
+            .filter_map(|s| s.report.attribution.as_ref().map(|a| a.party.as_str())),
+    );
     Some(Incident {
         id: format!("inc:{}", first.report.id),
-        reports,
+        reports: owned(&reports),
         lon: round_micro(lon),
         lat: round_micro(lat),
         radius_m,
         start: cluster.start,
         end: cluster.end,
-        kinds: kinds.into_iter().collect(),
-        subtypes: subtypes.into_iter().cloned().collect(),
+        kinds: distinct(members.iter().map(|s| s.report.event.kind)),
+        subtypes: owned(&distinct(
+            members
+                .iter()
+                .filter_map(|s| s.report.event.subtype.as_deref()),
+        )),
         weapon_class,
-        count,
-        casualties,
+        count: members
+            .iter()
+            .map(|s| s.report.event.count)
+            .max()
+            .unwrap_or(1),
+        casualties: members
+            .iter()
+            .filter_map(|s| s.report.event.casualties)
+            .max(),
         confidence: Confidence::from_sources(&sources),
         sources,
-        attribution: Attribution::from_statements(stated.into_iter().cloned().collect()),
+        attribution: Attribution::from_statements(owned(&stated)),
         testimony,
     })
 }
 
+/// The distinct items, sorted.
 fn distinct<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
-    items.collect::<BTreeSet<T>>().into_iter().collect()
+    let mut v: Vec<T> = items.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn owned(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]
