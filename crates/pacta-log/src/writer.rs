@@ -26,8 +26,8 @@ use crate::tiles::{
 };
 use crate::tree::Tree;
 
-/// Journal size above which a fully integrated journal is started afresh, bounding both
-/// disk use and the time to read it back on open.
+/// Default journal size above which a fully integrated journal is started afresh, bounding
+/// both disk use and the time to read it back on open.
 pub const JOURNAL_COMPACT_BYTES: u64 = 64 << 20;
 
 /// A writable log over a [`TileStore`] and a journal file.
@@ -36,6 +36,7 @@ pub struct LogWriter<S: TileStore> {
     journal: Journal,
     journal_path: PathBuf,
     signer: NoteSigner,
+    journal_compact_bytes: u64,
     tree: Tree,
     checkpoint: Checkpoint,
     signed_checkpoint: String,
@@ -73,6 +74,7 @@ impl<S: TileStore> LogWriter<S> {
             journal,
             journal_path: journal_path.to_path_buf(),
             signer,
+            journal_compact_bytes: JOURNAL_COMPACT_BYTES,
             tree: Tree::new(),
             checkpoint,
             signed_checkpoint,
@@ -136,12 +138,20 @@ impl<S: TileStore> LogWriter<S> {
             journal,
             journal_path: journal_path.to_path_buf(),
             signer,
+            journal_compact_bytes: JOURNAL_COMPACT_BYTES,
             tree,
             checkpoint,
             signed_checkpoint,
             pending,
             bundle_tail,
         })
+    }
+
+    /// Sets the journal size above which the journal is started afresh once all of it is
+    /// integrated (default [`JOURNAL_COMPACT_BYTES`]).
+    pub fn with_journal_compaction(mut self, bytes: u64) -> LogWriter<S> {
+        self.journal_compact_bytes = bytes;
+        self
     }
 
     /// Appends entries durably (one journal write and one sync for the whole batch) and
@@ -207,7 +217,14 @@ impl<S: TileStore> LogWriter<S> {
         self.store.put_checkpoint(signed.as_bytes())?;
         self.checkpoint = checkpoint;
         self.signed_checkpoint = signed;
-        if self.journal.bytes() > JOURNAL_COMPACT_BYTES {
+        debug_assert_eq!(
+            new_size,
+            self.journal.end(),
+            "every journal record is integrated"
+        );
+        // Compacting only after the checkpoint is durable keeps every entry in the journal
+        // or under a published checkpoint at all times.
+        if self.journal.bytes() > self.journal_compact_bytes {
             self.journal = Journal::create(&self.journal_path, new_size)?;
         }
         Ok(&self.checkpoint)

@@ -304,3 +304,26 @@ fn inclusion_proof_for_another_entry_fails() {
         "{error}"
     );
 }
+
+#[test]
+fn compacted_journal_keeps_indexes_and_reopens() {
+    let f = fixture();
+    let mut log = create(&f).with_journal_compaction(0);
+    log.append(&entries(0..300)).expect("append");
+    log.integrate().expect("integrate");
+    assert_eq!(
+        fs::metadata(&f.journal).expect("journal").len(),
+        16,
+        "journal restarted"
+    );
+    drop(log);
+    let mut log = open(&f).expect("open after compaction");
+    assert_eq!(log.append(&entries(300..310)).expect("append"), 300..310);
+    assert_eq!(log.integrate().expect("integrate").size, 310);
+    verify_log(
+        &DirStore::new(&f.public).expect("store"),
+        &[signer().verifier()],
+        Some(ORIGIN),
+    )
+    .expect("verifies");
+}
