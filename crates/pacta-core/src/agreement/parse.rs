@@ -270,6 +270,14 @@ struct Reference {
     span: Span,
 }
 
+/// What a phase consequence or a snapback obliges guarantors to do.
+struct Owed {
+    action: String,
+    guarantors: Vec<String>,
+    within: Duration,
+    description: String,
+}
+
 /// A key registered in a role, for the duplicate-key warning.
 struct KeyUse {
     key: PublicKey,
@@ -1636,32 +1644,17 @@ impl Builder<'_> {
 
     fn consequence(&mut self, value: &Value<'_>) -> Option<PhaseConsequence> {
         let t = self.r.table(value, "`consequence`", CONSEQUENCE_KEYS)?;
-        let action = self
-            .r
-            .required(&t, "action")
-            .and_then(|v| self.r.id(v, "`action`"));
         let tranche = or(t.get("tranche"), None, |v| {
             self.r.count(v, "`tranche`", 1).map(|c| Some(c.value))
         });
-        let guarantors = t
-            .get("guarantors")
-            .map(|v| self.ids(v, Kind::Guarantor, "`guarantors`"))
-            .unwrap_or_default();
-        let within = self
-            .r
-            .required(&t, "within")
-            .and_then(|v| self.r.duration(v, "`within`", false));
-        let description = t
-            .get("description")
-            .and_then(|v| self.r.string(v, "`description`"))
-            .map(|d| d.value)
-            .unwrap_or_default();
-        Some(PhaseConsequence {
-            action: action?.value,
-            tranche: tranche?,
-            guarantors,
-            within: within?.value,
-            description,
+        let owed = self.owed(&t);
+        let tranche = tranche?;
+        owed.map(|o| PhaseConsequence {
+            action: o.action,
+            tranche,
+            guarantors: o.guarantors,
+            within: o.within,
+            description: o.description,
         })
     }
 
@@ -1673,9 +1666,22 @@ impl Builder<'_> {
             let f = self.r.table(f, "`snapback.on.finding`", FILTER_KEYS)?;
             self.finding_filter(&f)
         });
+        let owed = self.owed(&t);
+        let on = on?;
+        owed.map(|o| Snapback {
+            on,
+            action: o.action,
+            guarantors: o.guarantors,
+            within: o.within,
+            description: o.description,
+        })
+    }
+
+    /// The keys a phase consequence and a snapback share: what guarantors owe, by when.
+    fn owed(&mut self, t: &Table<'_, '_>) -> Option<Owed> {
         let action = self
             .r
-            .required(&t, "action")
+            .required(t, "action")
             .and_then(|v| self.r.id(v, "`action`"));
         let guarantors = t
             .get("guarantors")
@@ -1683,15 +1689,14 @@ impl Builder<'_> {
             .unwrap_or_default();
         let within = self
             .r
-            .required(&t, "within")
+            .required(t, "within")
             .and_then(|v| self.r.duration(v, "`within`", false));
         let description = t
             .get("description")
             .and_then(|v| self.r.string(v, "`description`"))
             .map(|d| d.value)
             .unwrap_or_default();
-        Some(Snapback {
-            on: on?,
+        Some(Owed {
             action: action?.value,
             guarantors,
             within: within?.value,
