@@ -71,3 +71,46 @@ fn full_circle_bearing_uncertainty_covers_the_point_behind_the_observer() {
     // The centre is 2 km north; the farthest allowed point is 3 km south of the observer.
     assert!((resolved.radius_m - 5_000.0).abs() < 5.0, "{resolved:?}");
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use crate::entry::resolve_location;
+    use crate::entry::types::Location;
+    use geo::{Distance, Geodesic, Point};
+
+    proptest! {
+        /// Any location that passes validation resolves to a finite point on the globe
+        /// whose disc contains the far end of the reported range on the bearing.
+        #[test]
+        fn resolved_disc_contains_the_reported_sector(
+            lon in -180.0..=180.0_f64,
+            lat in -89.0..=89.0_f64,
+            bearing in 0.0..360.0_f64,
+            half_width in 0.0..=180.0_f64,
+            near_km in 0.0..=100.0_f64,
+            extra_km in 0.0..=100.0_f64,
+            observer_m in 0.0..=1_000.0_f64,
+        ) {
+            let far_km = (near_km + extra_km).min(100.0);
+            let location = Location::Relative {
+                observer: [lon, lat],
+                observer_uncertainty_m: Some(observer_m),
+                bearing_deg: bearing,
+                bearing_uncertainty_deg: Some(half_width),
+                distance_km: [near_km, far_km],
+            };
+            let resolved = resolve_location(&location);
+            prop_assert!(resolved.lon.is_finite() && (-180.0..=180.0).contains(&resolved.lon));
+            prop_assert!(resolved.lat.is_finite() && (-90.0..=90.0).contains(&resolved.lat));
+            prop_assert!(resolved.radius_m >= observer_m);
+            let centre = Point::new(resolved.lon, resolved.lat);
+            for d_km in [near_km, far_km] {
+                let end = geo::Destination::destination(
+                    &Geodesic, Point::new(lon, lat), bearing, d_km * 1_000.0);
+                // 1 mm of slack for floating point.
+                prop_assert!(Geodesic.distance(centre, end) <= resolved.radius_m + 1e-3);
+            }
+        }
+    }
+}

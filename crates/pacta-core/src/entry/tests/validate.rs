@@ -299,3 +299,71 @@ fn error_message_names_pointer_and_reason() {
         "/location/point/1: latitude 91 is outside -90..=90"
     );
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use crate::entry::{parse_entry, parse_entry_value};
+
+    /// Any JSON value, nested a few levels, with member names drawn from the schema's own so
+    /// that generated objects get past the first checks.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(Value::from),
+            (-1e6..1e6_f64).prop_map(Value::from),
+            prop_oneof![
+                Just("pacta.report/1".to_string()),
+                Just("2026-03-16T17:42:00Z".to_string()),
+                "[a-z0-9 ]{0,12}",
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 8, |inner| {
+            let name = prop_oneof![
+                Just("schema"),
+                Just("id"),
+                Just("agreement"),
+                Just("monitor"),
+                Just("submitted_at"),
+                Just("observed"),
+                Just("start"),
+                Just("end"),
+                Just("location"),
+                Just("point"),
+                Just("observer"),
+                Just("uncertainty_m"),
+                Just("bearing_deg"),
+                Just("distance_km"),
+                Just("event"),
+                Just("kind"),
+                Just("count"),
+                Just("mode"),
+                Just("media"),
+                Just("sha256"),
+                Just("signature"),
+                Just("source"),
+                Just("best"),
+                Just("low"),
+                Just("high"),
+            ]
+            .prop_map(str::to_string);
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(name, inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_json_values_are_accepted_or_rejected_without_panic(value in json_value()) {
+            let from_value = parse_entry_value(value.clone()).is_ok();
+            let from_text = parse_entry(&value.to_string()).is_ok();
+            prop_assert_eq!(from_value, from_text);
+        }
+    }
+}
