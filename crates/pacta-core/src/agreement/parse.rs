@@ -568,6 +568,9 @@ impl Builder<'_> {
         }
         self.check_escalation(&responses);
         self.check_offensive_lines(&responses, &zones);
+        if let Some(indicators) = &indicators {
+            self.check_areas(&commitments, &indicators.sectors, &zones);
+        }
         self.check_phases(&phases, &commitments);
         self.check_keys();
 
@@ -1200,8 +1203,11 @@ impl Builder<'_> {
         };
         let zone = t
             .get("where")
-            .and_then(|v| self.id_ref(v, Kind::Zone, "`where`"))
-            .map(|z| z.value);
+            .and_then(|v| self.id_ref(v, Kind::Zone, "`where`"));
+        if let Some(z) = &zone {
+            self.remember(key("where"), z.span.clone());
+        }
+        let zone = zone.map(|z| z.value);
         let from = match t.get("from") {
             Some(v) => self.r.time(v, "`from`").map(Some),
             None => Some(None),
@@ -1720,6 +1726,9 @@ impl Builder<'_> {
                     .and_then(|v| self.id_ref(v, Kind::Zone, "`zone`"));
                 if let Some(id) = &id {
                     self.define_at(Kind::Sector, &id.value, id.span.clone(), s.span.clone());
+                    if let Some(zone) = &zone {
+                        self.remember(format!("sector:{}.zone", id.value), zone.span.clone());
+                    }
                 }
                 if let (Some(id), Some(zone)) = (id, zone) {
                     sectors.push(Sector {
@@ -2050,6 +2059,49 @@ impl Builder<'_> {
                     .help("add a `when` trigger, or `escalate_to` this rung from a lower one"),
                 );
             }
+        }
+    }
+
+    /// Events are points: a commitment or a sector drawn as a bare line would never contain
+    /// one, which is almost certainly a slip for a distance from the line.
+    fn check_areas(
+        &mut self,
+        commitments: &[Commitment],
+        sectors: &[Sector],
+        zones: &BTreeMap<String, Zone>,
+    ) {
+        let uses = commitments
+            .iter()
+            .filter_map(|c| {
+                c.zone
+                    .as_ref()
+                    .map(|z| (format!("commitment:{}.where", c.id), z))
+            })
+            .chain(
+                sectors
+                    .iter()
+                    .map(|s| (format!("sector:{}.zone", s.id), &s.zone)),
+            );
+        let mut lines = Vec::new();
+        for (key, zone) in uses {
+            if let Some(ZoneShape::Line(_)) = zones.get(zone).map(|z| &z.shape) {
+                lines.push((key, zone.clone()));
+            }
+        }
+        for (key, zone) in lines {
+            let span = self.span_of(&key);
+            self.r.push(
+                Diagnostic::warning(
+                    "zone-is-a-line",
+                    &self.file(),
+                    format!("zone `{zone}` is a line: no reported event lies exactly on it"),
+                )
+                .at(span)
+                .label("a line, not an area")
+                .help(format!(
+                    "define a zone `within_km = N` of `{zone}` and name that zone here"
+                )),
+            );
         }
     }
 

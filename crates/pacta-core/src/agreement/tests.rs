@@ -637,3 +637,10 @@ fn the_format_reference_documents_every_key() {
         assert!(documented, "`{key}` is not documented");
     }
 }
+
+#[test]
+fn a_commitment_applying_on_a_bare_line_is_a_warning() {
+    let text = variant("where = \"buffer\"", "where = \"contact_line\"");
+    let parsed = parse(&text).unwrap();
+    assert_eq!(parsed.warnings.items()[0].code, "zone-is-a-line");
+}
