@@ -14,6 +14,8 @@
 //! every party (then it is a breach whoever did it). Reports of kind `verification` record
 //! acts, not breaches: a prohibition catches them only if its filter names that kind.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::agreement::model::{
@@ -412,10 +414,23 @@ pub fn settle(
     rulings: &[&Ruling],
     as_of: Timestamp,
 ) {
-    let mut objections: Vec<&Objection> = objections.to_vec();
-    objections.sort_by(|a, b| (a.submitted_at, &a.id).cmp(&(b.submitted_at, &b.id)));
-    let mut rulings: Vec<&Ruling> = rulings.to_vec();
-    rulings.sort_by(|a, b| (a.submitted_at, &a.id).cmp(&(b.submitted_at, &b.id)));
+    let mut by_finding: BTreeMap<&str, Vec<&Objection>> = BTreeMap::new();
+    for o in objections {
+        by_finding.entry(o.finding.as_str()).or_default().push(o);
+    }
+    for list in by_finding.values_mut() {
+        list.sort_by(|a, b| (a.submitted_at, &a.id).cmp(&(b.submitted_at, &b.id)));
+    }
+    let mut by_objection: BTreeMap<&str, Vec<&Ruling>> = BTreeMap::new();
+    for r in rulings {
+        by_objection
+            .entry(r.objection.as_str())
+            .or_default()
+            .push(r);
+    }
+    for list in by_objection.values_mut() {
+        list.sort_by(|a, b| (a.submitted_at, &a.id).cmp(&(b.submitted_at, &b.id)));
+    }
 
     for f in findings.iter_mut() {
         let window_end = f.objection_deadline;
@@ -426,16 +441,19 @@ pub fn settle(
                 .iter()
                 .any(|c| c.id == f.commitment && c.binds.iter().any(|b| b == party)),
         };
-        let objection = objections.iter().find(|o| {
-            o.finding == f.id
-                && may_object(&o.party)
-                && o.submitted_at >= f.established_at
-                && o.submitted_at < window_end
+        let objection = by_finding.get(f.id.as_str()).and_then(|list| {
+            list.iter().copied().find(|o| {
+                may_object(&o.party)
+                    && o.submitted_at >= f.established_at
+                    && o.submitted_at < window_end
+            })
         });
         let ruling = objection.and_then(|o| {
-            rulings
+            by_objection
+                .get(o.id.as_str())?
                 .iter()
-                .find(|r| r.objection == o.id && r.submitted_at >= o.submitted_at)
+                .copied()
+                .find(|r| r.submitted_at >= o.submitted_at)
         });
         f.objection = objection.map(|o| o.id.clone());
         f.ruling = ruling.map(|r| r.id.clone());

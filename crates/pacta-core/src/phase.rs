@@ -79,8 +79,13 @@ pub fn phases(
             None => Some(agreement.effective),
             Some(after) => entries.get(after.as_str()).copied(),
         };
+        let checks: Vec<Check> = phase
+            .requires
+            .iter()
+            .map(|c| Check::new(c, &standing, &verified_at))
+            .collect();
         let entered = eligible
-            .and_then(|from| entry_time(phase, from, &standing, &verified_at))
+            .and_then(|from| entry_time(&checks, from))
             .filter(|t| *t <= as_of);
         let mut state = PhaseState {
             id: phase.id.clone(),
@@ -93,7 +98,7 @@ pub fn phases(
         };
         match entered {
             None => {
-                state.waiting_for = waiting_for(phase, eligible, &standing, &verified_at, as_of);
+                state.waiting_for = waiting_for(phase, &checks, eligible, as_of);
             }
             Some(at) => {
                 entries.insert(phase.id.as_str(), at);
@@ -186,84 +191,79 @@ fn phase_obligation(
     o
 }
 
-/// Whether a standing finding matching the filter was established in `(t - window, t]`.
-/// `standing` is sorted by establishment time.
-fn breached_within(
-    standing: &[&Finding],
-    filter: &crate::agreement::model::FindingFilter,
-    window: Duration,
-    t: Timestamp,
-) -> bool {
-    let first = standing.partition_point(|f| f.established_at <= t.minus(window));
-    standing
-        .get(first..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|f| f.established_at <= t)
-        .any(|f| finding_matches(filter, f))
+/// A phase's conditions with what deciding them needs: for `no_findings`, the times at which
+/// standing findings matching its filter were established (sorted); for `verified`, when the
+/// act was first verified.
+enum Check {
+    Clean {
+        breaches: Vec<Timestamp>,
+        window: Duration,
+    },
+    Verified(Option<Timestamp>),
 }
 
-fn holds(
-    condition: &PhaseCondition,
-    from: Timestamp,
-    t: Timestamp,
-    standing: &[&Finding],
-    verified_at: &BTreeMap<&str, Timestamp>,
-) -> bool {
-    match condition {
-        PhaseCondition::NoFindings { filter, for_ } => {
-            t.minus(*for_) >= from && !breached_within(standing, filter, *for_, t)
+impl Check {
+    fn new(
+        condition: &PhaseCondition,
+        standing: &[&Finding],
+        verified_at: &BTreeMap<&str, Timestamp>,
+    ) -> Check {
+        match condition {
+            PhaseCondition::NoFindings { filter, for_ } => Check::Clean {
+                breaches: standing
+                    .iter()
+                    .filter(|f| finding_matches(filter, f))
+                    .map(|f| f.established_at)
+                    .collect(),
+                window: *for_,
+            },
+            PhaseCondition::Verified { commitment } => {
+                Check::Verified(verified_at.get(commitment.as_str()).copied())
+            }
         }
-        PhaseCondition::Verified { commitment } => verified_at
-            .get(commitment.as_str())
-            .is_some_and(|v| *v <= t),
+    }
+
+    /// Whether the condition holds at `t` for a phase eligible from `from`.
+    fn holds(&self, from: Timestamp, t: Timestamp) -> bool {
+        match self {
+            Check::Clean { breaches, window } => {
+                let after_window_start = breaches.partition_point(|b| *b <= t.minus(*window));
+                let breached = breaches.get(after_window_start).is_some_and(|b| *b <= t);
+                t.minus(*window) >= from && !breached
+            }
+            Check::Verified(at) => at.is_some_and(|v| v <= t),
+        }
     }
 }
 
 /// The earliest time from `from` at which every condition holds, if there is one.
-fn entry_time(
-    phase: &Phase,
-    from: Timestamp,
-    standing: &[&Finding],
-    verified_at: &BTreeMap<&str, Timestamp>,
-) -> Option<Timestamp> {
+fn entry_time(checks: &[Check], from: Timestamp) -> Option<Timestamp> {
     // Each condition only becomes true at its lower bound or when a blocking finding's
     // window ends, so the earliest entry is one of these instants.
     let mut lower = from;
     let mut candidates = Vec::new();
-    for condition in &phase.requires {
-        match condition {
-            PhaseCondition::NoFindings { filter, for_ } => {
-                lower = lower.max(from.plus(*for_));
-                candidates.extend(
-                    standing
-                        .iter()
-                        .filter(|f| finding_matches(filter, f))
-                        .map(|f| f.established_at.plus(*for_)),
-                );
+    for check in checks {
+        match check {
+            Check::Clean { breaches, window } => {
+                lower = lower.max(from.plus(*window));
+                candidates.extend(breaches.iter().map(|b| b.plus(*window)));
             }
-            PhaseCondition::Verified { commitment } => {
-                lower = lower.max(*verified_at.get(commitment.as_str())?);
-            }
+            Check::Verified(at) => lower = lower.max((*at)?),
         }
     }
     candidates.push(lower);
     candidates.retain(|t| *t >= lower);
-    candidates.sort();
+    candidates.sort_unstable();
     candidates.dedup();
-    candidates.into_iter().find(|t| {
-        phase
-            .requires
-            .iter()
-            .all(|c| holds(c, from, *t, standing, verified_at))
-    })
+    candidates
+        .into_iter()
+        .find(|t| checks.iter().all(|c| c.holds(from, *t)))
 }
 
 fn waiting_for(
     phase: &Phase,
+    checks: &[Check],
     eligible: Option<Timestamp>,
-    standing: &[&Finding],
-    verified_at: &BTreeMap<&str, Timestamp>,
     as_of: Timestamp,
 ) -> Vec<String> {
     let Some(from) = eligible else {
@@ -275,8 +275,9 @@ fn waiting_for(
     phase
         .requires
         .iter()
-        .filter(|c| !holds(c, from, as_of, standing, verified_at))
-        .map(|c| match c {
+        .zip(checks)
+        .filter(|(_, check)| !check.holds(from, as_of))
+        .map(|(c, _)| match c {
             PhaseCondition::NoFindings { filter, for_ } => format!(
                 "no finding of severity {} or worse{}{} for {for_}",
                 serde_json::to_string(&filter.min_severity)

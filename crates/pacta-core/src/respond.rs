@@ -10,12 +10,14 @@
 //! Escalation: an obligation that misses its deadline (if the rung escalates on missed
 //! deadlines), or that is still unmet when another matching finding counts (if the rung
 //! escalates on continued breach), opens the `escalate_to` rung's obligations at that moment,
-//! under the same trigger key and with `escalated_from` naming it. One firing of a rung
-//! escalates at most once, at the earliest such moment among its guarantors' obligations, so
-//! three silent guarantors do not open the next rung three times. An obligation reached both
-//! by its own trigger and by escalation is owed once: the earlier opening stands.
+//! under the same trigger key and with `escalated_from` naming it. "Matching" is judged by
+//! the trigger filter and basis of the rung, or for a rung reached only by escalation, of the
+//! rung that escalated to it. One firing of a rung escalates at most once, at the earliest
+//! such moment among its guarantors' obligations, so three silent guarantors do not open the
+//! next rung three times. An obligation reached both by its own trigger and by escalation is
+//! owed once: the earlier opening stands.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
@@ -156,9 +158,9 @@ struct Firing<'r> {
     at: Timestamp,
     findings: Vec<String>,
     escalated_from: Option<String>,
-    /// The filter whose further findings count as continued breach: the rung's own, or for a
-    /// rung reached only by escalation the filter of the rung it escalated from.
-    filter: Option<FindingFilter>,
+    /// The rung whose trigger says which further findings are a continued breach: this rung,
+    /// or for a rung reached only by escalation, the rung it escalated from.
+    breach: &'r ResponseRung,
     depth: usize,
 }
 
@@ -183,7 +185,7 @@ fn fire<'r>(
         at,
         findings,
         escalated_from: None,
-        filter: trigger_filter(&rung.trigger).cloned(),
+        breach: rung,
         depth: 0,
     };
     let mut out = Vec::new();
@@ -234,26 +236,46 @@ fn fire<'r>(
                     Some((entry, zones.position_along(along, lon, lat)?.along_km))
                 })
                 .collect();
+            let time = |j: usize| placed.get(j).map(|((t, _), _)| *t);
+            let along_km = |j: usize| placed.get(j).map_or(0.0, |(_, x)| *x);
+            // Sliding window (t - window, t] with monotonic queues of the smallest and largest
+            // positions, so each finding is handled in amortised constant time.
             let mut lo = 0;
-            for (i, ((t, _), _)) in placed.iter().enumerate() {
-                while lo < i
-                    && placed
-                        .get(lo)
-                        .is_some_and(|((u, _), _)| *u <= t.minus(*window))
-                {
+            let mut lowest: VecDeque<usize> = VecDeque::new();
+            let mut highest: VecDeque<usize> = VecDeque::new();
+            for (i, ((t, _), x)) in placed.iter().enumerate() {
+                while lowest.back().is_some_and(|&j| along_km(j) >= *x) {
+                    lowest.pop_back();
+                }
+                lowest.push_back(i);
+                while highest.back().is_some_and(|&j| along_km(j) <= *x) {
+                    highest.pop_back();
+                }
+                highest.push_back(i);
+                while lo < i && time(lo).is_some_and(|u| u <= t.minus(*window)) {
                     lo += 1;
                 }
-                let in_window = placed.get(lo..=i).unwrap_or_default();
-                let (min, max) = in_window
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, x)| {
-                        (lo.min(*x), hi.max(*x))
-                    });
-                if max - min > *span_km {
-                    let entries: Vec<&(Timestamp, &Finding)> =
-                        in_window.iter().map(|(e, _)| *e).collect();
+                while lowest.front().is_some_and(|&j| j < lo) {
+                    lowest.pop_front();
+                }
+                while highest.front().is_some_and(|&j| j < lo) {
+                    highest.pop_front();
+                }
+                let span = match (highest.front(), lowest.front()) {
+                    (Some(&h), Some(&l)) => along_km(h) - along_km(l),
+                    _ => 0.0,
+                };
+                if span > *span_km {
+                    let entries: Vec<&(Timestamp, &Finding)> = placed
+                        .get(lo..=i)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|(e, _)| *e)
+                        .collect();
                     out.push(firing(format!("offensive:{t}"), *t, ids_of(&entries)));
                     lo = i + 1;
+                    lowest.clear();
+                    highest.clear();
                 }
             }
         }
@@ -298,30 +320,23 @@ fn obligations_of(firing: &Firing, actions: &ActionIndex, as_of: Timestamp) -> V
 }
 
 /// When an obligation escalates, if it does: at its deadline if missed, or at the first
-/// further matching finding while it is unmet.
+/// further matching finding while it is unmet. `breaches` holds the times at which findings
+/// matching the breach rung's filter count, sorted.
 fn escalation_time(
     rung: &ResponseRung,
     o: &Obligation,
-    filter: Option<&FindingFilter>,
-    counted: &[(Timestamp, &Finding)],
+    breaches: &[Timestamp],
     as_of: Timestamp,
 ) -> Option<Timestamp> {
     let unmet_at = |t: Timestamp| o.acted_at.is_none_or(|acted| acted > t);
     let missed = (rung.escalate_on_missed_deadline && as_of > o.due_at && unmet_at(o.due_at))
         .then_some(o.due_at);
-    let continued = if rung.escalate_on_continued_breach {
-        filter.and_then(|filter| {
-            counted
-                .iter()
-                .filter(|(t, f)| {
-                    *t > o.opened_at && *t <= o.due_at && finding_matches(filter, f) && unmet_at(*t)
-                })
-                .map(|(t, _)| *t)
-                .next()
-        })
-    } else {
-        None
-    };
+    // Only the first later finding can be the moment: if the guarantor had acted by then, it
+    // had acted by every later one too.
+    let continued = breaches
+        .get(breaches.partition_point(|t| *t <= o.opened_at))
+        .copied()
+        .filter(|t| rung.escalate_on_continued_breach && *t <= o.due_at && unmet_at(*t));
     match (missed, continued) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -347,6 +362,20 @@ pub fn respond(
         .iter()
         .map(|r| (r.id.as_str(), r))
         .collect();
+    // For each rung with a filter, when findings matching it count (sorted).
+    let breaches: BTreeMap<&str, Vec<Timestamp>> = agreement
+        .responses
+        .iter()
+        .filter_map(|r| {
+            let filter = trigger_filter(&r.trigger)?;
+            let times = counted_for(r)
+                .iter()
+                .filter(|(_, f)| finding_matches(filter, f))
+                .map(|(t, _)| *t)
+                .collect();
+            Some((r.id.as_str(), times))
+        })
+        .collect();
 
     let mut queue: Vec<Firing> = agreement
         .responses
@@ -368,14 +397,9 @@ pub fn respond(
             let escalation = opened
                 .iter()
                 .filter_map(|o| {
-                    escalation_time(
-                        firing.rung,
-                        o,
-                        firing.filter.as_ref(),
-                        counted_for(firing.rung),
-                        as_of,
-                    )
-                    .map(|t| (t, o.id.clone()))
+                    let times = breaches.get(firing.breach.id.as_str());
+                    escalation_time(firing.rung, o, times.map_or(&[], Vec::as_slice), as_of)
+                        .map(|t| (t, o.id.clone()))
                 })
                 .min();
             if let Some((at, from)) = escalation {
@@ -385,9 +409,11 @@ pub fn respond(
                     at,
                     findings: firing.findings.clone(),
                     escalated_from: Some(from),
-                    filter: trigger_filter(&target.trigger)
-                        .cloned()
-                        .or(firing.filter.clone()),
+                    breach: if trigger_filter(&target.trigger).is_some() {
+                        target
+                    } else {
+                        firing.breach
+                    },
                     depth: firing.depth + 1,
                 });
             }
