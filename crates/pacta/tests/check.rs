@@ -108,6 +108,7 @@ broken!(
     deadline_before_effective,
     derived_zone_bases,
     duplicate_ids,
+    duplicate_tables,
     empty_periods,
     escalation_cycle,
     geojson_not_a_zone,

@@ -344,15 +344,18 @@ pub fn parse_agreement(
         (_, errors) => {
             for e in errors {
                 let span = e.span().unwrap_or(0..0);
-                b.r.push(
-                    Diagnostic::error(
-                        "toml-syntax",
-                        file_name,
-                        format!("TOML syntax: {}", e.message().trim()),
-                    )
-                    .at(span)
-                    .label("here"),
-                );
+                let message = e.message().trim();
+                let mut d =
+                    Diagnostic::error("toml-syntax", file_name, format!("TOML syntax: {message}"))
+                        .at(span)
+                        .label("here");
+                if message.contains("duplicate key") {
+                    d = d.help(
+                        "a key, or a table such as `[parties.a]`, may be written only once; \
+                         another item needs another id",
+                    );
+                }
+                b.r.push(d);
             }
             let mut diagnostics = b.r.diagnostics;
             diagnostics.finish();
