@@ -173,24 +173,6 @@ impl Diagnostics {
             .count()
     }
 
-    /// Splits into (errors, warnings), each keeping the sources.
-    pub fn split(self) -> (Diagnostics, Diagnostics) {
-        let (errors, warnings): (Vec<_>, Vec<_>) = self
-            .items
-            .into_iter()
-            .partition(|d| d.level == Level::Error);
-        (
-            Diagnostics {
-                items: errors,
-                sources: self.sources.clone(),
-            },
-            Diagnostics {
-                items: warnings,
-                sources: self.sources,
-            },
-        )
-    }
-
     /// Sorts into reading order (file, position, message) and removes exact repeats, so the
     /// output does not depend on the order checks ran in.
     pub(crate) fn finish(&mut self) {
