@@ -385,10 +385,9 @@ impl Builder<'_> {
         self.define_at(kind, id, span.clone(), span);
     }
 
-    /// Records the definition of an item whose id is written at `id_span` and which starts
-    /// at `item_span` (the location given to tools), reporting a duplicate id.
-    fn define_at(&mut self, kind: Kind, id: &str, id_span: Span, item_span: Span) {
-        let span = id_span;
+    /// Records the definition of an item whose id is written at `span` and which starts at
+    /// `item_span` (the location given to tools), reporting a duplicate id.
+    fn define_at(&mut self, kind: Kind, id: &str, span: Span, item_span: Span) {
         match self.defined.get(&(kind, id.to_string())) {
             Some(first) => {
                 let first = first.clone();
@@ -1515,7 +1514,8 @@ impl Builder<'_> {
                     window: window?.value,
                 })
             }
-            ["offensive"] => {
+            // `present` holds only names from `WHEN_KEYS`: the one left is `offensive`.
+            [_] => {
                 let o = self
                     .r
                     .table(t.get("offensive")?, "`when.offensive`", OFFENSIVE_KEYS)?;
@@ -1542,7 +1542,7 @@ impl Builder<'_> {
                     window: window?.value,
                 })
             }
-            [_] | [] => {
+            [] => {
                 self.r.error_help(
                     "empty-trigger",
                     t.span.clone(),
