@@ -9,10 +9,15 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::agreement::model::{EventKind, ObservationMode, Role, WeaponClass};
 use crate::time::Timestamp;
 
+/// `schema` of a monitor's report.
 pub const REPORT_SCHEMA: &str = "pacta.report/1";
+/// `schema` of a guarantor's action.
 pub const ACTION_SCHEMA: &str = "pacta.action/1";
+/// `schema` of a party's objection.
 pub const OBJECTION_SCHEMA: &str = "pacta.objection/1";
+/// `schema` of a panel member's ruling.
 pub const RULING_SCHEMA: &str = "pacta.ruling/1";
+/// `schema` of a monitor's retraction of its own report.
 pub const RETRACTION_SCHEMA: &str = "pacta.retraction/1";
 
 /// A monitor's observation (`pacta.report/1`).
@@ -49,11 +54,13 @@ pub struct Report {
 #[serde(deny_unknown_fields)]
 pub struct ObservedTime {
     pub start: Timestamp,
+    /// Absent for an instant; never before `start` once validated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<Timestamp>,
 }
 
 impl ObservedTime {
+    /// The end of the interval, or the instant.
     pub fn end_or_start(&self) -> Timestamp {
         self.end.unwrap_or(self.start)
     }
@@ -165,16 +172,21 @@ impl TryFrom<LocationWire> for Location {
     }
 }
 
+/// What was observed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     pub kind: EventKind,
+    /// A finer label; for `verification`, the act verified (e.g. `withdrawal_completed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
+    /// How many (rounds, explosions, vehicles); 1 when absent.
     #[serde(default = "one")]
     pub count: u32,
+    /// `undetermined` when absent.
     #[serde(default = "undetermined")]
     pub weapon_class: WeaponClass,
+    /// Whether the monitor saw or heard fire leave, arrive, or land.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<FireAssessment>,
     /// Casualties observed or confirmed, if any.
@@ -190,6 +202,7 @@ fn undetermined() -> WeaponClass {
     WeaponClass(WeaponClass::UNDETERMINED.to_string())
 }
 
+/// The direction of fire relative to the observer, as OSCE reports assessed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FireAssessment {
@@ -299,6 +312,7 @@ pub struct Ruling {
     pub signature: Option<String>,
 }
 
+/// What the panel decided on an objection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RulingDecision {
