@@ -33,5 +33,5 @@ pub use proof::{ConsistencyProof, InclusionProof};
 pub use store::{DirStore, TileSource, TileStore};
 pub use tiles::MAX_ENTRY_BYTES;
 pub use tree::{verify_consistency, verify_inclusion, Tree};
-pub use verify::{verify_log, VerifiedLog};
+pub use verify::{verify_log, verify_log_with_progress, VerifiedLog};
 pub use writer::LogWriter;

@@ -59,6 +59,12 @@ pub trait TileStore: TileSource {
     /// Makes every earlier write durable, then atomically replaces the checkpoint and makes
     /// it durable.
     fn put_checkpoint(&self, bytes: &[u8]) -> Result<(), StoreError>;
+    /// Removes whatever a writer that crashed had staged but not published. Called when a
+    /// writer opens the log; a store that stages nothing outside its own memory keeps the
+    /// default, which does nothing.
+    fn discard_unpublished(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Most files synced at once when publishing a checkpoint. Syncing concurrently lets the
@@ -235,6 +241,31 @@ impl TileStore for DirStore {
     fn put_checkpoint(&self, bytes: &[u8]) -> Result<(), StoreError> {
         self.publish(bytes)
     }
+
+    fn discard_unpublished(&self) -> Result<(), StoreError> {
+        remove_temporaries(&self.root)
+    }
+}
+
+/// Removes the temporary files (`*.tmp-PID`) under `dir`, left by a crash between staging
+/// and publishing; they were never part of a checkpoint.
+fn remove_temporaries(dir: &Path) -> Result<(), StoreError> {
+    let listing = match fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(dir, e)),
+    };
+    for item in listing {
+        let item = item.map_err(|e| io_error(dir, e))?;
+        let path = item.path();
+        let kind = item.file_type().map_err(|e| io_error(&path, e))?;
+        if kind.is_dir() {
+            remove_temporaries(&path)?;
+        } else if item.file_name().to_string_lossy().contains(".tmp-") {
+            fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens a file for appending, creating it if needed.

@@ -151,13 +151,25 @@ pub fn verify_log(
     trusted: &[NoteVerifier],
     origin: Option<&str>,
 ) -> Result<VerifiedLog, Error> {
+    verify_log_with_progress(source, trusted, origin, &mut |_, _| {})
+}
+
+/// [`verify_log`], telling `progress` how many entries of how many have been read and
+/// hashed after each bundle (for a progress bar on large logs).
+pub fn verify_log_with_progress(
+    source: &dyn TileSource,
+    trusted: &[NoteVerifier],
+    origin: Option<&str>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<VerifiedLog, Error> {
     let note = source
         .fetch(CHECKPOINT_PATH)?
         .ok_or_else(|| Error::Inconsistent(format!("{CHECKPOINT_PATH} is missing")))?;
     let checkpoint = Checkpoint::open(&note, trusted, origin)?;
     let signed_checkpoint = String::from_utf8(note)
         .map_err(|_| Error::Inconsistent(format!("{CHECKPOINT_PATH} is not UTF-8")))?;
-    let (tree, _) = rebuild_from_bundles(source, checkpoint.size)?;
+    let total = checkpoint.size;
+    let (tree, _) = rebuild_from_bundles(source, total, &mut |done| progress(done, total))?;
     let root = tree.root();
     if root != checkpoint.root {
         return Err(locate_tampered_entry(source, &tree, &checkpoint)

@@ -92,11 +92,12 @@ impl<S: TileStore> LogWriter<S> {
         origin: &str,
         signer: NoteSigner,
     ) -> Result<LogWriter<S>, Error> {
+        store.discard_unpublished()?;
         let signed_checkpoint = store.fetch(CHECKPOINT_PATH)?.ok_or_else(|| {
             Error::Inconsistent("no checkpoint: the log was never created".to_owned())
         })?;
         let checkpoint = Checkpoint::open(&signed_checkpoint, &[signer.verifier()], Some(origin))?;
-        let (tree, bundle_tail) = rebuild_from_bundles(&store, checkpoint.size)?;
+        let (tree, bundle_tail) = rebuild_from_bundles(&store, checkpoint.size, &mut |_| {})?;
         let root = tree.root();
         if root != checkpoint.root {
             return Err(Error::Inconsistent(format!(
@@ -319,10 +320,12 @@ impl<S: TileStore> LogWriter<S> {
 }
 
 /// Reads every entry bundle of a tree of `size` entries, returning the tree and the
-/// entries of the last, incomplete bundle.
+/// entries of the last, incomplete bundle. `progress` is told the number of entries read
+/// after each bundle.
 pub(crate) fn rebuild_from_bundles(
     source: &dyn crate::store::TileSource,
     size: u64,
+    progress: &mut dyn FnMut(u64),
 ) -> Result<(Tree, Vec<Vec<u8>>), Error> {
     let mut tree = Tree::new();
     let mut tail = Vec::new();
@@ -351,6 +354,7 @@ pub(crate) fn rebuild_from_bundles(
         if width < TILE_WIDTH {
             tail = entries.iter().map(|e| e.to_vec()).collect();
         }
+        progress(tree.size());
     }
     Ok((tree, tail))
 }

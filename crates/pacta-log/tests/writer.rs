@@ -327,3 +327,13 @@ fn compacted_journal_keeps_indexes_and_reopens() {
     )
     .expect("verifies");
 }
+
+#[test]
+fn files_staged_by_a_crashed_writer_are_removed_on_open() {
+    let f = fixture();
+    write_log(&f, 10);
+    let leftover = f.public.join("tile/0/001.tmp-999999");
+    fs::write(&leftover, b"half written").expect("write");
+    open(&f).expect("open");
+    assert!(!leftover.exists());
+}

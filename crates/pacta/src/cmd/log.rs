@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
 use pacta_log::proof::{ConsistencyProof, InclusionProof, CONSISTENCY_HEADER, INCLUSION_HEADER};
 use pacta_log::store::StoreError;
-use pacta_log::{verify_log, DirStore, LogWriter, NoteSigner, NoteVerifier, TileSource};
+use pacta_log::{
+    verify_log, verify_log_with_progress, DirStore, LogWriter, NoteSigner, NoteVerifier, TileSource,
+};
 
 use super::{exit_invalid, EXIT_OK};
 
@@ -365,19 +368,30 @@ fn verify(
 ) -> anyhow::Result<ExitCode> {
     let verifier = read_verifier(key, origin)?;
     let trusted = [verifier];
+    // The bar draws on standard error only when it is a terminal.
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
     let outcome = if source.starts_with("http://") || source.starts_with("https://") {
         let http = HttpSource {
             base: source.to_owned(),
             agent: ureq::Agent::new_with_defaults(),
         };
-        verify_log(&http, &trusted, origin)
+        verify_log_with_progress(&http, &trusted, origin, &mut progress)
     } else {
         let dir = public_dir(Path::new(source));
         if !dir.is_dir() {
             bail!("{source} is neither a directory nor an http(s) URL");
         }
-        verify_log(&DirStore::new(dir)?, &trusted, origin)
+        verify_log_with_progress(&DirStore::new(dir)?, &trusted, origin, &mut progress)
     };
+    bar.finish_and_clear();
     let log = match outcome {
         Ok(log) => log,
         Err(error) => {
