@@ -289,3 +289,23 @@ fn documented_example_verifies_against_the_demo_agreement() {
     );
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
+
+#[test]
+fn single_entry_that_is_not_utf8_is_rejected_not_an_io_error() {
+    let f = Fixture::new("not-utf8");
+    let file = f.path("bad.json");
+    std::fs::write(&file, [b'{', 0xff, b'}']).expect("write");
+    let agreement = f.path("agreement");
+    let output = pacta(
+        &[
+            "report",
+            "verify",
+            "--agreement",
+            path_str(&agreement),
+            path_str(&file),
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(stdout(&output).contains("rejected: entry: not UTF-8 text"));
+}

@@ -192,11 +192,8 @@ fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        let mut text = String::new();
-        input
-            .read_to_string(&mut text)
-            .with_context(|| format!("cannot read {name}"))?;
-        match sign_text(&text, &key) {
+        let signed = read_one_entry(&mut input, &name)?.and_then(|text| sign_text(&text, &key));
+        match signed {
             Ok(signed) => writeln!(out, "{}", serde_json::to_string_pretty(&signed)?)?,
             Err(reason) => {
                 eprintln!("{name}: {reason}");
@@ -210,6 +207,22 @@ fn sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         return Ok(exit_invalid());
     }
     Ok(EXIT_OK)
+}
+
+/// Reads a whole single-entry input, at most `ENTRY_BYTES_MAX` bytes of UTF-8: `Err` is an
+/// I/O failure, `Ok(Err(reason))` an input that cannot be an entry.
+fn read_one_entry(input: &mut dyn Read, name: &str) -> anyhow::Result<Result<String, String>> {
+    let mut bytes = Vec::new();
+    input
+        .take(ENTRY_BYTES_MAX as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() > ENTRY_BYTES_MAX {
+        return Ok(Err(format!(
+            "entry: more than {ENTRY_BYTES_MAX} bytes, over the limit for one entry"
+        )));
+    }
+    Ok(String::from_utf8(bytes).map_err(|_| format!("entry: {}", EntryErrorReason::NotUtf8)))
 }
 
 /// Validates one entry and signs the object as received.
@@ -305,12 +318,8 @@ fn verify_single(
     out: &mut impl Write,
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
-    let mut text = String::new();
-    input
-        .read_to_string(&mut text)
-        .with_context(|| format!("cannot read {name}"))?;
-    let verdict = parse_entry(&text)
-        .map_err(|e| e.to_string())
+    let verdict = read_one_entry(&mut input, name)?
+        .and_then(|text| parse_entry(&text).map_err(|e| e.to_string()))
         .and_then(|parsed| {
             keys.authorise(&parsed)
                 .map(|authorised| (parsed.entry, authorised.role))
