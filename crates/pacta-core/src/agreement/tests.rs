@@ -10,13 +10,13 @@ use crate::time::{Duration, Timestamp};
 const FIXTURE: &str = include_str!("../../../../tests/agreements/valid-minimal/agreement.toml");
 
 /// Serves the fixture's GeoJSON files from memory.
-struct Files(BTreeMap<&'static str, &'static str>);
+struct Files(BTreeMap<&'static str, String>);
 
 impl SourceLoader for Files {
     fn load(&self, relative_path: &str) -> Result<String, String> {
         self.0
             .get(relative_path)
-            .map(|s| s.to_string())
+            .cloned()
             .ok_or_else(|| "No such file or directory".to_string())
     }
 }
@@ -25,19 +25,23 @@ fn files() -> Files {
     Files(BTreeMap::from([
         (
             "zones/contact-line.geojson",
-            include_str!("../../../../tests/agreements/valid-minimal/zones/contact-line.geojson"),
+            include_str!("../../../../tests/agreements/valid-minimal/zones/contact-line.geojson")
+                .to_string(),
         ),
         (
             "zones/a-controlled.geojson",
-            include_str!("../../../../tests/agreements/valid-minimal/zones/a-controlled.geojson"),
+            include_str!("../../../../tests/agreements/valid-minimal/zones/a-controlled.geojson")
+                .to_string(),
         ),
         (
             "zones/b-controlled.geojson",
-            include_str!("../../../../tests/agreements/valid-minimal/zones/b-controlled.geojson"),
+            include_str!("../../../../tests/agreements/valid-minimal/zones/b-controlled.geojson")
+                .to_string(),
         ),
         (
             "zones/north-sector.geojson",
-            include_str!("../../../../tests/agreements/valid-minimal/zones/north-sector.geojson"),
+            include_str!("../../../../tests/agreements/valid-minimal/zones/north-sector.geojson")
+                .to_string(),
         ),
     ]))
 }
@@ -504,6 +508,22 @@ mod robustness {
         #[test]
         fn arbitrary_text_never_panics(text in ".{0,400}") {
             let _ = parse(&text).map_err(|d| d.render(80, false));
+        }
+
+        /// Cutting a piece out of a zone file never panics, and a file that no longer reads
+        /// is reported in that file.
+        #[test]
+        fn cutting_a_zone_file_never_panics(start in 0usize..400, len in 0usize..40) {
+            let mut loader = files();
+            let original = loader.0["zones/a-controlled.geojson"].clone();
+            let start = start.min(original.len());
+            let end = (start + len).min(original.len());
+            let cut = format!("{}{}", &original[..start], &original[end..]);
+            loader.0.insert("zones/a-controlled.geojson", cut);
+            if let Err(d) = parse_agreement("fixture/agreement.toml", FIXTURE, &loader) {
+                prop_assert!(d.items().iter().any(|i| i.file == "fixture/zones/a-controlled.geojson"));
+                let _ = d.render(80, false);
+            }
         }
 
         /// Arbitrary text as a zone file never panics the GeoJSON reader.
