@@ -337,3 +337,35 @@ fn files_staged_by_a_crashed_writer_are_removed_on_open() {
     open(&f).expect("open");
     assert!(!leftover.exists());
 }
+
+#[test]
+fn open_refuses_when_a_bundle_is_missing_and_names_it() {
+    let f = fixture();
+    write_log(&f, 300);
+    fs::remove_file(f.public.join("tile/entries/000")).expect("remove");
+    let error = open(&f).err().expect("must refuse");
+    assert_eq!(
+        error.to_string(),
+        "tile/entries/000 is missing: the checkpoint covers 300 entries"
+    );
+}
+
+#[test]
+fn open_refuses_a_checkpoint_for_another_origin() {
+    let f = fixture();
+    write_log(&f, 3);
+    let error = LogWriter::open(
+        DirStore::new(&f.public).expect("store"),
+        &f.journal,
+        "log.pacta.example/other",
+        NoteSigner::ed25519("log.pacta.example/test", &[9; 32]).expect("signer"),
+    )
+    .err()
+    .expect("must refuse");
+    assert!(
+        error
+            .to_string()
+            .contains("checkpoint origin is \"log.pacta.example/test\""),
+        "{error}"
+    );
+}
