@@ -32,6 +32,21 @@ fn pacta(args: &[&str]) -> Output {
         .expect("run pacta")
 }
 
+/// `pacta keygen --out OUT`.
+fn keygen(out: &std::path::Path) -> Output {
+    pacta(&["keygen", "--out", path_str(out)])
+}
+
+#[cfg(unix)]
+fn permission_bits(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 fn path_str(path: &std::path::Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
@@ -57,30 +72,19 @@ fn keygen_writes_a_key_file_and_prints_its_public_key() {
 #[cfg(unix)]
 #[test]
 fn keygen_key_file_is_readable_by_its_owner_only() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = scratch("mode");
     let out = dir.join("k.json");
-    assert_eq!(
-        pacta(&["keygen", "--out", path_str(&out)]).status.code(),
-        Some(0)
-    );
-    let mode = std::fs::metadata(&out)
-        .expect("metadata")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(keygen(&out).status.code(), Some(0));
+    assert_eq!(permission_bits(&out), 0o600);
 }
 
 #[test]
 fn keygen_refuses_to_overwrite_without_force() {
     let dir = scratch("overwrite");
     let out = dir.join("k.json");
-    assert_eq!(
-        pacta(&["keygen", "--out", path_str(&out)]).status.code(),
-        Some(0)
-    );
+    assert_eq!(keygen(&out).status.code(), Some(0));
     let before = std::fs::read_to_string(&out).expect("read");
-    let again = pacta(&["keygen", "--out", path_str(&out)]);
+    let again = keygen(&out);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     assert_eq!(std::fs::read_to_string(&out).expect("read"), before);
@@ -98,9 +102,5 @@ fn keygen_with_force_replaces_the_key_and_restricts_the_mode() {
     assert_eq!(output.status.code(), Some(0));
     let text = std::fs::read_to_string(&out).expect("read");
     assert!(text.contains("\"algorithm\": \"ed25519\""));
-    let mode = std::fs::metadata(&out)
-        .expect("metadata")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(permission_bits(&out), 0o600);
 }

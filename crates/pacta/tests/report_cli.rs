@@ -79,17 +79,7 @@ modes = ["patrol", "heard"]
     fn verify(&self, file_name: &str, content: &str) -> Output {
         let file = self.path(file_name);
         std::fs::write(&file, content).expect("write entries");
-        let agreement = self.path("agreement");
-        pacta(
-            &[
-                "report",
-                "verify",
-                "--agreement",
-                path_str(&agreement),
-                path_str(&file),
-            ],
-            None,
-        )
+        verify_file(&self.path("agreement"), &file)
     }
 }
 
@@ -112,6 +102,20 @@ fn pacta(args: &[&str], stdin: Option<&str>) -> Output {
         .expect("write stdin");
     drop(pipe);
     child.wait_with_output().expect("wait for pacta")
+}
+
+/// `pacta report verify --agreement AGREEMENT FILE`.
+fn verify_file(agreement: &Path, file: &Path) -> Output {
+    pacta(
+        &[
+            "report",
+            "verify",
+            "--agreement",
+            path_str(agreement),
+            path_str(file),
+        ],
+        None,
+    )
 }
 
 fn path_str(path: &Path) -> &str {
@@ -231,17 +235,7 @@ fn sign_ndjson_signs_every_valid_line_and_reports_the_rest() {
 #[test]
 fn verify_with_missing_file_exits_2() {
     let f = Fixture::new("missing");
-    let agreement = f.path("agreement");
-    let output = pacta(
-        &[
-            "report",
-            "verify",
-            "--agreement",
-            path_str(&agreement),
-            path_str(&f.path("absent.ndjson")),
-        ],
-        None,
-    );
+    let output = verify_file(&f.path("agreement"), &f.path("absent.ndjson"));
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -277,16 +271,7 @@ fn documented_example_verifies_against_the_demo_agreement() {
     let file = f.path("example.json");
     std::fs::write(&file, &doc[start..start + length]).expect("write example");
     let demo = root.join("examples/demo");
-    let output = pacta(
-        &[
-            "report",
-            "verify",
-            "--agreement",
-            path_str(&demo),
-            path_str(&file),
-        ],
-        None,
-    );
+    let output = verify_file(&demo, &file);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
 
@@ -295,17 +280,7 @@ fn single_entry_that_is_not_utf8_is_rejected_not_an_io_error() {
     let f = Fixture::new("not-utf8");
     let file = f.path("bad.json");
     std::fs::write(&file, [b'{', 0xff, b'}']).expect("write");
-    let agreement = f.path("agreement");
-    let output = pacta(
-        &[
-            "report",
-            "verify",
-            "--agreement",
-            path_str(&agreement),
-            path_str(&file),
-        ],
-        None,
-    );
+    let output = verify_file(&f.path("agreement"), &file);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(stdout(&output).contains("rejected: entry: not UTF-8 text"));
 }

@@ -386,22 +386,13 @@ fn check_location(location: &Location) -> Result<(), EntryError> {
             }
             let [min, max] = *distance_km;
             for (i, d) in [min, max].into_iter().enumerate() {
-                let pointer = format!("/location/distance_km/{i}");
-                if d < 0.0 {
-                    return Err(EntryError::at(
-                        pointer,
-                        EntryErrorReason::NegativeDistance(d),
-                    ));
-                }
-                if d > OBSERVER_DISTANCE_KM_MAX {
-                    return Err(EntryError::at(
-                        pointer,
-                        EntryErrorReason::DistanceTooLarge {
-                            value: d,
-                            max: OBSERVER_DISTANCE_KM_MAX,
-                        },
-                    ));
-                }
+                check_magnitude(
+                    &format!("/location/distance_km/{i}"),
+                    d,
+                    OBSERVER_DISTANCE_KM_MAX,
+                    EntryErrorReason::NegativeDistance,
+                    |value, max| EntryErrorReason::DistanceTooLarge { value, max },
+                )?;
             }
             if min > max {
                 return Err(EntryError::at(
@@ -431,20 +422,28 @@ fn check_position(pointer: &str, [lon, lat]: &[f64; 2]) -> Result<(), EntryError
 }
 
 fn check_uncertainty(pointer: &str, metres: f64) -> Result<(), EntryError> {
-    if metres < 0.0 {
-        return Err(EntryError::at(
-            pointer,
-            EntryErrorReason::NegativeUncertainty(metres),
-        ));
+    check_magnitude(
+        pointer,
+        metres,
+        LOCATION_UNCERTAINTY_M_MAX,
+        EntryErrorReason::NegativeUncertainty,
+        |value, max| EntryErrorReason::UncertaintyTooLarge { value, max },
+    )
+}
+
+/// A quantity that must lie in `0..=max`, with the reasons to give when it does not.
+fn check_magnitude(
+    pointer: &str,
+    value: f64,
+    max: f64,
+    negative: impl Fn(f64) -> EntryErrorReason,
+    too_large: impl Fn(f64, f64) -> EntryErrorReason,
+) -> Result<(), EntryError> {
+    if value < 0.0 {
+        return Err(EntryError::at(pointer, negative(value)));
     }
-    if metres > LOCATION_UNCERTAINTY_M_MAX {
-        return Err(EntryError::at(
-            pointer,
-            EntryErrorReason::UncertaintyTooLarge {
-                value: metres,
-                max: LOCATION_UNCERTAINTY_M_MAX,
-            },
-        ));
+    if value > max {
+        return Err(EntryError::at(pointer, too_large(value, max)));
     }
     Ok(())
 }
