@@ -42,6 +42,8 @@ pub struct LogWriter<S: TileStore> {
     signed_checkpoint: String,
     /// Appended but not yet integrated.
     pending: Vec<(Vec<u8>, Hash)>,
+    /// Bytes of a torn, never acknowledged append cut from the journal on open.
+    discarded_journal_bytes: u64,
     /// Entries of the last, incomplete bundle of the integrated tree.
     bundle_tail: Vec<Vec<u8>>,
 }
@@ -58,6 +60,12 @@ impl<S: TileStore> LogWriter<S> {
         if store.fetch(CHECKPOINT_PATH)?.is_some() {
             return Err(Error::Inconsistent(format!(
                 "a checkpoint already exists; refusing to create a second log over it (origin {origin})"
+            )));
+        }
+        if journal_path.exists() {
+            return Err(Error::Inconsistent(format!(
+                "journal {} already exists; refusing to create a log over it",
+                journal_path.display()
             )));
         }
         let journal = Journal::create(journal_path, 0)?;
@@ -79,6 +87,7 @@ impl<S: TileStore> LogWriter<S> {
             checkpoint,
             signed_checkpoint,
             pending: Vec::new(),
+            discarded_journal_bytes: 0,
             bundle_tail: Vec::new(),
         })
     }
@@ -106,7 +115,7 @@ impl<S: TileStore> LogWriter<S> {
             )));
         }
         compare_stored_tiles(&store, &tree)?;
-        let (journal, records, _torn) = Journal::open(journal_path)?;
+        let (journal, records, discarded_journal_bytes) = Journal::open(journal_path)?;
         if journal.start() > checkpoint.size {
             return Err(Error::Inconsistent(format!(
                 "journal {} starts at entry {}, but the checkpoint covers only {} entries: entries {}..{} are missing",
@@ -144,6 +153,7 @@ impl<S: TileStore> LogWriter<S> {
             checkpoint,
             signed_checkpoint,
             pending,
+            discarded_journal_bytes,
             bundle_tail,
         })
     }
@@ -283,6 +293,12 @@ impl<S: TileStore> LogWriter<S> {
     /// Number of entries appended but not yet integrated.
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Bytes cut from the end of the journal on open: the remains of an append that a crash
+    /// interrupted before it was synced, hence never acknowledged.
+    pub fn discarded_journal_bytes(&self) -> u64 {
+        self.discarded_journal_bytes
     }
 
     /// Index the next appended entry will get.

@@ -234,6 +234,7 @@ fn torn_journal_tail_is_cut_off_and_earlier_entries_kept() {
     journal.extend_from_slice(&[0, 0, 0, 9, 1, 2, 3]);
     fs::write(&f.journal, journal).expect("write");
     let mut log = open(&f).expect("open");
+    assert_eq!(log.discarded_journal_bytes(), 7);
     assert_eq!(log.pending(), 5);
     assert_eq!(log.next_index(), 5);
     assert_eq!(log.integrate().expect("integrate").size, 5);
@@ -246,7 +247,13 @@ fn a_full_tile_is_never_rewritten_with_different_bytes() {
     // Pretend the journal held other entries: remove the checkpoint's coverage by creating a
     // fresh log over the same tiles with different content.
     fs::remove_file(f.public.join("checkpoint")).expect("remove checkpoint");
-    let mut log = create(&f);
+    let mut log = LogWriter::create(
+        DirStore::new(&f.public).expect("store"),
+        &f.journal.with_extension("other"),
+        ORIGIN,
+        signer(),
+    )
+    .expect("create");
     log.append(&entries(1000..1256)).expect("append");
     let error = log.integrate().expect_err("must refuse");
     assert!(
@@ -366,6 +373,27 @@ fn open_refuses_a_checkpoint_for_another_origin() {
         error
             .to_string()
             .contains("checkpoint origin is \"log.pacta.example/test\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn create_refuses_to_replace_an_existing_journal() {
+    let f = fixture();
+    write_log(&f, 3);
+    fs::remove_file(f.public.join("checkpoint")).expect("remove checkpoint");
+    let error = LogWriter::create(
+        DirStore::new(&f.public).expect("store"),
+        &f.journal,
+        ORIGIN,
+        signer(),
+    )
+    .err()
+    .expect("must refuse");
+    assert!(
+        error
+            .to_string()
+            .contains("already exists; refusing to create a log over it"),
         "{error}"
     );
 }

@@ -201,8 +201,16 @@ fn open_writer(dir: &Path, key: &Path) -> anyhow::Result<LogWriter<DirStore>> {
     let origin = read_origin(dir)?;
     let signer = read_signer(key, &origin)?;
     let p = paths(dir);
-    LogWriter::open(DirStore::new(&p.public)?, &p.journal, &origin, signer)
-        .with_context(|| format!("refusing to open the log in {}", dir.display()))
+    let log = LogWriter::open(DirStore::new(&p.public)?, &p.journal, &origin, signer)
+        .with_context(|| format!("refusing to open the log in {}", dir.display()))?;
+    if log.discarded_journal_bytes() > 0 {
+        eprintln!(
+            "note: cut {} bytes of an interrupted, never acknowledged append from {}",
+            log.discarded_journal_bytes(),
+            p.journal.display()
+        );
+    }
+    Ok(log)
 }
 
 fn init(dir: &Path, key: &Path, origin: Option<String>) -> anyhow::Result<ExitCode> {
