@@ -1,5 +1,6 @@
 //! The core's hot path: corroboration of reports into incidents, then attribution and
-//! adjudication against the agreement's commitments, at 10^5 and 10^6 reports.
+//! adjudication against the agreement's commitments, at 10^5 and 10^6 reports; and the whole
+//! assessment with its digest at 10^5.
 //!
 //! Run: `cargo bench -p pacta-bench --bench core`. The reports are generated once per size,
 //! outside the measurement (deterministic seed). One iteration at 10^6 takes seconds, so the
@@ -13,8 +14,10 @@ use criterion::{
 };
 use pacta_bench::{agreement, reports_along_line};
 use pacta_core::adjudicate::{rule, settle};
+use pacta_core::assess::assess;
 use pacta_core::attribute::attribute;
 use pacta_core::corroborate::corroborate;
+use pacta_core::entry::types::Entry;
 use pacta_core::zone::ZoneIndex;
 
 const SEED: u64 = 2026;
@@ -69,6 +72,26 @@ fn core(c: &mut Criterion) {
         );
     }
     group.finish();
+
+    // The whole assessment (responses, phases, indicators and the digest included) at 10^5.
+    let mut whole = c.benchmark_group("assess");
+    whole
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10));
+    let n = 100_000;
+    let entries: Vec<Entry> = reports_along_line(n, SEED)
+        .into_iter()
+        .map(Entry::Report)
+        .collect();
+    whole.throughput(Throughput::Elements(n as u64));
+    whole.bench_with_input(
+        BenchmarkId::new("assess+digest", n),
+        &entries,
+        |b, entries| b.iter(|| assess(&agreement, black_box(entries), as_of).digest().ok()),
+    );
+    whole.finish();
 }
 
 criterion_group!(benches, core);

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use geo::{LineString, MultiLineString};
+use geo::{LineString, MultiLineString, MultiPolygon, Polygon};
 use pacta_core::agreement::model::{
     Agreement, AloneRule, AttributionRules, Commitment, CommitmentRule, CorroborationRules,
-    EventFilter, EventKind, EvidenceStandard, IndicatorRules, Monitor, ObservationMode, Party,
-    Severity, SeverityRaise, SeverityRule, WeaponClass, Zone, ZoneShape,
+    EventFilter, EventKind, EvidenceStandard, FindingFilter, Guarantor, IndicatorRules, Monitor,
+    ObservationMode, Party, Phase, PhaseCondition, PhaseConsequence, ResponseRung, Sector,
+    Severity, SeverityRaise, SeverityRule, Snapback, Trigger, TriggerBasis, WeaponClass, Zone,
+    ZoneShape,
 };
 use pacta_core::entry::types::{Event, Location, ObservedTime, Report, StatedAttribution};
 use pacta_core::time::{Duration, Timestamp};
@@ -72,6 +74,14 @@ fn zone(id: &str, shape: ZoneShape) -> (String, Zone) {
     )
 }
 
+/// A rectangle from its south-west and north-east corners.
+fn box_zone(sw: (f64, f64), ne: (f64, f64)) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![Polygon::new(
+        LineString::from(vec![sw, (ne.0, sw.1), ne, (sw.0, ne.1), sw]),
+        vec![],
+    )])
+}
+
 fn commitment(id: &str, filter: EventFilter, zone: Option<&str>) -> Commitment {
     Commitment {
         id: id.into(),
@@ -95,10 +105,36 @@ fn commitment(id: &str, filter: EventFilter, zone: Option<&str>) -> Commitment {
     }
 }
 
-/// The benchmark agreement: parties `a` and `b`, six monitors of three organisations, the
-/// line of contact, a 15 km demilitarised zone and a 50 km heavy-weapons zone along it, and
-/// three prohibitions (fire anywhere, any event in the DMZ, heavy weapons in the 50 km zone)
-/// judged by a two-monitor evidence standard.
+fn serious(party: Option<&str>) -> FindingFilter {
+    FindingFilter {
+        min_severity: Severity::Serious,
+        party: party.map(str::to_string),
+        commitments: vec![],
+    }
+}
+
+fn rung(id: &str, trigger: Trigger, action: &str, hours: i64, next: Option<&str>) -> ResponseRung {
+    ResponseRung {
+        id: id.into(),
+        title: None,
+        trigger,
+        basis: TriggerBasis::Confirmed,
+        guarantors: vec!["g1".into(), "g2".into(), "g3".into()],
+        action: action.into(),
+        description: action.into(),
+        within: Duration::hours(hours),
+        escalate_to: next.map(str::to_string),
+        escalate_on_missed_deadline: true,
+        escalate_on_continued_breach: false,
+    }
+}
+
+/// The benchmark agreement: parties `a` and `b`, three guarantors, six monitors of three
+/// organisations, the line of contact, a 15 km demilitarised zone and a 50 km heavy-weapons
+/// zone along it, three prohibitions (fire anywhere, any event in the DMZ, heavy weapons in
+/// the 50 km zone) judged by a two-monitor evidence standard, a three-rung ladder (each
+/// grave finding, ten serious findings in a day, an offensive over 100 km of line in a day),
+/// a phase with snapback, and two indicator sectors.
 pub fn agreement() -> Agreement {
     let party = |name: &str| Party {
         name: name.into(),
@@ -131,13 +167,32 @@ pub fn agreement() -> Agreement {
         until: None,
         objection_window: Duration::hours(72),
         parties: [("a".to_string(), party("A")), ("b".to_string(), party("B"))].into(),
-        guarantors: BTreeMap::new(),
+        guarantors: ["g1", "g2", "g3"]
+            .into_iter()
+            .map(|g| {
+                (
+                    g.to_string(),
+                    Guarantor {
+                        name: g.to_uppercase(),
+                        keys: vec![],
+                    },
+                )
+            })
+            .collect(),
         monitors,
         panel: BTreeMap::new(),
         zones: [
             zone(
                 "line",
                 ZoneShape::Line(MultiLineString::new(vec![LineString::from(LINE.to_vec())])),
+            ),
+            zone(
+                "south",
+                ZoneShape::Area(box_zone((34.0, 46.0), (40.0, 48.0))),
+            ),
+            zone(
+                "north",
+                ZoneShape::Area(box_zone((34.0, 48.0), (40.0, 50.0))),
             ),
             zone(
                 "dmz",
@@ -194,9 +249,77 @@ pub fn agreement() -> Agreement {
                 Some("heavy_weapons_zone"),
             ),
         ],
-        responses: vec![],
-        phases: vec![],
-        indicators: IndicatorRules::default(),
+        responses: vec![
+            rung(
+                "consult",
+                Trigger::Finding(FindingFilter {
+                    min_severity: Severity::Grave,
+                    ..serious(None)
+                }),
+                "consultations",
+                24,
+                Some("measures"),
+            ),
+            rung(
+                "measures",
+                Trigger::Pattern {
+                    filter: serious(Some("b")),
+                    count: 10,
+                    window: Duration::hours(24),
+                },
+                "coordinated_measures",
+                48,
+                Some("assistance"),
+            ),
+            rung(
+                "assistance",
+                Trigger::Offensive {
+                    filter: serious(None),
+                    along: "line".into(),
+                    span_km: 100.0,
+                    window: Duration::hours(24),
+                },
+                "collective_assistance",
+                72,
+                None,
+            ),
+        ],
+        phases: vec![Phase {
+            id: "relief-1".into(),
+            title: None,
+            after: None,
+            requires: vec![PhaseCondition::NoFindings {
+                filter: serious(Some("b")),
+                for_: Duration::days(30),
+            }],
+            consequence: Some(PhaseConsequence {
+                action: "sanctions_relief".into(),
+                tranche: Some(1),
+                guarantors: vec!["g2".into()],
+                within: Duration::days(30),
+                description: "first tranche".into(),
+            }),
+            snapback: Some(Snapback {
+                on: serious(Some("b")),
+                action: "sanctions_reimposition".into(),
+                guarantors: vec!["g2".into()],
+                within: Duration::hours(72),
+                description: "reimpose".into(),
+            }),
+        }],
+        indicators: IndicatorRules {
+            sectors: vec![
+                Sector {
+                    id: "south".into(),
+                    zone: "south".into(),
+                },
+                Sector {
+                    id: "north".into(),
+                    zone: "north".into(),
+                },
+            ],
+            ..IndicatorRules::default()
+        },
         locations: BTreeMap::new(),
     }
 }
@@ -221,7 +344,8 @@ fn along_line(f: f64, km_across: f64) -> (f64, f64) {
 /// `n` synthetic reports of events along the line of contact, about [`REPORTS_PER_DAY`] a
 /// day. Each event (mostly fire, some heavy-weapon sightings) is seen by one to three of the
 /// six monitors, each with its own jitter of up to ±300 m and a few minutes, within 25 km of
-/// the line; a third of the reports name a party. Report ids are `r{n}`.
+/// the line; a third of the events are attributed by the monitors to a party, and one report
+/// in fifty counts casualties. Report ids are `r{n}`.
 pub fn reports_along_line(n: usize, seed: u64) -> Vec<Report> {
     let mut rng = SplitMix64::new(seed);
     let days = (n / REPORTS_PER_DAY).max(1) as u64;
@@ -277,7 +401,7 @@ pub fn reports_along_line(n: usize, seed: u64) -> Vec<Report> {
                         .into(),
                     ),
                     assessment: None,
-                    casualties: None,
+                    casualties: (rng.below(50) == 0).then(|| 1 + rng.below(5) as u32),
                 },
                 mode: ObservationMode::Patrol,
                 attribution: party.map(|p| StatedAttribution {

@@ -14,8 +14,10 @@
 //! with it the digest, is identical on every machine.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
@@ -70,13 +72,97 @@ pub struct Assessment {
 impl Assessment {
     /// The RFC 8785 (JCS) canonical JSON of the assessment.
     pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
-        serde_json_canonicalizer::to_string(self)
+        let mut out = Vec::new();
+        self.write_canonical(&mut out)?;
+        String::from_utf8(out).map_err(serde::ser::Error::custom)
     }
 
-    /// The assessment digest: lower-case hex SHA-256 of [`Self::canonical_json`].
+    /// The assessment digest: lower-case hex SHA-256 of [`Self::canonical_json`], computed
+    /// without holding the whole JSON in memory.
     pub fn digest(&self) -> Result<String, serde_json::Error> {
-        let json = self.canonical_json()?;
-        Ok(hex::encode(Sha256::digest(json.as_bytes())))
+        let mut hasher = Sha256::new();
+        self.write_canonical(&mut hasher)?;
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// Streams the canonical JSON one list item at a time. The result is byte for byte what
+    /// `serde_json_canonicalizer` gives for the whole assessment (a test checks it), but that
+    /// crate buffers every object until it can sort its keys, which for 10^6 reports means
+    /// holding gigabytes; here only one incident, finding or obligation is held at a time.
+    pub fn write_canonical<W: Write>(&self, out: &mut W) -> Result<(), serde_json::Error> {
+        // Keys in RFC 8785 order (UTF-16 code units; all ASCII here, so byte order).
+        write_raw(out, b"{\"agreement\":")?;
+        write_value(out, &self.agreement)?;
+        write_raw(out, b",\"agreement_version\":")?;
+        write_value(out, &self.agreement_version)?;
+        write_raw(out, b",\"as_of\":")?;
+        write_value(out, &self.as_of)?;
+        write_raw(out, b",\"counts\":")?;
+        write_value(out, &self.counts)?;
+        write_raw(out, b",\"findings\":")?;
+        write_list(out, &self.findings)?;
+        write_raw(out, b",\"incidents\":")?;
+        write_list(out, &self.incidents)?;
+        write_raw(out, b",\"indicators\":")?;
+        write_value(out, &self.indicators)?;
+        write_raw(out, b",\"obligations\":")?;
+        write_list(out, &self.obligations)?;
+        write_raw(out, b",\"phases\":")?;
+        write_list(out, &self.phases)?;
+        write_raw(out, b",\"verifications\":")?;
+        write_list(out, &self.verifications)?;
+        write_raw(out, b"}")
+    }
+}
+
+fn write_raw<W: Write>(out: &mut W, bytes: &[u8]) -> Result<(), serde_json::Error> {
+    out.write_all(bytes).map_err(serde_json::Error::io)
+}
+
+fn write_list<W: Write, T: Serialize>(out: &mut W, items: &[T]) -> Result<(), serde_json::Error> {
+    write_raw(out, b"[")?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            write_raw(out, b",")?;
+        }
+        write_value(out, item)?;
+    }
+    write_raw(out, b"]")
+}
+
+/// Writes one value as RFC 8785 JSON: objects with members sorted by the UTF-16 code units of
+/// their names, no whitespace; strings and numbers as `serde_json_canonicalizer` writes them.
+fn write_value<W: Write, T: Serialize>(out: &mut W, item: &T) -> Result<(), serde_json::Error> {
+    write_json(out, &serde_json::to_value(item)?)
+}
+
+fn write_json<W: Write>(out: &mut W, value: &Value) -> Result<(), serde_json::Error> {
+    match value {
+        Value::Array(items) => {
+            write_raw(out, b"[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    write_raw(out, b",")?;
+                }
+                write_json(out, item)?;
+            }
+            write_raw(out, b"]")
+        }
+        Value::Object(members) => {
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            write_raw(out, b"{")?;
+            for (i, (name, member)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    write_raw(out, b",")?;
+                }
+                serde_json_canonicalizer::to_writer(name, out)?;
+                write_raw(out, b":")?;
+                write_json(out, member)?;
+            }
+            write_raw(out, b"}")
+        }
+        leaf => serde_json_canonicalizer::to_writer(leaf, out),
     }
 }
 

@@ -221,3 +221,16 @@ fn each_shell_is_corroborated_by_both_monitors() {
     );
     assert_eq!(per_report.len(), 51 * 96 * 2);
 }
+
+#[test]
+fn streamed_canonical_json_matches_the_reference_canonicaliser() {
+    let mut agreement = agreement();
+    // Non-ASCII text and control characters exercise string escaping.
+    agreement.commitments[0].text =
+        "Сторони припиняють вогонь.\n\t\"Article\" 1 — ceasefire".into();
+    let a = assess(&agreement, &generated_entries(11, 2_000), at(12 * DAY));
+    let streamed = a.canonical_json().ok();
+    let reference = serde_json_canonicalizer::to_string(&a).ok();
+    assert!(streamed.is_some());
+    assert_eq!(streamed, reference);
+}
