@@ -12,7 +12,7 @@ use base64::Engine;
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::hash::{leaf_hash, Hash};
 use crate::note::NoteVerifier;
-use crate::tree::{verify_consistency, verify_inclusion, ProofError};
+use crate::tree::{verify_consistency, verify_inclusion, ProofError, Tree};
 
 /// First line of a C2SP inclusion proof.
 pub const INCLUSION_HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -101,6 +101,49 @@ fn split_proof<'a>(text: &'a str, header: &str) -> Result<(Vec<&'a str>, &'a str
     Ok((lines, checkpoint))
 }
 
+/// Appends the hash lines, the blank line and the checkpoint to a proof's head lines.
+fn finish_proof(mut out: String, hashes: &[Hash], checkpoint: &str) -> String {
+    for hash in hashes {
+        out.push_str(&hash.to_base64());
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(checkpoint);
+    out
+}
+
+/// An inclusion proof of entry `index` in the first `size` entries of `tree`, with the
+/// signed checkpoint of that size.
+pub(crate) fn inclusion_proof_in(
+    tree: &Tree,
+    signed_checkpoint: &str,
+    size: u64,
+    index: u64,
+) -> Result<InclusionProof, ProofError> {
+    Ok(InclusionProof {
+        extra: None,
+        index,
+        hashes: tree.inclusion_proof(index, size)?,
+        checkpoint: signed_checkpoint.to_owned(),
+    })
+}
+
+/// A consistency proof from the first `old_size` entries of `tree` to the first `size`,
+/// with the signed checkpoint of `size`.
+pub(crate) fn consistency_proof_in(
+    tree: &Tree,
+    signed_checkpoint: &str,
+    size: u64,
+    old_size: u64,
+) -> Result<ConsistencyProof, ProofError> {
+    Ok(ConsistencyProof {
+        old_size,
+        old_root: tree.root_at(old_size)?,
+        hashes: tree.consistency_proof(old_size, size)?,
+        checkpoint: signed_checkpoint.to_owned(),
+    })
+}
+
 fn parse_hash_lines(lines: &[&str], first_line: usize) -> Result<Vec<Hash>, ProofFileError> {
     lines
         .iter()
@@ -120,13 +163,7 @@ impl InclusionProof {
             out.push_str(&format!("extra {}\n", STANDARD.encode(extra)));
         }
         out.push_str(&format!("index {}\n", self.index));
-        for hash in &self.hashes {
-            out.push_str(&hash.to_base64());
-            out.push('\n');
-        }
-        out.push('\n');
-        out.push_str(&self.checkpoint);
-        out
+        finish_proof(out, &self.hashes, &self.checkpoint)
     }
 
     /// Parses a proof file (without verifying it).
@@ -183,18 +220,12 @@ impl InclusionProof {
 impl ConsistencyProof {
     /// The proof file text.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
+        let out = format!(
             "{CONSISTENCY_HEADER}\nold {} {}\n",
             self.old_size,
             self.old_root.to_base64()
         );
-        for hash in &self.hashes {
-            out.push_str(&hash.to_base64());
-            out.push('\n');
-        }
-        out.push('\n');
-        out.push_str(&self.checkpoint);
-        out
+        finish_proof(out, &self.hashes, &self.checkpoint)
     }
 
     /// Parses a proof file (without verifying it).

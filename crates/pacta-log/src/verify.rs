@@ -8,7 +8,9 @@ use crate::checkpoint::Checkpoint;
 use crate::error::Error;
 use crate::hash::Hash;
 use crate::note::NoteVerifier;
-use crate::proof::{ConsistencyProof, InclusionProof, ProofFileError};
+use crate::proof::{
+    consistency_proof_in, inclusion_proof_in, ConsistencyProof, InclusionProof, ProofFileError,
+};
 use crate::store::{TileSource, CHECKPOINT_PATH};
 use crate::tiles::{decode_tile, tile_path, TileKind, TILE_WIDTH};
 use crate::tree::{verify_consistency, verify_inclusion, ProofError, Tree};
@@ -36,25 +38,25 @@ impl VerifiedLog {
     /// A C2SP `tlog-proof` that entry `index` is in the verified checkpoint. Anyone holding
     /// a verified copy of the log can produce proofs; no secret is involved.
     pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
-        Ok(InclusionProof {
-            extra: None,
+        let size = self.checkpoint.size;
+        Ok(inclusion_proof_in(
+            &self.tree,
+            &self.signed_checkpoint,
+            size,
             index,
-            hashes: self.tree.inclusion_proof(index, self.checkpoint.size)?,
-            checkpoint: self.signed_checkpoint.clone(),
-        })
+        )?)
     }
 
     /// A proof that the tree of the first `old_size` entries is a prefix of the verified
     /// checkpoint's tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
-        Ok(ConsistencyProof {
+        let size = self.checkpoint.size;
+        Ok(consistency_proof_in(
+            &self.tree,
+            &self.signed_checkpoint,
+            size,
             old_size,
-            old_root: self.tree.root_at(old_size)?,
-            hashes: self
-                .tree
-                .consistency_proof(old_size, self.checkpoint.size)?,
-            checkpoint: self.signed_checkpoint.clone(),
-        })
+        )?)
     }
 
     /// Number of hash tiles compared.
@@ -75,31 +77,21 @@ impl VerifiedLog {
         proof: &InclusionProof,
         trusted: &[NoteVerifier],
     ) -> Result<(), ProofFileError> {
-        let checkpoint = Checkpoint::open(
-            proof.checkpoint.as_bytes(),
-            trusted,
-            Some(&self.checkpoint.origin),
-        )?;
-        let invalid = |source| ProofFileError::Invalid {
-            size: checkpoint.size,
-            source,
-        };
-        self.check_root(&checkpoint).map_err(invalid)?;
-        let leaf = self
-            .leaf_hash(proof.index)
-            .ok_or(ProofError::IndexOutOfRange {
-                index: proof.index,
-                size: self.tree.size(),
-            })
-            .map_err(invalid)?;
-        verify_inclusion(
-            proof.index,
-            checkpoint.size,
-            &leaf,
-            &proof.hashes,
-            &checkpoint.root,
-        )
-        .map_err(invalid)
+        self.check_against_checkpoint(&proof.checkpoint, trusted, |checkpoint| {
+            let leaf = self
+                .leaf_hash(proof.index)
+                .ok_or(ProofError::IndexOutOfRange {
+                    index: proof.index,
+                    size: self.tree.size(),
+                })?;
+            verify_inclusion(
+                proof.index,
+                checkpoint.size,
+                &leaf,
+                &proof.hashes,
+                &checkpoint.root,
+            )
+        })
     }
 
     /// Checks a consistency proof: its checkpoint must be signed by a trusted key and match
@@ -110,24 +102,36 @@ impl VerifiedLog {
         proof: &ConsistencyProof,
         trusted: &[NoteVerifier],
     ) -> Result<(), ProofFileError> {
+        self.check_against_checkpoint(&proof.checkpoint, trusted, |checkpoint| {
+            verify_consistency(
+                proof.old_size,
+                checkpoint.size,
+                &proof.hashes,
+                &proof.old_root,
+                &checkpoint.root,
+            )
+        })
+    }
+
+    /// Opens a proof's checkpoint (trusted signature, this log's origin, this log's root at
+    /// its size) and runs `check` against it.
+    fn check_against_checkpoint(
+        &self,
+        signed_checkpoint: &str,
+        trusted: &[NoteVerifier],
+        check: impl FnOnce(&Checkpoint) -> Result<(), ProofError>,
+    ) -> Result<(), ProofFileError> {
         let checkpoint = Checkpoint::open(
-            proof.checkpoint.as_bytes(),
+            signed_checkpoint.as_bytes(),
             trusted,
             Some(&self.checkpoint.origin),
         )?;
-        let invalid = |source| ProofFileError::Invalid {
-            size: checkpoint.size,
-            source,
-        };
-        self.check_root(&checkpoint).map_err(invalid)?;
-        verify_consistency(
-            proof.old_size,
-            checkpoint.size,
-            &proof.hashes,
-            &proof.old_root,
-            &checkpoint.root,
-        )
-        .map_err(invalid)
+        self.check_root(&checkpoint)
+            .and_then(|()| check(&checkpoint))
+            .map_err(|source| ProofFileError::Invalid {
+                size: checkpoint.size,
+                source,
+            })
     }
 
     /// A checkpoint from a proof must agree with the verified tree at its size.

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::hash::{leaf_hash, Hash, EMPTY_ROOT};
 use crate::journal::Journal;
 use crate::note::{sign_note, NoteSigner};
-use crate::proof::{ConsistencyProof, InclusionProof};
+use crate::proof::{consistency_proof_in, inclusion_proof_in, ConsistencyProof, InclusionProof};
 use crate::store::{TileStore, CHECKPOINT_PATH};
 use crate::tiles::{
     check_entry_size, decode_bundle, decode_tile, encode_bundle, encode_tile, hashes_at_level,
@@ -313,25 +313,25 @@ impl<S: TileStore> LogWriter<S> {
 
     /// A C2SP `tlog-proof` that entry `index` is in the last checkpoint.
     pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
-        Ok(InclusionProof {
-            extra: None,
+        let size = self.checkpoint.size;
+        Ok(inclusion_proof_in(
+            &self.tree,
+            &self.signed_checkpoint,
+            size,
             index,
-            hashes: self.tree.inclusion_proof(index, self.checkpoint.size)?,
-            checkpoint: self.signed_checkpoint.clone(),
-        })
+        )?)
     }
 
     /// A proof that the tree of the first `old_size` entries is a prefix of the last
     /// checkpoint's tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
-        Ok(ConsistencyProof {
+        let size = self.checkpoint.size;
+        Ok(consistency_proof_in(
+            &self.tree,
+            &self.signed_checkpoint,
+            size,
             old_size,
-            old_root: self.tree.root_at(old_size)?,
-            hashes: self
-                .tree
-                .consistency_proof(old_size, self.checkpoint.size)?,
-            checkpoint: self.signed_checkpoint.clone(),
-        })
+        )?)
     }
 }
 
