@@ -12,6 +12,25 @@ use super::types::Location;
 /// ("SSE", as OSCE patrols wrote them) is 22.5° wide, so ±11.25°.
 pub const DEFAULT_BEARING_UNCERTAINTY_DEG: f64 = 11.25;
 
+/// Grid steps per degree that computed centres are snapped to: a step of 1e-7° is at most
+/// 1.1 cm.
+///
+/// Geodesic arithmetic goes through the platform's `sin`, `cos` and `atan2`, which may differ
+/// in the last bit between machines; snapping to a grid far coarser than that (and rounding
+/// the radius up to a millimetre) makes every machine see the same numbers, which the
+/// assessment digest requires.
+const GRID_STEPS_PER_DEG: f64 = 1e7;
+
+/// Added to a computed radius so the disc still contains the sector after snapping: half a
+/// grid step is at most 0.56 cm on the ground, the radius rounding at most 1 mm.
+const GRID_SLACK_M: f64 = 0.01;
+
+/// The grid value nearest `degrees` (dividing last gives the f64 nearest the grid point, so
+/// values print short).
+fn snap(degrees: f64) -> f64 {
+    (degrees * GRID_STEPS_PER_DEG).round() / GRID_STEPS_PER_DEG
+}
+
 /// A location reduced to a point and a radius, in metres, within which the event lies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResolvedLocation {
@@ -34,7 +53,8 @@ pub struct ResolvedLocation {
 /// four corners (on a plane the squared distance grows with the angle off the bearing and is
 /// convex along the range), so the radius is the largest geodesic distance from the centre to
 /// a corner; over the ≤ 100 km ranges entries allow, the Earth's curvature changes this by
-/// far less than a metre.
+/// far less than a metre. The centre is snapped to a 1e-7° grid and the radius grown by a
+/// centimetre and rounded up to a millimetre, so the result is the same on every machine.
 ///
 /// Inputs are expected to have passed validation (finite, in range); the function itself
 /// never panics.
@@ -67,10 +87,11 @@ pub fn resolve_location(location: &Location) -> ResolvedLocation {
                 })
                 .map(|corner| Geodesic.distance(centre, corner))
                 .fold(0.0_f64, f64::max);
+            let radius_m = sector_m + observer_uncertainty_m.unwrap_or(0.0) + GRID_SLACK_M;
             ResolvedLocation {
-                lon: centre.x(),
-                lat: centre.y(),
-                radius_m: sector_m + observer_uncertainty_m.unwrap_or(0.0),
+                lon: snap(centre.x()),
+                lat: snap(centre.y()),
+                radius_m: (radius_m * 1_000.0).ceil() / 1_000.0,
             }
         }
     }

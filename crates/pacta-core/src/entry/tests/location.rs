@@ -114,3 +114,19 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn resolved_centre_lies_on_the_1e7_degree_grid() {
+    let resolved = resolve_location(&Location::Relative {
+        observer: [37.8, 48.0],
+        observer_uncertainty_m: None,
+        bearing_deg: 135.0,
+        bearing_uncertainty_deg: None,
+        distance_km: [1.4, 1.6],
+    });
+    for degrees in [resolved.lon, resolved.lat] {
+        let steps = degrees * 1e7;
+        assert_eq!(steps, steps.round(), "{degrees}");
+    }
+    assert_eq!(resolved.radius_m * 1e3, (resolved.radius_m * 1e3).round());
+}
