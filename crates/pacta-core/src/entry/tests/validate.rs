@@ -367,3 +367,24 @@ mod properties {
         }
     }
 }
+
+mod numbers {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use crate::entry::json::StrictValue;
+
+    proptest! {
+        /// Other languages write up to 17 significant digits and parse them correctly
+        /// rounded; reading them any less exactly would change the canonical form, and a
+        /// signature made elsewhere would fail here. (serde_json's `float_roundtrip` feature,
+        /// which serde_json_canonicalizer enables, is what makes this hold.)
+        #[test]
+        fn seventeen_digit_numbers_parse_to_the_exact_double(x in -1e6..1e6_f64) {
+            let text = format!("{x:.16e}");
+            let StrictValue(value) = serde_json::from_str(&text).expect("a number");
+            let expected: f64 = text.parse().expect("std parses correctly rounded");
+            prop_assert_eq!(value, Value::from(expected));
+        }
+    }
+}
