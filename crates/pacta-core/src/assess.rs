@@ -131,7 +131,7 @@ fn write_list<W: Write, T: Serialize>(out: &mut W, items: &[T]) -> Result<(), se
 }
 
 /// Writes one value as RFC 8785 JSON: objects with members sorted by the UTF-16 code units of
-/// their names, no whitespace; strings and numbers as `serde_json_canonicalizer` writes them.
+/// their names, no whitespace, floats in ECMAScript form.
 fn write_value<W: Write, T: Serialize>(out: &mut W, item: &T) -> Result<(), serde_json::Error> {
     write_json(out, &serde_json::to_value(item)?)
 }
@@ -156,13 +156,17 @@ fn write_json<W: Write>(out: &mut W, value: &Value) -> Result<(), serde_json::Er
                 if i > 0 {
                     write_raw(out, b",")?;
                 }
-                serde_json_canonicalizer::to_writer(name, out)?;
+                serde_json::to_writer(&mut *out, name)?;
                 write_raw(out, b":")?;
                 write_json(out, member)?;
             }
             write_raw(out, b"}")
         }
-        leaf => serde_json_canonicalizer::to_writer(leaf, out),
+        // Only floats need RFC 8785's ECMAScript number form ("48" for 48.0).
+        Value::Number(n) if n.is_f64() => serde_json_canonicalizer::to_writer(n, out),
+        // serde_json already writes strings (escapes), integers, booleans and null exactly as
+        // RFC 8785 does, and faster.
+        leaf => serde_json::to_writer(out, leaf),
     }
 }
 
