@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 
 use super::{
     agreement, agreement_with_monitor_keys, key, report, report_with, signed_line, GUARANTOR_G1,
-    PATROL_07, PATROL_08,
+    PANEL_P1, PARTY_A, PATROL_07, PATROL_08,
 };
 use crate::agreement::model::{PublicKey, Role};
 use crate::entry::json::StrictValue;
@@ -253,5 +253,58 @@ fn signature_by_an_unlisted_key_says_it_is_not_the_monitors() {
             .to_string()
             .starts_with("not signed by a key of monitor `patrol-07`"),
         "{error}"
+    );
+}
+
+fn action() -> Value {
+    json!({"schema": "pacta.action/1", "id": "g1/consult/1", "agreement": "demo",
+           "guarantor": "g1", "obligation": "consult/f1/g1", "action": "consultations",
+           "taken_at": "2026-03-19T00:00:00Z", "submitted_at": "2026-03-19T01:00:00Z"})
+}
+
+fn objection() -> Value {
+    json!({"schema": "pacta.objection/1", "id": "a/objection/1", "agreement": "demo",
+           "party": "a", "finding": "f1", "submitted_at": "2026-03-19T00:00:00Z",
+           "grounds": "Our unit was not there."})
+}
+
+fn ruling() -> Value {
+    json!({"schema": "pacta.ruling/1", "id": "p1/ruling/1", "agreement": "demo",
+           "panelist": "p1", "objection": "a/objection/1", "decision": "upheld",
+           "submitted_at": "2026-03-20T00:00:00Z", "reasons": "The imagery shows another unit."})
+}
+
+#[test]
+fn each_entry_kind_is_authorised_under_its_signers_role() {
+    let cases = [
+        (action(), GUARANTOR_G1, Role::Guarantor),
+        (objection(), PARTY_A, Role::Party),
+        (ruling(), PANEL_P1, Role::Panel),
+    ];
+    for (value, signer, role) in cases {
+        assert_eq!(authorise_line(&signed_line(&value, &key(signer))), Ok(role));
+    }
+}
+
+#[test]
+fn action_signed_by_a_party_key_is_not_the_guarantors() {
+    let error = authorise_line(&signed_line(&action(), &key(PARTY_A))).expect_err("wrong role");
+    assert_eq!(
+        error.to_string(),
+        "signed by a key of party `a`, not a key of guarantor `g1`"
+    );
+}
+
+#[test]
+fn ruling_by_someone_not_on_the_panel_is_rejected() {
+    let mut value = ruling();
+    value["panelist"] = json!("g1");
+    let error = authorise_line(&signed_line(&value, &key(GUARANTOR_G1))).expect_err("not panel");
+    assert_eq!(
+        error,
+        AuthError::UnknownSigner {
+            role: Role::Panel,
+            id: "g1".to_string()
+        }
     );
 }
