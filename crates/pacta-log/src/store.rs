@@ -81,6 +81,9 @@ pub struct DirStore {
     root: PathBuf,
     /// Written but not yet synced and renamed: (temporary file, final path).
     staged: Mutex<Vec<(PathBuf, PathBuf)>>,
+    /// Parents of directories created since the last publish: their new entries must be
+    /// durable before a checkpoint refers to anything below them.
+    new_dir_parents: Mutex<BTreeSet<PathBuf>>,
 }
 
 pub(crate) fn io_error(path: &Path, source: std::io::Error) -> StoreError {
@@ -94,11 +97,18 @@ impl DirStore {
     /// A store rooted at `root`, which is created if missing.
     pub fn new(root: impl Into<PathBuf>) -> Result<DirStore, StoreError> {
         let root = root.into();
-        fs::create_dir_all(&root).map_err(|e| io_error(&root, e))?;
-        Ok(DirStore {
-            root,
+        let store = DirStore {
+            root: root.clone(),
             staged: Mutex::new(Vec::new()),
-        })
+            new_dir_parents: Mutex::new(BTreeSet::new()),
+        };
+        store.create_dirs(&root)?;
+        let created: Vec<PathBuf> =
+            std::mem::take(&mut *store.new_dir_parents.lock().map_err(|_| poisoned(&root))?)
+                .into_iter()
+                .collect();
+        in_parallel(&created, sync_dir)?;
+        Ok(store)
     }
 
     /// The directory this store writes to.
@@ -120,11 +130,33 @@ impl DirStore {
         Ok(self.root.join(path))
     }
 
+    /// Creates `dir` and its missing ancestors, remembering each new directory's parent.
+    fn create_dirs(&self, dir: &Path) -> Result<(), StoreError> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent {
+            self.create_dirs(parent)?;
+        }
+        match fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) => return Err(io_error(dir, e)),
+        }
+        let parent = parent.unwrap_or(Path::new("."));
+        self.new_dir_parents
+            .lock()
+            .map_err(|_| poisoned(dir))?
+            .insert(parent.to_path_buf());
+        Ok(())
+    }
+
     /// Writes `bytes` to a temporary file next to `target`, to be synced and renamed into
     /// place by [`DirStore::publish`].
     fn stage(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let dir = target.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        self.create_dirs(dir)?;
         let temporary = temporary_path(target);
         let mut file = File::create(&temporary).map_err(|e| io_error(&temporary, e))?;
         file.write_all(bytes).map_err(|e| io_error(&temporary, e))?;
@@ -153,7 +185,12 @@ impl DirStore {
                 .and_then(|file| file.sync_data())
                 .map_err(|e| io_error(path, e))
         })?;
-        let mut dirs = BTreeSet::new();
+        let mut dirs = std::mem::take(
+            &mut *self
+                .new_dir_parents
+                .lock()
+                .map_err(|_| poisoned(&self.root))?,
+        );
         for (temporary, target) in &staged {
             fs::rename(temporary, target).map_err(|e| io_error(target, e))?;
             dirs.insert(target.parent().unwrap_or(&self.root).to_path_buf());
