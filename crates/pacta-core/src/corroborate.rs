@@ -17,8 +17,8 @@
 //! between two members' locations) and `max_duration` (first start to last end). Single
 //! linkage would chain a day of shelling every 2 km along a 100 km front into one incident;
 //! complete linkage with these bounds cannot. Among several incidents a report could join, it
-//! joins the one whose centroid is nearest, then the one with the smallest id; otherwise it
-//! opens a new incident.
+//! joins the one whose centroid is nearest, then the one whose first report comes first in
+//! the canonical order; otherwise it opens a new incident.
 //!
 //! The sweep keeps only *active* incidents (those a later report could still join: no member
 //! ended more than `time_window` before the current report's start, and the incident began no
@@ -73,21 +73,23 @@ pub fn round_micro(x: f64) -> f64 {
 /// A report with its location resolved to a point and an uncertainty radius, and its
 /// monitor's organisation: what corroboration works on.
 #[derive(Clone, Debug)]
-pub struct Sighting<'a> {
-    pub report: &'a Report,
+struct Sighting<'a> {
+    report: &'a Report,
     /// The monitor's organisation; the monitor id itself when the agreement does not know it.
-    pub organisation: &'a str,
-    pub lon: f64,
-    pub lat: f64,
-    pub radius_km: f64,
-    pub start: Timestamp,
-    pub end: Timestamp,
+    organisation: &'a str,
+    /// The resolved location (degrees) and its uncertainty radius.
+    lon: f64,
+    lat: f64,
+    radius_km: f64,
+    /// The observation interval (`end == start` for an instant).
+    start: Timestamp,
+    end: Timestamp,
 }
 
 impl<'a> Sighting<'a> {
     /// Resolves a report's location and observation interval. `organisation` is the monitor's
     /// organisation.
-    pub fn new(report: &'a Report, organisation: &'a str) -> Sighting<'a> {
+    fn new(report: &'a Report, organisation: &'a str) -> Sighting<'a> {
         let resolved = resolve_location(&report.location);
         let start = report.observed.start;
         let end = report.observed.end_or_start().max(start);
@@ -115,9 +117,10 @@ pub enum ConfidenceLevel {
 /// An incident's confidence: a score in [0, 1) and its level.
 ///
 /// Independent sources are counted as
-/// `n = organisations + 0.5 × (monitors − organisations) + 0.25 × (modes − 1)`: a second organisation is a fully independent witness, a second
-/// monitor of the same organisation half of one (they share training, tasking and chain of
-/// command), and each further means of observation (camera besides patrol, say) a quarter.
+/// `n = organisations + 0.5 × (monitors − organisations) + 0.25 × (modes − 1)`: a second
+/// organisation is a fully independent witness, a second monitor of the same organisation
+/// half of one (they share training, tasking and chain of command), and each further means
+/// of observation (camera besides patrol, say) a quarter.
 /// The score is `n / (n + 1)`: one report 0.5, two organisations 0.67, three 0.75. Levels:
 /// low below 0.6 (a single source), high from 0.75 (three independent sources or their
 /// equivalent), medium between. Only exact IEEE arithmetic (no `pow`, no transcendental
@@ -125,6 +128,7 @@ pub enum ConfidenceLevel {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Confidence {
     pub level: ConfidenceLevel,
+    /// `n / (n + 1)` rounded to 1e-6.
     pub score: f64,
 }
 
@@ -220,7 +224,11 @@ fn weapons_compatible(a: &WeaponClass, b: &WeaponClass) -> bool {
 
 /// The gap between two closed intervals, zero if they overlap.
 fn time_gap(a: &Sighting, b: &Sighting) -> i64 {
-    (b.start.0 - a.end.0).max(a.start.0 - b.end.0).max(0)
+    b.start
+        .since(a.end)
+        .as_seconds()
+        .max(a.start.since(b.end).as_seconds())
+        .max(0)
 }
 
 /// An incident under construction. Its members form a linked list through `next` (one slot
@@ -374,16 +382,6 @@ fn canonical(r: &Report) -> (Timestamp, &str, Timestamp, &str) {
     (r.observed.start, &r.id, r.submitted_at, &r.monitor)
 }
 
-/// Groups resolved sightings into incidents (see the module documentation). Report ids must
-/// be distinct.
-pub fn corroborate_sightings(
-    rules: &CorroborationRules,
-    mut sightings: Vec<Sighting>,
-) -> Vec<Incident> {
-    sightings.sort_unstable_by(|a, b| canonical(a.report).cmp(&canonical(b.report)));
-    cluster_sightings(rules, &sightings)
-}
-
 /// The sweep over sightings already in canonical order.
 fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<Incident> {
     let max_extent_km = if rules.max_extent_km.is_finite() {
@@ -430,8 +428,7 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
                 Some((best_d, best_c)) => match d.total_cmp(&best_d) {
                     Ordering::Less => true,
                     Ordering::Greater => false,
-                    // Clusters are created in canonical order, so the earlier one has the
-                    // smaller first report and the smaller id.
+                    // Clusters are numbered in the canonical order of their first reports.
                     Ordering::Equal => c < best_c,
                 },
             };
