@@ -2250,18 +2250,15 @@ fn is_geojson_path(text: &str) -> bool {
 
 /// `ed25519:BASE64` to a key: 32 bytes that decode to a curve point.
 pub fn parse_key(text: &str) -> Result<PublicKey, String> {
-    let Some(encoded) = text.strip_prefix("ed25519:") else {
-        return Err("a key starts with `ed25519:`".to_string());
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .map_err(|e| format!("bad base64 ({e})"))?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("{} bytes, an Ed25519 public key has 32", b.len()))?;
-    ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+    let key = crate::entry::signature::parse_public_key(text).map_err(|e| e.to_string())?;
+    let point = ed25519_dalek::VerifyingKey::from_bytes(&key.0)
         .map_err(|_| "the 32 bytes are not an Ed25519 curve point".to_string())?;
-    Ok(PublicKey(bytes))
+    // A small-order key can never pass strict verification; listing one is a mistake (or an
+    // attempt to make a signer that anything verifies under lenient checks).
+    if point.is_weak() {
+        return Err("a weak (small-order) Ed25519 key: no signature under it is accepted".into());
+    }
+    Ok(key)
 }
 
 /// Cycles in a graph of ids: for each id not already on a reported cycle, the shortest cycle

@@ -7,16 +7,16 @@
 //! and non-canonical signatures (S ≥ L), so evidence cannot verify on one machine and fail on
 //! another.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
 
-use super::types::Entry;
+use super::types::{Entry, Report};
 use super::validate::ParsedEntry;
-use crate::agreement::model::{Agreement, PublicKey, Role};
+use crate::agreement::model::{Agreement, ObservationMode, PublicKey, Role};
 
 /// The prefix of public keys and signatures as written in agreements and entries.
 pub const ED25519_PREFIX: &str = "ed25519:";
@@ -199,6 +199,17 @@ pub enum AuthError {
         role_name(*.role)
     )]
     BadSignature { role: Role, id: String },
+    #[error(
+        "/mode: monitor `{monitor}` is not registered for observation mode `{mode}` \
+         (the agreement lists: {registered})"
+    )]
+    ModeNotRegistered {
+        monitor: String,
+        mode: String,
+        registered: String,
+    },
+    #[error("/attribution/party: `{party}` is not a party to the agreement")]
+    UnknownParty { party: String },
 }
 
 /// How a role is named in messages.
@@ -234,6 +245,10 @@ pub struct Authorised {
 pub struct KeyRing {
     agreement_id: String,
     signers: BTreeMap<Role, BTreeMap<String, Vec<(PublicKey, VerifyingKey)>>>,
+    /// Each monitor's registered observation modes: a report may only claim one of them,
+    /// or a patrol could pass an evidence standard's "UAV alone" rule.
+    monitor_modes: BTreeMap<String, Vec<ObservationMode>>,
+    parties: BTreeSet<String>,
 }
 
 impl KeyRing {
@@ -276,6 +291,12 @@ impl KeyRing {
         KeyRing {
             agreement_id: agreement.id.clone(),
             signers,
+            monitor_modes: agreement
+                .monitors
+                .iter()
+                .map(|(id, m)| (id.clone(), m.modes.clone()))
+                .collect(),
+            parties: agreement.parties.keys().cloned().collect(),
         }
     }
 
@@ -306,6 +327,9 @@ impl KeyRing {
                 id: id.to_string(),
             });
         }
+        if let Entry::Report(report) = entry {
+            self.check_report_against_agreement(report)?;
+        }
         let signature = signature_of(entry)?;
         let canonical =
             canonical_forms(&parsed.object).map_err(|e| AuthError::Canonical(e.to_string()))?;
@@ -322,6 +346,35 @@ impl KeyRing {
             }
         }
         Err(self.diagnose(role, id, &canonical.signed, &signature))
+    }
+
+    /// A report may claim only an observation mode its monitor is registered for (a monitor
+    /// registered with no modes is unrestricted), and attribute only to a party of the
+    /// agreement.
+    fn check_report_against_agreement(&self, report: &Report) -> Result<(), AuthError> {
+        if let Some(modes) = self.monitor_modes.get(&report.monitor) {
+            if !modes.is_empty() && !modes.contains(&report.mode) {
+                let name = |m: &ObservationMode| {
+                    serde_json::to_value(m)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                };
+                return Err(AuthError::ModeNotRegistered {
+                    monitor: report.monitor.clone(),
+                    mode: name(&report.mode),
+                    registered: modes.iter().map(name).collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+        if let Some(attribution) = &report.attribution {
+            if !self.parties.contains(&attribution.party) {
+                return Err(AuthError::UnknownParty {
+                    party: attribution.party.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// After a failure, says whether another listed signer's key made the signature: the

@@ -38,7 +38,11 @@ pub(super) fn agreement_with_monitor_keys(patrol_07_keys: Vec<PublicKey>) -> Agr
     let monitor = |keys| Monitor {
         organisation: "mission".to_string(),
         keys,
-        modes: vec![ObservationMode::Patrol],
+        modes: vec![
+            ObservationMode::Patrol,
+            ObservationMode::Saw,
+            ObservationMode::Heard,
+        ],
     };
     Agreement {
         id: "demo".to_string(),

@@ -308,3 +308,27 @@ fn ruling_by_someone_not_on_the_panel_is_rejected() {
         }
     );
 }
+
+#[test]
+fn report_claiming_a_mode_its_monitor_is_not_registered_for_is_rejected() {
+    // patrol-07 is registered for patrol, saw and heard: a UAV claim could pass an evidence
+    // standard's "UAV alone" rule that its observations cannot meet.
+    let line = signed_line(&report_with(json!({"mode": "uav"})), &key(PATROL_07));
+    assert!(matches!(
+        authorise_line(&line),
+        Err(AuthError::ModeNotRegistered { ref monitor, ref mode, .. })
+            if monitor == "patrol-07" && mode == "uav"
+    ));
+}
+
+#[test]
+fn report_attributing_to_a_party_not_in_the_agreement_is_rejected() {
+    let patch = json!({"attribution": {"party": "zz", "basis": "said so"}});
+    let line = signed_line(&report_with(patch), &key(PATROL_07));
+    assert_eq!(
+        authorise_line(&line),
+        Err(AuthError::UnknownParty {
+            party: "zz".to_string()
+        })
+    );
+}
