@@ -209,19 +209,45 @@ pub fn known_entries(entries: &[Entry], as_of: Timestamp) -> KnownEntries<'_> {
     known
 }
 
+/// A stage of the assessment, announced to an observer as it begins (for progress bars and
+/// timings; the stages run in this order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Corroborate,
+    Attribute,
+    Adjudicate,
+    Respond,
+    Phases,
+    Indicators,
+}
+
 /// Assesses an agreement from already verified and authorised entries, as of `as_of`.
 pub fn assess(agreement: &Agreement, entries: &[Entry], as_of: Timestamp) -> Assessment {
+    assess_observed(agreement, entries, as_of, &mut |_| {})
+}
+
+/// [`assess`], telling `observe` as each [`Stage`] begins. The observer cannot change the
+/// result.
+pub fn assess_observed(
+    agreement: &Agreement,
+    entries: &[Entry],
+    as_of: Timestamp,
+    observe: &mut dyn FnMut(Stage),
+) -> Assessment {
     let zones = ZoneIndex::compile(agreement);
     let known = known_entries(entries, as_of);
 
+    observe(Stage::Corroborate);
     let mut incidents = corroborate(
         &agreement.corroboration,
         &agreement.monitors,
         known.reports.iter().copied(),
     );
+    observe(Stage::Attribute);
     for incident in &mut incidents {
         incident.attribution = attribute(incident, &agreement.attribution, &zones);
     }
+    observe(Stage::Adjudicate);
     let mut rulings = rule(agreement, &zones, &incidents, as_of);
     settle(
         agreement,
@@ -230,8 +256,10 @@ pub fn assess(agreement: &Agreement, entries: &[Entry], as_of: Timestamp) -> Ass
         &known.rulings,
         as_of,
     );
+    observe(Stage::Respond);
     let actions = ActionIndex::new(&known.actions);
     let mut obligations = respond(agreement, &zones, &rulings.findings, &actions, as_of);
+    observe(Stage::Phases);
     let (phase_states, phase_obligations) = phases(
         agreement,
         &rulings.findings,
@@ -241,6 +269,7 @@ pub fn assess(agreement: &Agreement, entries: &[Entry], as_of: Timestamp) -> Ass
     );
     obligations.extend(phase_obligations);
     obligations.sort_by(|a, b| a.id.cmp(&b.id));
+    observe(Stage::Indicators);
     let indicators = indicators(agreement, &zones, &incidents, &rulings.findings, as_of);
 
     let findings_with =

@@ -300,3 +300,43 @@ fn waiting_for(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean(breaches: &[i64], window: i64) -> Check {
+        Check::Clean {
+            breaches: breaches.iter().map(|t| Timestamp(*t)).collect(),
+            window: Duration(window),
+        }
+    }
+
+    #[test]
+    fn a_clean_window_must_lie_after_eligibility() {
+        let check = clean(&[], 10);
+        assert!(!check.holds(Timestamp(0), Timestamp(9)));
+        assert!(check.holds(Timestamp(0), Timestamp(10)));
+    }
+
+    #[test]
+    fn a_breach_blocks_the_window_that_ends_when_it_is_as_old_as_the_window() {
+        let check = clean(&[20], 10);
+        assert!(!check.holds(Timestamp(0), Timestamp(20)));
+        assert!(!check.holds(Timestamp(0), Timestamp(29)));
+        assert!(check.holds(Timestamp(0), Timestamp(30)));
+    }
+
+    #[test]
+    fn entry_is_the_first_instant_every_condition_holds() {
+        // Verified at 12; the breach at 5 blocks until 15, the one at 14 until 24.
+        let checks = [clean(&[5, 14, 40], 10), Check::Verified(Some(Timestamp(12)))];
+        assert_eq!(entry_time(&checks, Timestamp(0)), Some(Timestamp(24)));
+    }
+
+    #[test]
+    fn an_unverified_act_keeps_the_phase_pending() {
+        let checks = [clean(&[], 10), Check::Verified(None)];
+        assert_eq!(entry_time(&checks, Timestamp(0)), None);
+    }
+}

@@ -426,3 +426,148 @@ pub fn respond(
     obligations.dedup_by(|later, first| later.id == first.id);
     obligations
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agreement::model::Severity;
+    use crate::entry::types::ACTION_SCHEMA;
+
+    fn finding(
+        id: &str,
+        party: Option<&str>,
+        severity: Severity,
+        status: FindingStatus,
+    ) -> Finding {
+        Finding {
+            id: id.into(),
+            commitment: "ceasefire".into(),
+            article: None,
+            text: String::new(),
+            agreement: "demo".into(),
+            agreement_version: 1,
+            party: party.map(str::to_string),
+            severity,
+            status,
+            established_at: Timestamp(100),
+            objection_deadline: Timestamp(200),
+            confirmed_at: (status == FindingStatus::Confirmed).then_some(Timestamp(200)),
+            dismissed_at: None,
+            objection: None,
+            ruling: None,
+            incident: None,
+            location: None,
+            reports: vec![],
+            why: String::new(),
+        }
+    }
+
+    fn obligation(due: i64) -> Obligation {
+        Obligation {
+            id: "consult/g1/f1".into(),
+            source: ObligationSource::Response,
+            origin: "consult".into(),
+            guarantor: "g1".into(),
+            action: "consultations".into(),
+            description: String::new(),
+            trigger: "f1".into(),
+            findings: vec!["f1".into()],
+            opened_at: Timestamp(0),
+            due_at: Timestamp(due),
+            status: ObligationStatus::Open,
+            fulfilled_by: None,
+            acted_at: None,
+            escalated_from: None,
+        }
+    }
+
+    fn action(guarantor: &str, class: &str, taken: i64) -> GuarantorAction {
+        GuarantorAction {
+            schema: ACTION_SCHEMA.into(),
+            id: format!("act-{guarantor}-{taken}"),
+            agreement: "demo".into(),
+            guarantor: guarantor.into(),
+            obligation: "consult/g1/f1".into(),
+            action: class.into(),
+            taken_at: Timestamp(taken),
+            submitted_at: Timestamp(taken),
+            text: None,
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn a_filter_naming_a_party_ignores_unattributed_findings() {
+        let filter = FindingFilter {
+            min_severity: Severity::Serious,
+            party: Some("b".into()),
+            commitments: vec![],
+        };
+        let f = finding("f1", None, Severity::Grave, FindingStatus::Confirmed);
+        assert!(!finding_matches(&filter, &f));
+        let f = finding("f1", Some("b"), Severity::Grave, FindingStatus::Confirmed);
+        assert!(finding_matches(&filter, &f));
+    }
+
+    #[test]
+    fn a_filter_ignores_findings_below_its_severity() {
+        let filter = FindingFilter {
+            min_severity: Severity::Serious,
+            party: None,
+            commitments: vec![],
+        };
+        let f = finding("f1", Some("b"), Severity::Minor, FindingStatus::Confirmed);
+        assert!(!finding_matches(&filter, &f));
+    }
+
+    #[test]
+    fn confirmed_basis_counts_only_confirmed_findings_from_confirmation() {
+        let findings = [
+            finding(
+                "f1",
+                Some("b"),
+                Severity::Serious,
+                FindingStatus::Provisional,
+            ),
+            finding("f2", Some("b"), Severity::Serious, FindingStatus::Confirmed),
+            finding("f3", Some("b"), Severity::Serious, FindingStatus::Dismissed),
+        ];
+        let confirmed = counted(&findings, TriggerBasis::Confirmed);
+        assert_eq!(confirmed.len(), 1);
+        assert_eq!(
+            (confirmed[0].0, confirmed[0].1.id.as_str()),
+            (Timestamp(200), "f2")
+        );
+        let provisional = counted(&findings, TriggerBasis::Provisional);
+        assert_eq!(provisional.len(), 2, "every finding but the dismissed one");
+    }
+
+    #[test]
+    fn an_action_at_the_deadline_is_in_time() {
+        let a = action("g1", "consultations", 50);
+        let index = ActionIndex::new(&[&a]);
+        let mut o = obligation(50);
+        fulfil(&mut o, &index, Timestamp(100));
+        assert_eq!(o.status, ObligationStatus::Fulfilled);
+        assert_eq!(o.fulfilled_by.as_deref(), Some("act-g1-50"));
+    }
+
+    #[test]
+    fn another_guarantors_action_does_not_fulfil() {
+        let a = action("g2", "consultations", 10);
+        let index = ActionIndex::new(&[&a]);
+        let mut o = obligation(50);
+        fulfil(&mut o, &index, Timestamp(100));
+        assert_eq!(o.status, ObligationStatus::Overdue);
+    }
+
+    #[test]
+    fn an_obligation_is_open_until_its_deadline_passes() {
+        let index = ActionIndex::new(&[]);
+        let mut o = obligation(50);
+        fulfil(&mut o, &index, Timestamp(50));
+        assert_eq!(o.status, ObligationStatus::Open);
+        fulfil(&mut o, &index, Timestamp(51));
+        assert_eq!(o.status, ObligationStatus::Overdue);
+    }
+}
