@@ -330,7 +330,10 @@ mod tests {
     #[test]
     fn entry_is_the_first_instant_every_condition_holds() {
         // Verified at 12; the breach at 5 blocks until 15, the one at 14 until 24.
-        let checks = [clean(&[5, 14, 40], 10), Check::Verified(Some(Timestamp(12)))];
+        let checks = [
+            clean(&[5, 14, 40], 10),
+            Check::Verified(Some(Timestamp(12))),
+        ];
         assert_eq!(entry_time(&checks, Timestamp(0)), Some(Timestamp(24)));
     }
 
