@@ -13,6 +13,8 @@
 //! A verifier needs only [`verify::verify_log`] with a [`store::TileSource`] and the log's
 //! verifier key ([`note::NoteVerifier::parse`]).
 
+#![deny(missing_docs)]
+
 pub mod checkpoint;
 pub mod error;
 pub mod hash;
