@@ -23,7 +23,9 @@ pub struct Duration(pub i64);
 pub enum TimeError {
     #[error("`{0}` is not an RFC 3339 time with an offset (e.g. 2026-03-01T00:00:00+02:00)")]
     BadTimestamp(String),
-    #[error("`{0}` is not a duration: write a number and a unit s, m, h, d or w (e.g. 24h, 14d, 1d12h)")]
+    #[error(
+        "`{0}` is not a duration: write a number and a unit s, m, h, d or w (e.g. 24h, 14d, 1d12h)"
+    )]
     BadDuration(String),
     #[error("`{0}` is out of the supported range")]
     OutOfRange(String),

@@ -95,7 +95,9 @@ fn scenarios_dir() -> PathBuf {
 }
 
 fn signing_key(signer: &str) -> SigningKey {
-    let path = scenarios_dir().join("keys").join(format!("{signer}.key.json"));
+    let path = scenarios_dir()
+        .join("keys")
+        .join(format!("{signer}.key.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("no test key for signer `{signer}` at {path:?}: {e}"));
     let file: Value = serde_json::from_str(&text).expect("key file is JSON");
@@ -369,9 +371,9 @@ fn every_scenario_gives_its_expected_findings_obligations_and_phases() {
     );
     let mut failures = Vec::new();
     for dir in &dirs {
-        let name = dir.file_name().map_or_else(String::new, |n| {
-            n.to_string_lossy().into_owned()
-        });
+        let name = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let text = std::fs::read_to_string(dir.join("scenario.toml")).expect("scenario.toml");
         let scenario: Scenario =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{name}/scenario.toml: {e}"));

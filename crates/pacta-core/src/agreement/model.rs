@@ -329,7 +329,11 @@ pub enum Trigger {
     /// Each matching finding opens obligations.
     Finding(FindingFilter),
     /// `count` matching findings within `window`.
-    Pattern { filter: FindingFilter, count: u32, window: Duration },
+    Pattern {
+        filter: FindingFilter,
+        count: u32,
+        window: Duration,
+    },
     /// Matching findings spread along more than `span_km` of line `along` within `window`:
     /// a renewed offensive rather than scattered violations.
     Offensive {
@@ -374,7 +378,10 @@ pub struct ResponseRung {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PhaseCondition {
     /// No finding matching the filter for the whole of the preceding `for_`.
-    NoFindings { filter: FindingFilter, for_: Duration },
+    NoFindings {
+        filter: FindingFilter,
+        for_: Duration,
+    },
     /// The obligation-by-deadline commitment has been verified by monitors.
     Verified { commitment: String },
 }
