@@ -12,6 +12,12 @@
 //! does not depend on the order of the entries. Every float is rounded before serialisation
 //! (coordinates and scores to 1e-6, distances to whole metres), so the canonical JSON, and
 //! with it the digest, is identical on every machine.
+//!
+//! One caveat on "every machine": distances use the platform's `sin`, `cos` and `asin`, which
+//! IEEE 754 does not require to be correctly rounded. Two libms can differ in the last bit, so
+//! a distance that lies within about 1e-12 km of a threshold (a corroboration radius, a zone
+//! width) could be decided differently; rounding hides every other difference. Real reports
+//! carry metres of uncertainty, so such a tie is a coincidence, not a pattern.
 
 use std::collections::BTreeSet;
 use std::io::Write;
