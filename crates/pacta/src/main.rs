@@ -29,6 +29,11 @@ enum Command {
     Assess(cmd::assess::Args),
     #[command(subcommand)]
     Log(cmd::log::Command),
+    Serve(cmd::serve::Args),
+    Replay(cmd::replay::Args),
+    Demo(cmd::demo::Args),
+    Simulate(cmd::simulate::Args),
+    Evaluate(cmd::evaluate::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +45,11 @@ fn main() -> ExitCode {
         Command::Report(command) => cmd::report::run(command),
         Command::Assess(args) => cmd::assess::run(args),
         Command::Log(command) => cmd::log::run(command),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Replay(args) => cmd::replay::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use base64::Engine;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{line_column, Diagnostic, Diagnostics};

@@ -5,10 +5,15 @@ use std::process::ExitCode;
 
 pub mod assess;
 pub mod check;
+pub mod demo;
+pub mod evaluate;
 pub mod keygen;
 pub mod lint;
 pub mod log;
+pub mod replay;
 pub mod report;
+pub mod serve;
+pub mod simulate;
 
 pub const EXIT_OK: ExitCode = ExitCode::SUCCESS;
 /// The input was read but is invalid, or fails the check that was asked for.

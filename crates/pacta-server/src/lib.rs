@@ -1,0 +1,1 @@
+//! Pacta's HTTP service: ingest, read API, log tiles and proofs, dashboard.

@@ -1,0 +1,1 @@
+//! Seeded, reproducible monitoring scenarios with ground truth, and their evaluation.

@@ -1,0 +1,1 @@
+//! Pacta's storage interface and its SQLite backend: log entries and the indexes derived from them.
