@@ -268,170 +268,34 @@ fn area_contains(bbox: &Option<Rect<f64>>, polygons: &MultiPolygon<f64>, p: (f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agreement::model::{Party, Zone};
-    use geo::{line_string, polygon, MultiLineString};
+    use geo::polygon;
 
-    fn zone(id: &str, shape: ZoneShape) -> (String, Zone) {
-        (
-            id.to_string(),
-            Zone {
-                id: id.to_string(),
-                label: None,
-                shape,
-            },
-        )
-    }
-
-    /// A north-south line at lon 37.0 from lat 47.0 to 49.0; party `a` controls the west
-    /// (lon 35..37), party `b` the east (lon 37..39).
-    fn index() -> ZoneIndex {
-        let mut agreement = crate::assess::fixtures::agreement();
-        agreement.parties.insert(
-            "a".into(),
-            Party {
-                name: "A".into(),
-                controls: Some("a_area".into()),
-                keys: vec![],
-            },
-        );
-        agreement.parties.insert(
-            "b".into(),
-            Party {
-                name: "B".into(),
-                controls: Some("b_area".into()),
-                keys: vec![],
-            },
-        );
-        agreement.zones = [
-            zone(
-                "line",
-                ZoneShape::Line(MultiLineString::new(vec![
-                    line_string![(x: 37.0, y: 47.0), (x: 37.0, y: 49.0)],
-                ])),
-            ),
-            zone(
-                "a_area",
-                ZoneShape::Area(MultiPolygon::new(vec![polygon![
-                    (x: 35.0, y: 47.0), (x: 37.0, y: 47.0), (x: 37.0, y: 49.0), (x: 35.0, y: 49.0)
-                ]])),
-            ),
-            zone(
-                "b_area",
-                ZoneShape::Area(MultiPolygon::new(vec![polygon![
-                    (x: 37.0, y: 47.0), (x: 39.0, y: 47.0), (x: 39.0, y: 49.0), (x: 37.0, y: 49.0)
-                ]])),
-            ),
-            zone(
-                "dmz",
-                ZoneShape::Within {
-                    of: "line".into(),
-                    km: 15.0,
-                    inside: None,
-                },
-            ),
-            zone(
-                "a_50",
-                ZoneShape::Within {
-                    of: "line".into(),
-                    km: 50.0,
-                    inside: Some("a".into()),
-                },
-            ),
-            zone(
-                "a_50_outside_dmz",
-                ZoneShape::Difference("a_50".into(), "dmz".into()),
-            ),
-            zone(
-                "both_areas",
-                ZoneShape::Union(vec!["a_area".into(), "b_area".into()]),
-            ),
-            zone(
-                "a_and_dmz",
-                ZoneShape::Intersection(vec!["a_area".into(), "dmz".into()]),
-            ),
-        ]
-        .into_iter()
-        .collect();
-        ZoneIndex::compile(&agreement)
-    }
-
-    /// Longitude offset of `km` east of lon 37 at lat 48.
-    fn east(km: f64) -> f64 {
-        37.0 + km / (KM_PER_DEGREE * 48f64.to_radians().cos())
+    /// A north-south segment at lon 37 from lat 47 to 49.
+    fn segment() -> SegmentSet {
+        SegmentSet::new(&[vec![(37.0, 47.0), (37.0, 49.0)]])
     }
 
     #[test]
-    fn buffer_contains_points_closer_than_its_width() {
-        let z = index();
-        assert!(z.contains("dmz", east(14.5), 48.0));
-        assert!(z.contains("dmz", east(-14.5), 48.0));
+    fn a_segment_is_within_a_distance_just_above_the_perpendicular_one() {
+        // 0.1 degree of longitude at lat 48 is about 7.44 km.
+        assert!(segment().any_within((37.1, 48.0), 7.5));
+        assert!(!segment().any_within((37.1, 48.0), 7.4));
     }
 
     #[test]
-    fn buffer_excludes_points_farther_than_its_width() {
-        let z = index();
-        assert!(!z.contains("dmz", east(15.5), 48.0));
-        assert!(!z.contains("dmz", east(-15.5), 48.0));
+    fn a_negative_or_undefined_distance_reaches_nothing() {
+        assert!(!segment().any_within((37.0, 48.0), -1.0));
+        assert!(!segment().any_within((37.0, 48.0), f64::NAN));
     }
 
     #[test]
-    fn buffer_ends_round_the_end_of_the_line() {
-        let z = index();
-        // 10 km north of the line's northern end is inside, 20 km is not.
-        assert!(z.contains("dmz", 37.0, 49.0 + 10.0 / KM_PER_DEGREE));
-        assert!(!z.contains("dmz", 37.0, 49.0 + 20.0 / KM_PER_DEGREE));
-    }
-
-    #[test]
-    fn buffer_limited_to_a_side_excludes_the_other_side() {
-        let z = index();
-        assert!(z.contains("a_50", east(-30.0), 48.0));
-        assert!(!z.contains("a_50", east(30.0), 48.0));
-    }
-
-    #[test]
-    fn difference_removes_the_inner_buffer() {
-        let z = index();
-        assert!(!z.contains("a_50_outside_dmz", east(-10.0), 48.0));
-        assert!(z.contains("a_50_outside_dmz", east(-30.0), 48.0));
-    }
-
-    #[test]
-    fn union_and_intersection_combine_their_parts() {
-        let z = index();
-        assert!(z.contains("both_areas", 38.0, 48.0));
-        assert!(z.contains("both_areas", 36.0, 48.0));
-        assert!(!z.contains("both_areas", 40.0, 48.0));
-        assert!(z.contains("a_and_dmz", east(-5.0), 48.0));
-        assert!(!z.contains("a_and_dmz", east(5.0), 48.0));
-        assert!(!z.contains("a_and_dmz", 35.5, 48.0));
-    }
-
-    #[test]
-    fn polygon_boundary_counts_as_inside() {
-        let z = index();
-        assert!(z.contains("a_area", 35.0, 48.0));
-    }
-
-    #[test]
-    fn unknown_zone_contains_nothing() {
-        assert!(!index().contains("nowhere", 37.0, 48.0));
-    }
-
-    #[test]
-    fn party_controlling_finds_the_side_of_the_line() {
-        let z = index();
-        assert_eq!(z.party_controlling(36.0, 48.0), Some("a"));
-        assert_eq!(z.party_controlling(38.0, 48.0), Some("b"));
-        assert_eq!(z.party_controlling(40.0, 48.0), None);
-    }
-
-    #[test]
-    fn position_along_a_buffer_measures_its_line() {
-        let z = index();
-        let p = z.position_along("dmz", east(3.0), 48.0).unwrap();
-        assert!((p.along_km - KM_PER_DEGREE).abs() < 0.5, "{p:?}");
-        assert!((p.distance_km - 3.0).abs() < 0.05, "{p:?}");
-        assert_eq!(z.position_along("a_area", 36.0, 48.0), None);
+    fn a_point_outside_the_bounding_box_is_outside_the_area() {
+        let square = MultiPolygon::new(vec![polygon![
+            (x: 35.0, y: 47.0), (x: 37.0, y: 47.0), (x: 37.0, y: 49.0), (x: 35.0, y: 49.0)
+        ]]);
+        let bbox = square.bounding_rect();
+        assert!(area_contains(&bbox, &square, (36.0, 48.0)));
+        assert!(!area_contains(&bbox, &square, (38.0, 48.0)));
+        assert!(!area_contains(&None, &square, (36.0, 48.0)));
     }
 }

@@ -115,51 +115,34 @@ fn a_monitors_statement_overrides_attribution_by_control() {
     assert!(a.findings.is_empty(), "heavy_weapons binds only a");
 }
 
+/// Two monitors report an explosion 5 km into party a's side without naming a party.
+fn unattributed_fire() -> Vec<Entry> {
+    ["m1", "m3"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let lon = east_of_line(-5.0);
+            Entry::Report(report(
+                &format!("r{i}"),
+                m,
+                HOUR,
+                lon,
+                48.0,
+                EventKind::Explosion,
+            ))
+        })
+        .collect()
+}
+
 #[test]
 fn fire_is_not_attributed_by_control() {
-    let entries = vec![
-        Entry::Report(report(
-            "r1",
-            "m1",
-            HOUR,
-            east_of_line(-5.0),
-            48.0,
-            EventKind::Explosion,
-        )),
-        Entry::Report(report(
-            "r2",
-            "m3",
-            HOUR,
-            east_of_line(-5.0),
-            48.0,
-            EventKind::Explosion,
-        )),
-    ];
-    let a = assess(&agreement(), &entries, at(DAY));
+    let a = assess(&agreement(), &unattributed_fire(), at(DAY));
     assert_eq!(a.incidents[0].attribution.basis, AttributionBasis::None);
 }
 
 #[test]
 fn unattributed_fire_breaches_a_commitment_that_binds_every_party() {
-    let entries = vec![
-        Entry::Report(report(
-            "r1",
-            "m1",
-            HOUR,
-            east_of_line(-5.0),
-            48.0,
-            EventKind::Explosion,
-        )),
-        Entry::Report(report(
-            "r2",
-            "m3",
-            HOUR,
-            east_of_line(-5.0),
-            48.0,
-            EventKind::Explosion,
-        )),
-    ];
-    let a = assess(&agreement(), &entries, at(DAY));
+    let a = assess(&agreement(), &unattributed_fire(), at(DAY));
     assert_eq!(a.findings.len(), 1);
     assert_eq!(a.findings[0].party, None);
 }

@@ -3,6 +3,8 @@
 //! derived zones and the full ladder. The test finds places and commitments by their
 //! properties rather than by name, so it follows edits to the example.
 
+mod engine_common;
+
 use std::path::PathBuf;
 
 use pacta_core::agreement::model::{
@@ -69,6 +71,7 @@ fn into_side(agreement: &Agreement, party: &str, km: f64) -> (f64, f64) {
     .unwrap_or_else(|| panic!("no point {km} km into {party}'s side near {lon},{lat}"))
 }
 
+/// A report for the demo agreement, observed and submitted at `at`.
 fn report(
     id: &str,
     monitor: &str,
@@ -77,35 +80,17 @@ fn report(
     kind: EventKind,
     mode: ObservationMode,
 ) -> Entry {
-    Entry::Report(Report {
-        schema: REPORT_SCHEMA.into(),
-        id: id.into(),
-        agreement: "demo-ceasefire".into(),
-        monitor: monitor.into(),
-        submitted_at: at,
-        observed: ObservedTime {
-            start: at,
-            end: None,
-        },
-        location: Location::Point {
-            point: [p.0, p.1],
-            uncertainty_m: 300.0,
-        },
-        event: Event {
-            kind,
-            subtype: None,
-            count: 1,
-            weapon_class: WeaponClass(WeaponClass::UNDETERMINED.into()),
-            assessment: None,
-            casualties: None,
-        },
-        mode,
-        attribution: None,
-        media: vec![],
-        text: None,
-        source: None,
-        signature: None,
-    })
+    let mut r = engine_common::report(
+        id,
+        monitor,
+        at.since(engine_common::at(0)).as_seconds(),
+        p.0,
+        p.1,
+        kind,
+    );
+    r.agreement = "demo-ceasefire".into();
+    r.mode = mode;
+    Entry::Report(r)
 }
 
 #[test]

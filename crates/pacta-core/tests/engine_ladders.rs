@@ -43,54 +43,34 @@ fn a_finding_opens_an_obligation_for_each_guarantor_of_the_rung() {
     obligation(&a, &format!("consult/g2/{FINDING}"));
 }
 
-#[test]
-fn a_guarantor_acting_before_the_deadline_fulfils_its_obligation() {
+/// g1's consultation obligation for the first shelling, two days after it was established,
+/// when g1 recorded an action of class `class` at `ESTABLISHED + taken_after`.
+fn g1_consultation_after(class: &str, taken_after: i64) -> Obligation {
     let id = format!("consult/g1/{FINDING}");
     let mut entries = shelling("s1", "b", 2 * DAY, 37.05);
     entries.push(withdrawn());
-    entries.push(action(
-        "act-1",
-        "g1",
-        &id,
-        "consultations",
-        ESTABLISHED + 2 * HOUR,
-    ));
+    entries.push(action("act-1", "g1", &id, class, ESTABLISHED + taken_after));
     let a = assess(&agreement(), &entries, at(ESTABLISHED + 2 * DAY));
-    let o = obligation(&a, &id);
+    obligation(&a, &id).clone()
+}
+
+#[test]
+fn a_guarantor_acting_before_the_deadline_fulfils_its_obligation() {
+    let o = g1_consultation_after("consultations", 2 * HOUR);
     assert_eq!(o.status, ObligationStatus::Fulfilled);
     assert_eq!(o.fulfilled_by.as_deref(), Some("act-1"));
 }
 
 #[test]
 fn an_action_of_another_class_does_not_fulfil() {
-    let id = format!("consult/g1/{FINDING}");
-    let mut entries = shelling("s1", "b", 2 * DAY, 37.05);
-    entries.push(withdrawn());
-    entries.push(action(
-        "act-1",
-        "g1",
-        &id,
-        "statement",
-        ESTABLISHED + 2 * HOUR,
-    ));
-    let a = assess(&agreement(), &entries, at(ESTABLISHED + 2 * DAY));
-    assert_eq!(obligation(&a, &id).status, ObligationStatus::Overdue);
+    let o = g1_consultation_after("statement", 2 * HOUR);
+    assert_eq!(o.status, ObligationStatus::Overdue);
 }
 
 #[test]
 fn a_guarantor_acting_after_the_deadline_fulfils_late() {
-    let id = format!("consult/g1/{FINDING}");
-    let mut entries = shelling("s1", "b", 2 * DAY, 37.05);
-    entries.push(withdrawn());
-    entries.push(action(
-        "act-1",
-        "g1",
-        &id,
-        "consultations",
-        ESTABLISHED + 30 * HOUR,
-    ));
-    let a = assess(&agreement(), &entries, at(ESTABLISHED + 2 * DAY));
-    assert_eq!(obligation(&a, &id).status, ObligationStatus::FulfilledLate);
+    let o = g1_consultation_after("consultations", 30 * HOUR);
+    assert_eq!(o.status, ObligationStatus::FulfilledLate);
 }
 
 #[test]

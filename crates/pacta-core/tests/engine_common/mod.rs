@@ -4,7 +4,9 @@
 //! Party `a` controls the west (lon 35–37), party `b` the east (lon 37–39). The
 //! demilitarised zone `dmz` is 15 km either side of the line; `hw_a` is the part of party
 //! `a`'s area within 50 km of the line (a heavy-weapons exclusion zone). The indicator sector
-//! `north` is everything north of latitude 48.5.
+//! `north` is everything north of latitude 48.5. Derived zones for containment tests:
+//! `both_areas` (union), `dmz_a` (intersection of `a_area` and `dmz`), `hw_a_outside_dmz`
+//! (difference).
 //!
 //! Each test file uses a subset of these helpers.
 #![allow(dead_code)]
@@ -222,6 +224,18 @@ pub fn agreement() -> Agreement {
                     km: 15.0,
                     inside: None,
                 },
+            ),
+            zone(
+                "both_areas",
+                ZoneShape::Union(vec!["a_area".into(), "b_area".into()]),
+            ),
+            zone(
+                "dmz_a",
+                ZoneShape::Intersection(vec!["a_area".into(), "dmz".into()]),
+            ),
+            zone(
+                "hw_a_outside_dmz",
+                ZoneShape::Difference("hw_a".into(), "dmz".into()),
             ),
             zone(
                 "hw_a",
