@@ -321,7 +321,6 @@ pub(crate) mod fixtures {
     use crate::agreement::model::*;
     use crate::attribute::Attribution;
     use crate::corroborate::{Confidence, ConfidenceLevel, Incident, Sources};
-    use crate::entry::types::{Event, Location, ObservedTime, Report, REPORT_SCHEMA};
     use crate::time::{Duration, Timestamp};
 
     /// An agreement with parties `a` and `b`, no zones and no commitments, effective at 0,
@@ -386,39 +385,6 @@ pub(crate) mod fixtures {
                 base: Severity::Serious,
                 raise: vec![],
             },
-        }
-    }
-
-    /// A report observed at `at` seconds, at `point`, 500 m uncertainty, submitted at `at`.
-    pub fn report(id: &str, monitor: &str, at: i64, point: (f64, f64), kind: EventKind) -> Report {
-        Report {
-            schema: REPORT_SCHEMA.into(),
-            id: id.into(),
-            agreement: "demo".into(),
-            monitor: monitor.into(),
-            submitted_at: Timestamp(at),
-            observed: ObservedTime {
-                start: Timestamp(at),
-                end: None,
-            },
-            location: Location::Point {
-                point: [point.0, point.1],
-                uncertainty_m: 500.0,
-            },
-            event: Event {
-                kind,
-                subtype: None,
-                count: 1,
-                weapon_class: WeaponClass(WeaponClass::UNDETERMINED.into()),
-                assessment: None,
-                casualties: None,
-            },
-            mode: ObservationMode::Saw,
-            attribution: None,
-            media: vec![],
-            text: None,
-            source: None,
-            signature: None,
         }
     }
 
