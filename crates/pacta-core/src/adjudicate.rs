@@ -14,6 +14,8 @@
 //! every party (then it is a breach whoever did it). Reports of kind `verification` record
 //! acts, not breaches: a prohibition catches them only if its filter names that kind.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -48,26 +50,36 @@ pub struct Finding {
     /// `{commitment}@{incident}`, or `{commitment}@deadline:{party}` for an act not verified
     /// by its deadline.
     pub id: String,
+    /// The commitment breached.
     pub commitment: String,
+    /// The article reference, if the agreement gives one.
     pub article: Option<String>,
     /// The agreement's own words.
     pub text: String,
+    /// The agreement the ruling applied.
     pub agreement: String,
+    /// The agreement version.
     pub agreement_version: u32,
     /// The party in breach; `None` for an unattributed breach of a commitment binding all.
     pub party: Option<String>,
+    /// From the commitment's severity rule.
     pub severity: Severity,
+    /// As of the assessment time.
     pub status: FindingStatus,
     /// When the evidence standard was met (the submission time of the report that completed
     /// it), or the deadline for an unverified act.
     pub established_at: Timestamp,
     /// When the objection window ends.
     pub objection_deadline: Timestamp,
+    /// When it was confirmed, if it was by the assessment time.
     pub confirmed_at: Option<Timestamp>,
+    /// When the panel upheld an objection, if it did.
     pub dismissed_at: Option<Timestamp>,
-    /// The objection that counted and the ruling on it, if any.
+    /// The objection that counted, if any.
     pub objection: Option<String>,
+    /// The ruling on that objection.
     pub ruling: Option<String>,
+    /// The incident it rests on; `None` for an act not verified by its deadline.
     pub incident: Option<String>,
     /// `[lon, lat]` of the incident, for maps and offensive patterns.
     pub location: Option<[f64; 2]>,
@@ -89,8 +101,11 @@ impl Finding {
 pub struct Verification {
     /// `{commitment}@{incident}`.
     pub id: String,
+    /// The obligation-by-deadline commitment.
     pub commitment: String,
+    /// The verifying incident.
     pub incident: String,
+    /// When the act was observed (the incident's start).
     pub observed_at: Timestamp,
     /// When the evidence standard was met.
     pub verified_at: Timestamp,
@@ -101,7 +116,9 @@ pub struct Verification {
 /// The result of [`rule`]: findings (status not yet settled) and verified acts, sorted by id.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rulings {
+    /// Breaches found, status provisional until [`settle`] runs.
     pub findings: Vec<Finding>,
+    /// Acts verified by monitors.
     pub verifications: Vec<Verification>,
 }
 

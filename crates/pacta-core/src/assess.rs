@@ -19,6 +19,8 @@
 //! width) could be decided differently; rounding hides every other difference. Real reports
 //! carry metres of uncertainty, so such a tie is a coincidence, not a pattern.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -44,34 +46,54 @@ pub struct Counts {
     pub entries: u64,
     /// Reports considered (known and not retracted).
     pub reports: u64,
+    /// Known reports withdrawn by their monitors.
     pub retracted: u64,
+    /// Incidents formed.
     pub incidents: u64,
+    /// Findings.
     pub findings: u64,
+    /// Findings provisional.
     pub findings_provisional: u64,
+    /// Findings contested.
     pub findings_contested: u64,
+    /// Findings confirmed.
     pub findings_confirmed: u64,
+    /// Findings dismissed.
     pub findings_dismissed: u64,
+    /// Obligations of every source.
     pub obligations: u64,
+    /// Obligations open.
     pub obligations_open: u64,
+    /// Obligations fulfilled in time.
     pub obligations_fulfilled: u64,
+    /// Obligations fulfilled late.
     pub obligations_fulfilled_late: u64,
+    /// Obligations overdue.
     pub obligations_overdue: u64,
 }
 
 /// The state of an agreement as of a moment. Every list is sorted by id.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Assessment {
+    /// The agreement assessed.
     pub agreement: String,
+    /// The agreement version.
     pub agreement_version: u32,
+    /// The moment assessed: entries submitted later are not known.
     pub as_of: Timestamp,
+    /// Totals.
     pub counts: Counts,
+    /// Corroborated incidents, with their final attribution.
     pub incidents: Vec<Incident>,
+    /// Breaches, with their status as of `as_of`.
     pub findings: Vec<Finding>,
     /// Acts verified by monitors for obligation-by-deadline commitments.
     pub verifications: Vec<Verification>,
     /// Response, phase and snapback obligations together.
     pub obligations: Vec<Obligation>,
+    /// Every phase's state.
     pub phases: Vec<PhaseState>,
+    /// Early-warning indicators per sector.
     pub indicators: Indicators,
 }
 
@@ -179,12 +201,17 @@ fn write_json<W: Write>(out: &mut W, value: &Value) -> Result<(), serde_json::Er
 /// The entries known as of a moment, split by kind.
 #[derive(Debug, Default)]
 pub struct KnownEntries<'a> {
+    /// How many entries are known.
     pub entries: u64,
     /// Reports not retracted.
     pub reports: Vec<&'a Report>,
+    /// How many known reports were retracted.
     pub retracted: u64,
+    /// Guarantor actions.
     pub actions: Vec<&'a GuarantorAction>,
+    /// Objections to findings.
     pub objections: Vec<&'a Objection>,
+    /// Rulings on objections.
     pub rulings: Vec<&'a Ruling>,
 }
 
@@ -219,11 +246,17 @@ pub fn known_entries(entries: &[Entry], as_of: Timestamp) -> KnownEntries<'_> {
 /// timings; the stages run in this order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stage {
+    /// Reports into incidents.
     Corroborate,
+    /// Incidents to parties.
     Attribute,
+    /// Incidents against commitments, then objections and rulings.
     Adjudicate,
+    /// Findings into guarantors' obligations.
     Respond,
+    /// Phase entry, consequences and snapback.
     Phases,
+    /// Violations per day per sector.
     Indicators,
 }
 

@@ -6,6 +6,8 @@
 //! `attribution.by_control` (typically weapon presence) are laid at the party that controls
 //! the area where the incident happened. Otherwise the incident is unattributed.
 
+#![deny(missing_docs)]
+
 use serde::Serialize;
 
 use crate::agreement::model::AttributionRules;
@@ -30,7 +32,9 @@ pub enum AttributionBasis {
 /// The party an incident is attributed to, if any, with the basis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attribution {
+    /// The party the incident is laid at, if any.
     pub party: Option<String>,
+    /// Why.
     pub basis: AttributionBasis,
     /// Every party named by a monitor, sorted and distinct (more than one means a conflict).
     pub stated: Vec<String>,

@@ -26,6 +26,8 @@
 //! location, so each report is compared with the few incidents nearby in space and time:
 //! O(n log n) overall.
 
+#![deny(missing_docs)]
+
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
 
@@ -109,8 +111,11 @@ impl<'a> Sighting<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfidenceLevel {
+    /// Score below 0.6: one source.
     Low,
+    /// Score from 0.6 to 0.75.
     Medium,
+    /// Score from 0.75: three independent sources or their equivalent.
     High,
 }
 
@@ -127,6 +132,7 @@ pub enum ConfidenceLevel {
 /// functions) is used, so every machine gets the same digits.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Confidence {
+    /// The band the score falls in.
     pub level: ConfidenceLevel,
     /// `n / (n + 1)` rounded to 1e-6.
     pub score: f64,
@@ -155,8 +161,11 @@ impl Confidence {
 /// Who and what an incident rests on: distinct monitors, organisations and modes, sorted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sources {
+    /// Monitor ids.
     pub monitors: Vec<String>,
+    /// Their organisations (a monitor unknown to the agreement is its own organisation).
     pub organisations: Vec<String>,
+    /// Observation modes used.
     pub modes: Vec<ObservationMode>,
 }
 
@@ -165,11 +174,17 @@ pub struct Sources {
 /// distinct indices are distinct monitors and organisations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Testimony {
+    /// Index into the incident's `reports`.
     pub report: usize,
+    /// Index into `sources.monitors`.
     pub monitor: usize,
+    /// Index into `sources.organisations`.
     pub organisation: usize,
+    /// How the monitor observed.
     pub mode: ObservationMode,
+    /// The report carries at least one media hash.
     pub with_media: bool,
+    /// When the report was submitted: evidence standards are met at such a moment.
     pub submitted_at: Timestamp,
 }
 
@@ -180,14 +195,17 @@ pub struct Incident {
     pub id: String,
     /// Member report ids, sorted.
     pub reports: Vec<String>,
-    /// Inverse-variance weighted centroid of the members' locations (1e-6 degree).
+    /// Longitude of the inverse-variance weighted centroid of the members' locations (1e-6
+    /// degree).
     pub lon: f64,
+    /// Latitude of the centroid.
     pub lat: f64,
     /// Uncertainty of the centroid in metres: the fused uncertainty of the members, but never
     /// less than the distance from the centroid to the farthest member location.
     pub radius_m: u64,
-    /// Earliest observed start and latest observed end among the members.
+    /// Earliest observed start among the members.
     pub start: Timestamp,
+    /// Latest observed end.
     pub end: Timestamp,
     /// Distinct kinds reported, sorted (several only for kinds of fire).
     pub kinds: Vec<EventKind>,
@@ -201,8 +219,11 @@ pub struct Incident {
     /// The largest casualty figure any member reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub casualties: Option<u32>,
+    /// Distinct monitors, organisations and modes.
     pub sources: Sources,
+    /// From the independent sources.
     pub confidence: Confidence,
+    /// From the monitors' statements; [`crate::attribute::attribute`] adds control.
     pub attribution: Attribution,
     /// Each member's monitor, organisation, mode, media and submission time, sorted by
     /// submission time then report id: what evidence standards are checked against.

@@ -13,6 +13,8 @@
 //!
 //! Coordinates are `[longitude, latitude]` in degrees (WGS 84), as in GeoJSON.
 
+#![deny(missing_docs)]
+
 use geo::{Distance, Haversine, Point};
 
 /// The mean Earth radius used for every distance, in kilometres.

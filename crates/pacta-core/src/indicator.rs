@@ -12,6 +12,8 @@
 //! `critical` from `critical_ratio` times, `high` from `high_ratio`, `elevated` from
 //! `elevated_ratio`; a count below `min_count` is always `normal`.
 
+#![deny(missing_docs)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -32,9 +34,13 @@ pub const MAX_SERIES_DAYS: i64 = 3_660;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// Below `min_count`, or below `elevated_ratio` times the baseline.
     Normal,
+    /// From `elevated_ratio` times the baseline.
     Elevated,
+    /// From `high_ratio` times the baseline.
     High,
+    /// From `critical_ratio` times the baseline.
     Critical,
 }
 
@@ -43,18 +49,22 @@ pub enum Level {
 pub struct DayIndicator {
     /// The UTC date, `YYYY-MM-DD`.
     pub date: String,
+    /// Violations that began that day in the sector.
     pub count: u32,
     /// Mean violations per day over the preceding baseline days (1e-6).
     pub baseline: f64,
+    /// The count against the baseline.
     pub level: Level,
 }
 
 /// A sector's indicator: the assessment day's figures and the daily series.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SectorIndicator {
+    /// The sector id (`other` for incidents outside every sector).
     pub sector: String,
     /// The assessment day (the last of the series), if the agreement is in effect.
     pub today: Option<DayIndicator>,
+    /// Every day from the agreement's effective day (at most [`MAX_SERIES_DAYS`]).
     pub series: Vec<DayIndicator>,
 }
 
@@ -63,6 +73,7 @@ pub struct SectorIndicator {
 pub struct Indicators {
     /// The highest level of any sector on the assessment day.
     pub level: Level,
+    /// One indicator per sector.
     pub sectors: Vec<SectorIndicator>,
 }
 

@@ -17,6 +17,8 @@
 //! first standing finding matching the snapback filter marks the phase snapped back and opens
 //! `snapback:{id}/{guarantor}` obligations.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -34,6 +36,7 @@ use crate::time::{Duration, Timestamp};
 pub enum PhaseStatus {
     /// Not yet entered.
     Pending,
+    /// Entered, and no snapback since.
     Entered,
     /// Entered, then a breach matching its snapback filter.
     SnappedBack,
@@ -42,10 +45,15 @@ pub enum PhaseStatus {
 /// A phase as of the assessment time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PhaseState {
+    /// The phase id.
     pub id: String,
+    /// The phase title.
     pub title: Option<String>,
+    /// As of the assessment time.
     pub status: PhaseStatus,
+    /// When it was entered, if it was.
     pub entered_at: Option<Timestamp>,
+    /// When a snapback finding came, if one did.
     pub snapped_back_at: Option<Timestamp>,
     /// The finding that triggered the snapback.
     pub snapback_finding: Option<String>,

@@ -17,6 +17,8 @@
 //! next rung three times. An obligation reached both by its own trigger and by escalation is
 //! owed once: the earlier opening stands.
 
+#![deny(missing_docs)]
+
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
@@ -56,24 +58,33 @@ pub enum ObligationStatus {
 /// What a guarantor owes, by when, and whether it delivered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Obligation {
+    /// `{rung}/{guarantor}/{trigger}`, `phase:{phase}/{guarantor}` or
+    /// `snapback:{phase}/{guarantor}`: what a guarantor's action entry names.
     pub id: String,
+    /// What opened it.
     pub source: ObligationSource,
     /// The rung or phase that opened it.
     pub origin: String,
+    /// The guarantor that owes it.
     pub guarantor: String,
     /// The action class that fulfils it.
     pub action: String,
+    /// The agreement's description of the action.
     pub description: String,
     /// The finding id, `pattern:{time}`, `offensive:{time}`, or for phases `entry` and the
     /// snapback finding id.
     pub trigger: String,
     /// The findings that fired it, sorted.
     pub findings: Vec<String>,
+    /// When the trigger fired (or the escalation or phase entry happened).
     pub opened_at: Timestamp,
+    /// `opened_at` plus the rung's or phase's `within`.
     pub due_at: Timestamp,
+    /// As of the assessment time.
     pub status: ObligationStatus,
-    /// The action entry that fulfilled it and when the action was taken.
+    /// The action entry that fulfilled it.
     pub fulfilled_by: Option<String>,
+    /// When the fulfilling action was taken.
     pub acted_at: Option<Timestamp>,
     /// The obligation whose missed deadline or continued breach opened this one.
     pub escalated_from: Option<String>,

@@ -11,6 +11,8 @@
 //! Longitudes are not wrapped at the antimeridian for box queries: agreements on this project
 //! lie far from it.
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Rect};
