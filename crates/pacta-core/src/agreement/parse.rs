@@ -491,15 +491,12 @@ impl Builder<'_> {
         let mut zones =
             self.named_items(t.get("zones"), "zones", Kind::Zone, ZONE_KEYS, Self::zone);
         let parties = self.parties(t.get("parties"), &mut zones);
-        let guarantors = self.named_items(
+        let guarantors = self.key_holders(
             t.get("guarantors"),
             "guarantors",
             Kind::Guarantor,
             GUARANTOR_KEYS,
-            |b, t, _| {
-                let (name, keys) = b.name_and_keys(t, Kind::Guarantor)?;
-                Some(Guarantor { name, keys })
-            },
+            |name, keys| Guarantor { name, keys },
         );
         let monitors = self.named_items(
             t.get("monitors"),
@@ -522,15 +519,12 @@ impl Builder<'_> {
                 })
             },
         );
-        let panel = self.named_items(
+        let panel = self.key_holders(
             t.get("panel"),
             "panel",
             Kind::Panel,
             PANEL_KEYS,
-            |b, t, _| {
-                let (name, keys) = b.name_and_keys(t, Kind::Panel)?;
-                Some(PanelMember { name, keys })
-            },
+            |name, keys| PanelMember { name, keys },
         );
         let evidence = self.named_items(
             t.get("evidence"),
@@ -708,15 +702,64 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// `keys = ["ed25519:BASE64", ...]`.
-    /// The `name` and `keys` of a guarantor or panel member.
-    fn name_and_keys(&mut self, t: &Table<'_, '_>, role: Kind) -> Option<(String, Vec<PublicKey>)> {
-        let name = self
-            .r
-            .required(t, "name")
-            .and_then(|v| self.r.string(v, "`name`"));
-        let keys = self.keys(t, role);
-        Some((name?.value, keys))
+    /// A table of named key holders that have only a `name` and `keys` (guarantors, panel
+    /// members), each built by `make`.
+    fn key_holders<T>(
+        &mut self,
+        value: Option<&Value<'_>>,
+        section: &str,
+        role: Kind,
+        known: &[&str],
+        make: fn(String, Vec<PublicKey>) -> T,
+    ) -> BTreeMap<String, T> {
+        self.named_items(value, section, role, known, |b, t, _| {
+            let name =
+                b.r.required(t, "name")
+                    .and_then(|v| b.r.string(v, "`name`"));
+            let keys = b.keys(t, role);
+            Some(make(name?.value, keys))
+        })
+    }
+
+    /// An optional list of strings under `key` of `t` (empty when absent).
+    fn string_list(&mut self, t: &Table<'_, '_>, key: &str) -> Vec<String> {
+        t.get(key)
+            .map(|v| {
+                self.r
+                    .strings(v, &format!("`{key}`"))
+                    .into_iter()
+                    .map(|s| s.value)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The optional `weapon_class` list of `t`.
+    fn weapon_classes(&mut self, t: &Table<'_, '_>) -> Vec<WeaponClass> {
+        self.string_list(t, "weapon_class")
+            .into_iter()
+            .map(WeaponClass)
+            .collect()
+    }
+
+    /// The `id` of a response rung or phase (defined as `kind`), the prefix under which
+    /// locations of its parts are remembered (`section:id`), and its optional `title`.
+    fn titled_item(
+        &mut self,
+        t: &Table<'_, '_>,
+        kind: Kind,
+        section: &str,
+    ) -> (Option<At<String>>, String, Option<String>) {
+        let id = self.item_id(t, kind);
+        let key = id
+            .as_ref()
+            .map(|i| format!("{section}:{}", i.value))
+            .unwrap_or_default();
+        let title = t
+            .get("title")
+            .and_then(|v| self.r.string(v, "`title`"))
+            .map(|s| s.value);
+        (id, key, title)
     }
 
     /// `keys = [...]` of an item of kind `role`; an item with no key can never sign, which
@@ -1256,26 +1299,8 @@ impl Builder<'_> {
             .get("kind")
             .map(|v| self.choices(v, "event kind", KINDS))
             .unwrap_or_default();
-        let subtypes = t
-            .get("subtype")
-            .map(|v| {
-                self.r
-                    .strings(v, "`subtype`")
-                    .into_iter()
-                    .map(|s| s.value)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let weapon_classes = t
-            .get("weapon_class")
-            .map(|v| {
-                self.r
-                    .strings(v, "`weapon_class`")
-                    .into_iter()
-                    .map(|s| WeaponClass(s.value))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let subtypes = self.string_list(&t, "subtype");
+        let weapon_classes = self.weapon_classes(&t);
         Some(CommitmentRule::Prohibition(EventFilter {
             kinds,
             subtypes,
@@ -1350,16 +1375,7 @@ impl Builder<'_> {
                 );
             }
         }
-        let weapon_classes = t
-            .get("weapon_class")
-            .map(|v| {
-                self.r
-                    .strings(v, "`weapon_class`")
-                    .into_iter()
-                    .map(|s| WeaponClass(s.value))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let weapon_classes = self.weapon_classes(&t);
         let min_count = or(t.get("min_count"), None, |v| {
             self.r.count(v, "`min_count`", 1).map(|c| Some(c.value))
         });
@@ -1397,15 +1413,7 @@ impl Builder<'_> {
     fn response(&mut self, value: &Value<'_>, index: usize) -> Option<ResponseRung> {
         let name = Self::item_name(value, "response", index);
         let t = self.r.table(value, &name, RESPONSE_KEYS)?;
-        let id = self.item_id(&t, Kind::Rung);
-        let rung_key = id
-            .as_ref()
-            .map(|i| format!("response:{}", i.value))
-            .unwrap_or_default();
-        let title = t
-            .get("title")
-            .and_then(|v| self.r.string(v, "`title`"))
-            .map(|s| s.value);
+        let (id, rung_key, title) = self.titled_item(&t, Kind::Rung, "response");
         let trigger = or(t.get("when"), Trigger::Escalation, |v| {
             self.trigger(v, &rung_key)
         });
@@ -1567,15 +1575,7 @@ impl Builder<'_> {
     fn phase(&mut self, value: &Value<'_>, index: usize) -> Option<Phase> {
         let name = Self::item_name(value, "phase", index);
         let t = self.r.table(value, &name, PHASE_KEYS)?;
-        let id = self.item_id(&t, Kind::Phase);
-        let phase_key = id
-            .as_ref()
-            .map(|i| format!("phase:{}", i.value))
-            .unwrap_or_default();
-        let title = t
-            .get("title")
-            .and_then(|v| self.r.string(v, "`title`"))
-            .map(|s| s.value);
+        let (id, phase_key, title) = self.titled_item(&t, Kind::Phase, "phase");
         let after = t
             .get("after")
             .and_then(|v| self.id_ref(v, Kind::Phase, "`after`"));
