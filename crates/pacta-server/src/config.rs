@@ -1,0 +1,92 @@
+//! Server configuration and its documented limits.
+//!
+//! A [`Config`] comes from flags, `PACTA_*` environment variables and an optional TOML file
+//! (the CLI merges them); every field has a default suitable for one mission's server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Largest request body accepted, in bytes: a batch of [`BATCH_LINES_MAX`] typical reports
+/// (about 1 KiB each) fits with room to spare. Larger → 413.
+pub const BODY_BYTES_MAX: usize = 16 << 20;
+/// Most lines in one NDJSON batch. More → 413.
+pub const BATCH_LINES_MAX: usize = 10_000;
+/// Largest single entry, in bytes (the core's limit, well under the log's 65,535-byte
+/// entry limit). Larger → 413.
+pub const ENTRY_BYTES_MAX: usize = pacta_core::entry::limits::ENTRY_BYTES_MAX;
+/// Most submissions (single entries or batches) waiting for the sequencer. When full, new
+/// submissions wait (back-pressure) rather than growing memory.
+pub const SEQUENCER_QUEUE_DEPTH: usize = 1024;
+/// Most entries the sequencer appends under one journal fsync.
+pub const GROUP_COMMIT_ENTRIES_MAX: usize = 32_768;
+
+/// Default listen address: loopback only, so a fresh server is not exposed by accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default allowed clock skew: a `submitted_at` up to this many seconds in the future.
+pub const DEFAULT_CLOCK_SKEW_SECONDS: i64 = 300;
+/// Default interval between checkpoints, in milliseconds.
+pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 1_000;
+/// Default interval between `pacta.assessment/1` digest entries, in seconds.
+pub const DEFAULT_ASSESSMENT_INTERVAL_SECONDS: u64 = 60;
+
+/// How the server runs.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The data directory (see [`crate::DataDir`]).
+    pub data: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// How far in the future a `submitted_at` may be, in seconds, before it is refused (422).
+    pub clock_skew_seconds: i64,
+    /// How often pending entries are integrated and a checkpoint signed, in milliseconds.
+    pub checkpoint_interval_ms: u64,
+    /// How often the current assessment digest is appended to the log, in seconds (only when
+    /// entries arrived since the last one).
+    pub assessment_interval_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            data: PathBuf::from("pacta-data"),
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
+            assessment_interval_seconds: DEFAULT_ASSESSMENT_INTERVAL_SECONDS,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML configuration file's text; absent keys keep their defaults.
+    pub fn from_toml(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_only_given_keys() {
+        let config =
+            Config::from_toml("clock_skew_seconds = 60\nlisten = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(config.clock_skew_seconds, 60);
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(
+            config.checkpoint_interval_ms,
+            DEFAULT_CHECKPOINT_INTERVAL_MS
+        );
+    }
+
+    #[test]
+    fn toml_rejects_unknown_keys() {
+        assert!(Config::from_toml("listen_port = 1\n").is_err());
+    }
+}

@@ -1,0 +1,104 @@
+//! Replay: recompute the assessment from the log alone and compare it with the digest the
+//! server recorded (DESIGN §5.3, incremental = replay).
+
+use std::path::Path;
+
+use pacta_core::assess::assess;
+use pacta_core::entry::types::Entry;
+use pacta_core::time::Timestamp;
+use pacta_log::{verify_log, DirStore};
+
+use crate::datadir::{read_log_entries, AgreementFiles, DataDir, ASSESSMENT_SCHEMA};
+use crate::server::{log_entry_schema, read_domain_entry};
+
+/// The outcome of a replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    /// Entries in the verified log.
+    pub log_entries: u64,
+    /// Index of the last `pacta.assessment/1` entry.
+    pub assessment_index: u64,
+    /// The prefix it covers: entries `0..prefix`.
+    pub prefix: u64,
+    /// Its as-of time.
+    pub as_of: Timestamp,
+    /// The digest the server recorded.
+    pub recorded: String,
+    /// The digest recomputed from the log.
+    pub replayed: String,
+}
+
+impl Replay {
+    /// Whether the two digests agree.
+    pub fn matches(&self) -> bool {
+        self.recorded == self.replayed
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AssessmentEntry {
+    as_of: String,
+    entries: u64,
+    digest: String,
+}
+
+/// Verifies the log in `data` (signature of the checkpoint, every tile and entry), reads the
+/// agreement from its first entry, and recomputes the digest of the last recorded
+/// assessment from the log prefix it names. `Err` says what could not be read or verified.
+pub fn replay(data: &Path) -> Result<Replay, String> {
+    let dir = DataDir::at(data);
+    let verifier = dir.log_verifier().map_err(|e| e.to_string())?;
+    let origin = dir.origin().map_err(|e| e.to_string())?;
+    let source = DirStore::new(dir.public_dir()).map_err(|e| e.to_string())?;
+    let verified = verify_log(&source, &[verifier], Some(&origin))
+        .map_err(|e| format!("the log does not verify: {e}"))?;
+    let size = verified.checkpoint().size;
+    let entries = read_log_entries(&source, size)?;
+    let first = entries.first().ok_or("the log is empty")?;
+    let agreement = AgreementFiles::from_log_entry(first)
+        .map_err(|e| format!("log entry 0: {e}"))?
+        .agreement;
+    let (assessment_index, recorded) = entries
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, bytes)| {
+            (log_entry_schema(bytes).ok()? == ASSESSMENT_SCHEMA).then_some((i, bytes))
+        })
+        .ok_or_else(|| format!("the log has no `{ASSESSMENT_SCHEMA}` entry to check against"))?;
+    let recorded: AssessmentEntry = serde_json::from_slice(recorded)
+        .map_err(|e| format!("log entry {assessment_index}: malformed assessment: {e}"))?;
+    let as_of: Timestamp = recorded
+        .as_of
+        .parse()
+        .map_err(|e| format!("log entry {assessment_index}: as_of: {e}"))?;
+    let prefix = entries
+        .get(
+            1..usize::try_from(recorded.entries)
+                .unwrap_or(usize::MAX)
+                .min(entries.len()),
+        )
+        .unwrap_or_default();
+    let mut domain: Vec<Entry> = Vec::with_capacity(prefix.len());
+    for (i, bytes) in prefix.iter().enumerate() {
+        if log_entry_schema(bytes).map_err(|e| format!("log entry {}: {e}", i + 1))?
+            == ASSESSMENT_SCHEMA
+        {
+            continue;
+        }
+        let (entry, _) =
+            read_domain_entry(bytes).map_err(|e| format!("log entry {}: {e}", i + 1))?;
+        domain.push(entry);
+    }
+    let replayed = assess(&agreement, &domain, as_of)
+        .digest()
+        .map_err(|e| format!("assessment digest: {e}"))?;
+    Ok(Replay {
+        log_entries: size,
+        assessment_index: assessment_index as u64,
+        prefix: recorded.entries,
+        as_of,
+        recorded: recorded.digest,
+        replayed,
+    })
+}

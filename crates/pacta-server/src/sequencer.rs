@@ -1,0 +1,444 @@
+//! The sequencer: the one writer of the log.
+//!
+//! Handlers verify entries in parallel, then hand them to the sequencer through a bounded
+//! queue. The sequencer takes everything waiting (up to [`GROUP_COMMIT_ENTRIES_MAX`]
+//! entries), decides idempotency against every id accepted so far, appends the new entries
+//! under one journal fsync (group commit), records them in the [`Ledger`], and only then
+//! answers. Integration into the tree, checkpoints and assessment digests go through the
+//! same queue, so the digest entry's prefix is exactly the entries sequenced before it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use pacta_core::entry::types::Entry;
+use pacta_log::{DirStore, LogWriter};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::GROUP_COMMIT_ENTRIES_MAX;
+
+/// An entry that passed verification, waiting to be sequenced.
+#[derive(Debug)]
+pub struct Candidate {
+    /// The entry as parsed.
+    pub entry: Entry,
+    /// SHA-256 of the signed body (the canonical form without `signature`): two submissions
+    /// under one id are the same entry exactly when these agree.
+    pub body: [u8; 32],
+    /// The RFC 8785 canonical form with `signature`: the bytes logged.
+    pub canonical: Vec<u8>,
+}
+
+/// What the sequencer made of one candidate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sequenced {
+    /// Newly appended at this log index, durably.
+    Accepted(u64),
+    /// Already accepted with the same body, at this log index.
+    Duplicate(u64),
+    /// The id is already used, at this log index, by an entry with a different body.
+    Conflict(u64),
+    /// A retraction of a report by another monitor than the report's own.
+    RetractsOthers {
+        /// The report.
+        report: String,
+        /// Its monitor.
+        author: String,
+    },
+    /// The log could not be written: nothing of this group was acknowledged.
+    Failed(String),
+}
+
+/// What is remembered of an accepted entry.
+#[derive(Clone, Debug)]
+struct Seen {
+    index: u64,
+    body: [u8; 32],
+    /// For a report, its monitor (who alone may retract it).
+    report_monitor: Option<String>,
+}
+
+/// Every entry accepted so far, in log order, with the index of each id.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    ids: HashMap<String, Seen>,
+    entries: Vec<Entry>,
+    /// Log size: the index the next entry will get.
+    log_size: u64,
+    /// Log size when the last `pacta.assessment/1` entry was appended (0 if none).
+    assessed_size: u64,
+}
+
+impl Ledger {
+    /// A ledger for a log of `log_size` entries holding no domain entries yet.
+    pub fn new(log_size: u64) -> Ledger {
+        Ledger {
+            log_size,
+            ..Ledger::default()
+        }
+    }
+
+    /// Records an entry accepted at `index` (while reading the log back, or when sequenced).
+    pub fn record(&mut self, index: u64, entry: Entry, body: [u8; 32]) {
+        let report_monitor = match &entry {
+            Entry::Report(report) => Some(report.monitor.clone()),
+            _ => None,
+        };
+        self.ids.insert(
+            entry.id().to_owned(),
+            Seen {
+                index,
+                body,
+                report_monitor,
+            },
+        );
+        self.entries.push(entry);
+        self.log_size = self.log_size.max(index + 1);
+    }
+
+    /// Notes a log entry that is not a domain entry (agreement, assessment digest).
+    pub fn record_other(&mut self, index: u64, is_assessment: bool) {
+        self.log_size = self.log_size.max(index + 1);
+        if is_assessment {
+            self.assessed_size = index;
+        }
+    }
+
+    /// The domain entries accepted, in log order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The log index of the entry with this id.
+    pub fn index_of(&self, id: &str) -> Option<u64> {
+        self.ids.get(id).map(|seen| seen.index)
+    }
+
+    /// The log size as sequenced (journaled; possibly not yet in a checkpoint).
+    pub fn log_size(&self) -> u64 {
+        self.log_size
+    }
+
+    /// Whether entries arrived since the last assessment digest was logged.
+    pub fn grew_since_assessment(&self) -> bool {
+        self.log_size > self.assessed_size + 1
+    }
+}
+
+/// Builds an entry the server itself appends (an assessment digest) from the ledger as it
+/// stands when sequenced; `Ok(None)` means there is nothing to append.
+pub type OwnEntry = Box<dyn FnOnce(&Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
+
+/// Work for the sequencer.
+pub enum Job {
+    /// Sequence these candidates; answer with one outcome each, in order.
+    Submit {
+        /// Verified entries.
+        candidates: Vec<Candidate>,
+        /// Where the outcomes go.
+        reply: oneshot::Sender<Vec<Sequenced>>,
+    },
+    /// Integrate pending entries and sign a checkpoint.
+    Integrate {
+        /// Told the checkpoint size, or the failure.
+        reply: Option<oneshot::Sender<Result<u64, String>>>,
+    },
+    /// Append an entry made by the server (an assessment digest), built from the ledger
+    /// at the moment of sequencing; then integrate.
+    AppendOwn {
+        /// Builds the entry's bytes from the ledger, or says there is nothing to append.
+        build: OwnEntry,
+        /// Told the index appended (None if nothing was), or the failure.
+        reply: Option<oneshot::Sender<Result<Option<u64>, String>>>,
+    },
+}
+
+/// The sending side of the sequencer's queue.
+#[derive(Clone)]
+pub struct Sequencer {
+    queue: mpsc::Sender<Job>,
+}
+
+/// Called with each group of newly accepted entries (index, entry), after they are durable
+/// and the callers have been answered: indexes them in the store.
+pub type AfterCommit = Box<dyn FnMut(&[(u64, &Entry)]) + Send>;
+
+impl Sequencer {
+    /// Starts the sequencer on its own thread. It stops when every [`Sequencer`] handle is
+    /// dropped, after finishing the jobs queued.
+    pub fn start(
+        log: Arc<Mutex<LogWriter<DirStore>>>,
+        ledger: Arc<RwLock<Ledger>>,
+        queue_depth: usize,
+        after_commit: AfterCommit,
+    ) -> (Sequencer, std::thread::JoinHandle<()>) {
+        let (sender, receiver) = mpsc::channel(queue_depth);
+        let handle = std::thread::Builder::new()
+            .name("pacta-sequencer".into())
+            .spawn(move || run(receiver, &log, &ledger, after_commit));
+        match handle {
+            Ok(handle) => (Sequencer { queue: sender }, handle),
+            // Without a thread nothing can be written; a handle whose queue is closed makes
+            // every submission fail with 503 rather than the process dying.
+            Err(_) => {
+                let (closed, _) = mpsc::channel(1);
+                (Sequencer { queue: closed }, std::thread::spawn(|| ()))
+            }
+        }
+    }
+
+    /// Queues a job, waiting for room (back-pressure). Fails only if the sequencer stopped.
+    pub async fn send(&self, job: Job) -> Result<(), String> {
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| "the sequencer has stopped".to_owned())
+    }
+}
+
+fn run(
+    mut receiver: mpsc::Receiver<Job>,
+    log: &Mutex<LogWriter<DirStore>>,
+    ledger: &RwLock<Ledger>,
+    mut after_commit: AfterCommit,
+) {
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match receiver.blocking_recv() {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        match first {
+            Job::Submit { candidates, reply } => {
+                let mut group = vec![(candidates, reply)];
+                let mut count = group.iter().map(|(c, _)| c.len()).sum::<usize>();
+                // Group commit: everything already waiting shares the fsync.
+                while count < GROUP_COMMIT_ENTRIES_MAX {
+                    match receiver.try_recv() {
+                        Ok(Job::Submit { candidates, reply }) => {
+                            count += candidates.len();
+                            group.push((candidates, reply));
+                        }
+                        Ok(other) => {
+                            carried = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit(group, log, ledger, &mut after_commit);
+            }
+            Job::Integrate { reply } => {
+                let result = integrate(log);
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            Job::AppendOwn { build, reply } => {
+                let result = append_own(build, log, ledger);
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+fn integrate(log: &Mutex<LogWriter<DirStore>>) -> Result<u64, String> {
+    let mut writer = log
+        .lock()
+        .map_err(|_| "the log lock is poisoned".to_owned())?;
+    writer
+        .integrate()
+        .map(|checkpoint| checkpoint.size)
+        .map_err(|e| e.to_string())
+}
+
+fn append_own(
+    build: OwnEntry,
+    log: &Mutex<LogWriter<DirStore>>,
+    ledger: &RwLock<Ledger>,
+) -> Result<Option<u64>, String> {
+    let bytes = {
+        let ledger = ledger.read().map_err(|_| "the ledger lock is poisoned")?;
+        build(&ledger)?
+    };
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
+    let index = {
+        let mut writer = log.lock().map_err(|_| "the log lock is poisoned")?;
+        let range = writer.append(&[bytes]).map_err(|e| e.to_string())?;
+        writer.integrate().map_err(|e| e.to_string())?;
+        range.start
+    };
+    ledger
+        .write()
+        .map_err(|_| "the ledger lock is poisoned")?
+        .record_other(index, true);
+    Ok(Some(index))
+}
+
+type Group = Vec<(Vec<Candidate>, oneshot::Sender<Vec<Sequenced>>)>;
+
+/// Decides, appends under one fsync, records, answers, then indexes.
+fn commit(
+    group: Group,
+    log: &Mutex<LogWriter<DirStore>>,
+    ledger: &RwLock<Ledger>,
+    after_commit: &mut AfterCommit,
+) {
+    // Decide every candidate against the ledger and against earlier ones in this group.
+    let mut outcomes: Vec<Vec<Sequenced>> = Vec::with_capacity(group.len());
+    let mut new: Vec<(usize, usize)> = Vec::new();
+    {
+        let Ok(ledger) = ledger.read() else {
+            answer_all_failed(group, "the ledger lock is poisoned");
+            return;
+        };
+        let mut in_group: HashMap<&str, (usize, usize)> = HashMap::new();
+        for (g, (candidates, _)) in group.iter().enumerate() {
+            let mut answers = Vec::with_capacity(candidates.len());
+            for (c, candidate) in candidates.iter().enumerate() {
+                let id = candidate.entry.id();
+                let answer = if let Some(seen) = ledger.ids.get(id) {
+                    if seen.body == candidate.body {
+                        Sequenced::Duplicate(seen.index)
+                    } else {
+                        Sequenced::Conflict(seen.index)
+                    }
+                } else if let Some(&(g0, c0)) = in_group.get(id) {
+                    // Resolved below, once the first one's index is known.
+                    let same = group
+                        .get(g0)
+                        .and_then(|(cs, _)| cs.get(c0))
+                        .is_some_and(|first| first.body == candidate.body);
+                    if same {
+                        Sequenced::Duplicate(u64::MAX)
+                    } else {
+                        Sequenced::Conflict(u64::MAX)
+                    }
+                } else if let Some(refusal) = retraction_refusal(&candidate.entry, &ledger, &group)
+                {
+                    refusal
+                } else {
+                    in_group.insert(id, (g, c));
+                    new.push((g, c));
+                    Sequenced::Accepted(u64::MAX)
+                };
+                answers.push(answer);
+            }
+            outcomes.push(answers);
+        }
+    }
+
+    let bytes: Vec<&[u8]> = new
+        .iter()
+        .filter_map(|&(g, c)| group.get(g)?.0.get(c).map(|cand| cand.canonical.as_slice()))
+        .collect();
+    let appended = if bytes.is_empty() {
+        Ok(0..0)
+    } else {
+        match log.lock() {
+            Ok(mut writer) => writer.append(&bytes).map_err(|e| e.to_string()),
+            Err(_) => Err("the log lock is poisoned".to_owned()),
+        }
+    };
+    let range = match appended {
+        Ok(range) => range,
+        Err(reason) => {
+            tracing::error!("log append failed, nothing acknowledged: {reason}");
+            answer_all_failed(group, &reason);
+            return;
+        }
+    };
+
+    // Indexes of the new entries, by (group, candidate).
+    let mut index_of: HashMap<(usize, usize), u64> = HashMap::with_capacity(new.len());
+    for (offset, &(g, c)) in new.iter().enumerate() {
+        index_of.insert((g, c), range.start + offset as u64);
+    }
+    let mut id_index: HashMap<&str, u64> = HashMap::new();
+    for (&(g, c), &index) in &index_of {
+        if let Some(candidate) = group.get(g).and_then(|(cs, _)| cs.get(c)) {
+            id_index.insert(candidate.entry.id(), index);
+        }
+    }
+    for (g, answers) in outcomes.iter_mut().enumerate() {
+        for (c, answer) in answers.iter_mut().enumerate() {
+            let id = group
+                .get(g)
+                .and_then(|(cs, _)| cs.get(c))
+                .map(|cand| cand.entry.id())
+                .unwrap_or_default();
+            match answer {
+                Sequenced::Accepted(index) => {
+                    *index = index_of.get(&(g, c)).copied().unwrap_or(u64::MAX);
+                }
+                Sequenced::Duplicate(index) | Sequenced::Conflict(index) if *index == u64::MAX => {
+                    *index = id_index.get(id).copied().unwrap_or(u64::MAX);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Record, then answer: a reader that sees the answer finds the entry in the ledger.
+    let mut committed: Vec<(u64, Entry)> = Vec::with_capacity(new.len());
+    let mut replies = Vec::with_capacity(group.len());
+    let mut group_iter = group.into_iter().enumerate();
+    {
+        let mut ledger_guard = ledger.write();
+        for (g, (candidates, reply)) in group_iter.by_ref() {
+            for (c, candidate) in candidates.into_iter().enumerate() {
+                if let Some(&index) = index_of.get(&(g, c)) {
+                    if let Ok(ledger) = ledger_guard.as_mut() {
+                        ledger.record(index, candidate.entry.clone(), candidate.body);
+                    }
+                    committed.push((index, candidate.entry));
+                }
+            }
+            replies.push(reply);
+        }
+    }
+    for (reply, answers) in replies.into_iter().zip(outcomes) {
+        let _ = reply.send(answers);
+    }
+    let view: Vec<(u64, &Entry)> = committed.iter().map(|(i, e)| (*i, e)).collect();
+    if !view.is_empty() {
+        after_commit(&view);
+    }
+}
+
+/// A retraction may withdraw only its own monitor's report. A report not known yet is left
+/// to the assessment, which ignores retractions by anyone but the report's monitor.
+fn retraction_refusal(entry: &Entry, ledger: &Ledger, group: &Group) -> Option<Sequenced> {
+    let Entry::Retraction(retraction) = entry else {
+        return None;
+    };
+    let author = ledger
+        .ids
+        .get(&retraction.report)
+        .and_then(|seen| seen.report_monitor.clone())
+        .or_else(|| {
+            group
+                .iter()
+                .flat_map(|(cs, _)| cs)
+                .find_map(|c| match &c.entry {
+                    Entry::Report(r) if r.id == retraction.report => Some(r.monitor.clone()),
+                    _ => None,
+                })
+        })?;
+    (author != retraction.monitor).then(|| Sequenced::RetractsOthers {
+        report: retraction.report.clone(),
+        author,
+    })
+}
+
+fn answer_all_failed(group: Group, reason: &str) {
+    for (candidates, reply) in group {
+        let _ = reply.send(vec![Sequenced::Failed(reason.to_owned()); candidates.len()]);
+    }
+}

@@ -1,0 +1,330 @@
+//! Starting and stopping a server: open the data directory, rebuild the ledger from the log,
+//! start the sequencer and the checkpoint task, serve until shutdown, then integrate and log
+//! a final assessment digest.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use pacta_core::agreement::model::Agreement;
+use pacta_core::assess::assess;
+use pacta_core::entry::types::Entry;
+use pacta_core::entry::{canonical_bytes, canonical_forms, parse_entry, sign_entry};
+use pacta_core::time::Timestamp;
+use pacta_log::DirStore;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, SEQUENCER_QUEUE_DEPTH};
+use crate::datadir::{
+    read_log_entries, AgreementFiles, DataDir, DataDirError, DirLock, AGREEMENT_SCHEMA,
+    ASSESSMENT_SCHEMA,
+};
+use crate::metrics::Metrics;
+use crate::sequencer::{Job, Ledger, Sequencer};
+use crate::state::{AppState, Parts};
+
+/// Why a server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data directory could not be opened.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    /// The log's entries are not what a server writes.
+    #[error("log entry {index}: {reason}")]
+    LogEntry {
+        /// The entry's index.
+        index: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Listening or serving failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The final checkpoint or digest could not be written.
+    #[error("on shutdown: {0}")]
+    Shutdown(String),
+}
+
+/// A started server: listening, not yet answering until [`Server::serve`].
+pub struct Server {
+    state: AppState,
+    listener: TcpListener,
+    signing_key: SigningKey,
+    sequencer_thread: std::thread::JoinHandle<()>,
+    _lock: DirLock,
+}
+
+/// Starts a server with the system clock and serves until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    Server::start(config, Arc::new(SystemClock))
+        .await?
+        .serve(shutdown)
+        .await
+}
+
+/// What the log told us when read back.
+struct Recovered {
+    agreement: Agreement,
+    ledger: Ledger,
+}
+
+/// Reads the log from the start: the agreement entry first, then domain entries and digest
+/// entries, into a ledger.
+fn recover(entries: Vec<Vec<u8>>) -> Result<Recovered, ServerError> {
+    let mut iter = entries.into_iter().enumerate();
+    let (_, first) = iter.next().ok_or(ServerError::LogEntry {
+        index: 0,
+        reason: format!("the log is empty; its first entry must be `{AGREEMENT_SCHEMA}`"),
+    })?;
+    let agreement = AgreementFiles::from_log_entry(&first)
+        .map_err(|reason| ServerError::LogEntry { index: 0, reason })?
+        .agreement;
+    let mut ledger = Ledger::new(1);
+    for (i, bytes) in iter {
+        let index = i as u64;
+        let bad = |reason: String| ServerError::LogEntry { index, reason };
+        let schema = log_entry_schema(&bytes).map_err(bad)?;
+        match schema.as_str() {
+            ASSESSMENT_SCHEMA => ledger.record_other(index, true),
+            AGREEMENT_SCHEMA => {
+                return Err(bad(
+                    "a second agreement entry; amendments are not supported".into(),
+                ))
+            }
+            _ => {
+                let (entry, body) = read_domain_entry(&bytes).map_err(bad)?;
+                ledger.record(index, entry, body);
+            }
+        }
+    }
+    Ok(Recovered { agreement, ledger })
+}
+
+/// The `schema` member of a log entry.
+pub(crate) fn log_entry_schema(bytes: &[u8]) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Schema {
+        schema: String,
+    }
+    serde_json::from_slice::<Schema>(bytes)
+        .map(|s| s.schema)
+        .map_err(|e| format!("not an entry with a `schema`: {e}"))
+}
+
+/// Parses a signed entry from the log, with the SHA-256 of its signed body.
+pub(crate) fn read_domain_entry(bytes: &[u8]) -> Result<(Entry, [u8; 32]), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
+    let parsed = parse_entry(text).map_err(|e| e.to_string())?;
+    let forms = canonical_forms(&parsed.object).map_err(|e| e.to_string())?;
+    Ok((parsed.entry, Sha256::digest(&forms.signed).into()))
+}
+
+/// The `pacta.assessment/1` entry for the ledger as it stands, as of `as_of`, signed by the
+/// log key; `None` if nothing arrived since the last one.
+fn assessment_entry(
+    agreement: &Agreement,
+    ledger: &Ledger,
+    as_of: Timestamp,
+    key: &SigningKey,
+) -> Result<Option<Vec<u8>>, String> {
+    if !ledger.grew_since_assessment() {
+        return Ok(None);
+    }
+    let digest = assess(agreement, ledger.entries(), as_of)
+        .digest()
+        .map_err(|e| format!("assessment digest: {e}"))?;
+    let value = serde_json::json!({
+        "schema": ASSESSMENT_SCHEMA,
+        "agreement": agreement.id,
+        "version": agreement.version,
+        "as_of": as_of.to_rfc3339(),
+        "entries": ledger.log_size(),
+        "digest": digest,
+    });
+    let signed = sign_entry(&value, key).map_err(|e| e.to_string())?;
+    let Value::Object(object) = signed else {
+        return Err("a signed assessment entry is not an object".into());
+    };
+    canonical_bytes(&object)
+        .map_err(|e| e.to_string())
+        .map(Some)
+}
+
+impl Server {
+    /// Opens `config.data` (taking its lock), rebuilds the ledger from the log, starts the
+    /// sequencer and binds `config.listen`. Refuses to start if the log disagrees with its
+    /// last checkpoint.
+    pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<Server, ServerError> {
+        let data = DataDir::at(&config.data);
+        let lock = data.lock()?;
+        let signing_key = data.log_key()?;
+        let opened = {
+            let data = data.clone();
+            tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
+                let writer = data.open_log()?;
+                let size = writer.checkpoint().size;
+                let source = DirStore::new(data.public_dir()).map_err(|e| DataDirError::Log {
+                    path: data.log_dir(),
+                    reason: e.to_string(),
+                })?;
+                let entries =
+                    read_log_entries(&source, size).map_err(|reason| DataDirError::Log {
+                        path: data.log_dir(),
+                        reason,
+                    })?;
+                Ok((writer, recover(entries)?))
+            })
+            .await
+            .map_err(|e| ServerError::Shutdown(format!("recovery task failed: {e}")))??
+        };
+        let (writer, recovered) = opened;
+        let log = Arc::new(Mutex::new(writer));
+        let ledger = Arc::new(RwLock::new(recovered.ledger));
+        let (sequencer, sequencer_thread) = Sequencer::start(
+            log.clone(),
+            ledger.clone(),
+            SEQUENCER_QUEUE_DEPTH,
+            Box::new(|_committed| {}),
+        );
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Io {
+                    what: format!("listening on {}", config.listen),
+                    source,
+                })?;
+        let state = AppState::new(Parts {
+            agreement: Arc::new(recovered.agreement),
+            clock,
+            public_dir: data.public_dir(),
+            config,
+            log,
+            ledger,
+            sequencer,
+            metrics: Metrics::default(),
+        });
+        Ok(Server {
+            state,
+            listener,
+            signing_key,
+            sequencer_thread,
+            _lock: lock,
+        })
+    }
+
+    /// The address the server listens on (the port chosen, if 0 was asked for).
+    pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
+        self.listener
+            .local_addr()
+            .map_err(|source| ServerError::Io {
+                what: "reading the listening address".into(),
+                source,
+            })
+    }
+
+    /// The shared state (for tests and for the demo, which ingests through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes; then integrates, logs a final assessment digest
+    /// and stops the sequencer.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server {
+            state,
+            listener,
+            signing_key,
+            sequencer_thread,
+            _lock,
+        } = self;
+        let ticker = tokio::spawn(checkpoint_task(state.clone(), signing_key.clone()));
+        let app = crate::router(state.clone());
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| ServerError::Io {
+                what: "serving".into(),
+                source,
+            });
+        ticker.abort();
+        let finished = log_assessment(&state, &signing_key).await;
+        drop(state);
+        // The sequencer stops once every handle is gone; wait so the lock outlives it.
+        let _ = tokio::task::spawn_blocking(move || sequencer_thread.join()).await;
+        served?;
+        finished.map_err(ServerError::Shutdown)?;
+        Ok(())
+    }
+}
+
+/// Appends a digest of the current assessment (if entries arrived since the last one) and
+/// integrates.
+pub async fn log_assessment(state: &AppState, key: &SigningKey) -> Result<Option<u64>, String> {
+    let agreement = state.agreement().clone();
+    let as_of = state.now();
+    let key = key.clone();
+    let (reply, answer) = oneshot::channel();
+    state
+        .sequencer()
+        .send(Job::AppendOwn {
+            build: Box::new(move |ledger| assessment_entry(&agreement, ledger, as_of, &key)),
+            reply: Some(reply),
+        })
+        .await?;
+    let index = answer
+        .await
+        .map_err(|_| "the sequencer stopped".to_owned())??;
+    state.note_checkpoint();
+    Ok(index)
+}
+
+/// Integrates and signs a checkpoint every `checkpoint_interval_ms`, and logs an assessment
+/// digest every `assessment_interval_seconds`.
+async fn checkpoint_task(state: AppState, key: SigningKey) {
+    let interval = Duration::from_millis(state.config().checkpoint_interval_ms.max(10));
+    let every = Duration::from_secs(state.config().assessment_interval_seconds.max(1));
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_assessment = tokio::time::Instant::now();
+    loop {
+        ticks.tick().await;
+        if last_assessment.elapsed() >= every {
+            last_assessment = tokio::time::Instant::now();
+            if let Err(reason) = log_assessment(&state, &key).await {
+                tracing::error!("logging the assessment digest failed: {reason}");
+            }
+            continue;
+        }
+        let (reply, answer) = oneshot::channel();
+        if state
+            .sequencer()
+            .send(Job::Integrate { reply: Some(reply) })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        match answer.await {
+            Ok(Ok(_)) => state.note_checkpoint(),
+            Ok(Err(reason)) => tracing::error!("integrating the log failed: {reason}"),
+            Err(_) => return,
+        }
+    }
+}

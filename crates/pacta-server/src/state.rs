@@ -1,0 +1,205 @@
+//! The state every handler shares: the agreement, the clock, the log, the ledger of accepted
+//! entries, the current assessment, the store and the metrics.
+//!
+//! Handlers of other modules (`query`, `dashboard`) read through [`AppState`]'s methods.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use pacta_core::agreement::model::Agreement;
+use pacta_core::assess::{assess, Assessment};
+use pacta_core::entry::KeyRing;
+use pacta_core::time::Timestamp;
+use pacta_log::{DirStore, LogWriter};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::problem::Problem;
+use crate::sequencer::{Ledger, Sequencer};
+
+/// Shared state of a running server; cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agreement: Arc<Agreement>,
+    keys: KeyRing,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    public_dir: PathBuf,
+    log: Arc<Mutex<LogWriter<DirStore>>>,
+    ledger: Arc<RwLock<Ledger>>,
+    sequencer: Sequencer,
+    assessment: Mutex<Option<CachedAssessment>>,
+    metrics: Metrics,
+    /// When the last checkpoint was signed (or the server started).
+    checkpointed: Mutex<Instant>,
+}
+
+/// The assessment computed for a ledger of `entries` entries as of `as_of`.
+struct CachedAssessment {
+    entries: usize,
+    as_of: Timestamp,
+    assessment: Arc<Assessment>,
+}
+
+/// What [`AppState::new`] needs.
+pub struct Parts {
+    /// The agreement in force.
+    pub agreement: Arc<Agreement>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The configuration.
+    pub config: Config,
+    /// The log's public directory (checkpoint, tiles, bundles).
+    pub public_dir: PathBuf,
+    /// The log writer (shared with the sequencer).
+    pub log: Arc<Mutex<LogWriter<DirStore>>>,
+    /// The ledger (shared with the sequencer).
+    pub ledger: Arc<RwLock<Ledger>>,
+    /// The sequencer's queue.
+    pub sequencer: Sequencer,
+    /// The metrics registry.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Assembles the state of a server.
+    pub fn new(parts: Parts) -> AppState {
+        let keys = KeyRing::new(&parts.agreement);
+        AppState {
+            inner: Arc::new(Inner {
+                keys,
+                agreement: parts.agreement,
+                clock: parts.clock,
+                config: parts.config,
+                public_dir: parts.public_dir,
+                log: parts.log,
+                ledger: parts.ledger,
+                sequencer: parts.sequencer,
+                assessment: Mutex::new(None),
+                metrics: parts.metrics,
+                checkpointed: Mutex::new(Instant::now()),
+            }),
+        }
+    }
+
+    /// The agreement in force.
+    pub fn agreement(&self) -> &Arc<Agreement> {
+        &self.inner.agreement
+    }
+
+    /// The agreement's keys, decoded once.
+    pub fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    /// The current time, from the server's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The log's public directory.
+    pub fn public_dir(&self) -> &PathBuf {
+        &self.inner.public_dir
+    }
+
+    /// The sequencer's queue.
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.inner.sequencer
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Notes that a checkpoint was just signed.
+    pub fn note_checkpoint(&self) {
+        if let Ok(mut at) = self.inner.checkpointed.lock() {
+            *at = Instant::now();
+        }
+    }
+
+    /// Time since the last checkpoint was signed.
+    pub fn checkpoint_age(&self) -> Duration {
+        self.inner
+            .checkpointed
+            .lock()
+            .map(|at| at.elapsed())
+            .unwrap_or_default()
+    }
+
+    /// Entries covered by the last signed checkpoint.
+    pub fn checkpoint_size(&self) -> Result<u64, Problem> {
+        Ok(self.lock_log()?.checkpoint().size)
+    }
+
+    /// The log writer, locked (briefly: the sequencer appends through it).
+    pub fn lock_log(&self) -> Result<std::sync::MutexGuard<'_, LogWriter<DirStore>>, Problem> {
+        self.inner
+            .log
+            .lock()
+            .map_err(|_| Problem::internal("the log lock is poisoned"))
+    }
+
+    /// Runs `read` over the ledger of accepted entries.
+    pub fn with_ledger<T>(&self, read: impl FnOnce(&Ledger) -> T) -> Result<T, Problem> {
+        let ledger = self
+            .inner
+            .ledger
+            .read()
+            .map_err(|_| Problem::internal("the ledger lock is poisoned"))?;
+        Ok(read(&ledger))
+    }
+
+    /// The log index of the accepted entry with this id.
+    pub fn index_of(&self, id: &str) -> Result<Option<u64>, Problem> {
+        self.with_ledger(|ledger| ledger.index_of(id))
+    }
+
+    /// The assessment of every accepted entry as of now (the server's clock). Computed once
+    /// per change of the ledger or of the clock's second, and shared.
+    pub fn assessment(&self) -> Result<Arc<Assessment>, Problem> {
+        self.assessment_as_of(self.now())
+    }
+
+    /// The assessment of every accepted entry as of `as_of` (entries submitted later are
+    /// ignored, so a past `as_of` shows the state then).
+    pub fn assessment_as_of(&self, as_of: Timestamp) -> Result<Arc<Assessment>, Problem> {
+        let mut cache = self
+            .inner
+            .assessment
+            .lock()
+            .map_err(|_| Problem::internal("the assessment lock is poisoned"))?;
+        let cached = cache.as_ref().filter(|cached| cached.as_of == as_of);
+        let cached_entries = cached.map(|cached| cached.entries);
+        // One read of the ledger: the count cached is the count assessed.
+        let fresh = self.with_ledger(|ledger| {
+            let entries = ledger.entries().len();
+            (Some(entries) != cached_entries).then(|| CachedAssessment {
+                entries,
+                as_of,
+                assessment: Arc::new(assess(&self.inner.agreement, ledger.entries(), as_of)),
+            })
+        })?;
+        match (fresh, cache.as_ref()) {
+            (Some(fresh), _) => {
+                let assessment = fresh.assessment.clone();
+                *cache = Some(fresh);
+                Ok(assessment)
+            }
+            (None, Some(cached)) => Ok(cached.assessment.clone()),
+            (None, None) => Err(Problem::internal("the assessment cache emptied while held")),
+        }
+    }
+}
