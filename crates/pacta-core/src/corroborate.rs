@@ -18,7 +18,8 @@
 //! linkage would chain a day of shelling every 2 km along a 100 km front into one incident;
 //! complete linkage with these bounds cannot. Among several incidents a report could join, it
 //! joins the one whose centroid is nearest, then the one whose first report comes first in
-//! the canonical order; otherwise it opens a new incident.
+//! the canonical order; otherwise it opens a new incident. An incident holds at most
+//! [`MAX_INCIDENT_REPORTS`] reports.
 //!
 //! The sweep keeps only *active* incidents (those a later report could still join: no member
 //! ended more than `time_window` before the current report's start, and the incident began no
@@ -57,6 +58,12 @@ fn clamp_radius(km: f64) -> f64 {
         MAX_RADIUS_KM
     }
 }
+
+/// The most reports one incident holds. A report that would be the next joins another
+/// incident or opens one. Real events are reported a handful of times (the count field
+/// carries the rounds); the bound keeps a flood of reports of one place from making the
+/// complete-linkage check quadratic.
+pub const MAX_INCIDENT_REPORTS: usize = 256;
 
 /// Output precision for coordinates: 1e-6 degree (about 0.1 m), so every machine serialises
 /// the same digits.
@@ -257,6 +264,7 @@ fn time_gap(a: &Sighting, b: &Sighting) -> i64 {
 struct Cluster {
     first: usize,
     last: usize,
+    size: usize,
     anchor: (f64, f64),
     start: Timestamp,
     end: Timestamp,
@@ -283,6 +291,7 @@ impl Cluster {
         Cluster {
             first: index,
             last: index,
+            size: 1,
             anchor: (s.lon, s.lat),
             start: s.start,
             end: s.end,
@@ -306,6 +315,7 @@ impl Cluster {
             *slot = index;
         }
         self.last = index;
+        self.size += 1;
         let w = 1.0 / (s.radius_km * s.radius_km);
         self.weight += w;
         self.weighted_lon += w * s.lon;
@@ -462,6 +472,10 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
             Some((_, c)) => {
                 if let Some(cluster) = clusters.get_mut(c) {
                     cluster.add(index, s, &mut next);
+                    if cluster.size >= MAX_INCIDENT_REPORTS {
+                        cluster.active = false;
+                        grid.remove(c, cluster.anchor);
+                    }
                 }
                 c
             }

@@ -19,7 +19,7 @@ use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Rect};
 use rstar::{RTree, RTreeObject, AABB};
 
 use crate::agreement::model::{Agreement, ZoneShape};
-use crate::geodesy::{distance_to_segment_km, position_on_polyline, LinePosition, KM_PER_DEGREE};
+use crate::geodesy::{distance_km, distance_to_segment_km, LinePosition, KM_PER_DEGREE};
 
 /// How deeply derived zones may nest; deeper chains are treated as containing nothing.
 pub const MAX_ZONE_DEPTH: usize = 32;
@@ -30,6 +30,11 @@ struct Segment {
     a: (f64, f64),
     b: (f64, f64),
     envelope: AABB<[f64; 2]>,
+    /// Position in the line, for deterministic ties.
+    index: usize,
+    /// Distance along the line from its start to `a`, and the segment's length, in km.
+    start_km: f64,
+    length_km: f64,
 }
 
 impl RTreeObject for Segment {
@@ -46,16 +51,23 @@ struct SegmentSet {
 }
 
 impl SegmentSet {
+    /// Segments of the parts, measured one after the other from the first part's start.
     fn new(parts: &[Vec<(f64, f64)>]) -> SegmentSet {
         let mut segments = Vec::new();
+        let mut travelled = 0.0;
         for part in parts {
             for pair in part.windows(2) {
                 if let [a, b] = pair {
+                    let length_km = distance_km(*a, *b);
                     segments.push(Segment {
                         a: *a,
                         b: *b,
                         envelope: AABB::from_corners([a.0, a.1], [b.0, b.1]),
+                        index: segments.len(),
+                        start_km: travelled,
+                        length_km,
                     });
+                    travelled += length_km;
                 }
             }
         }
@@ -64,20 +76,53 @@ impl SegmentSet {
         }
     }
 
+    /// A box that holds every point within `km` of `p`, with a 1% margin for the spherical
+    /// model; longitude degrees shrink with the cosine of the highest latitude reached.
+    fn query_box(p: (f64, f64), km: f64) -> AABB<[f64; 2]> {
+        let dlat = km / KM_PER_DEGREE * 1.01 + 1e-9;
+        let cos = (p.1.abs() + dlat).min(89.9).to_radians().cos();
+        let dlon = dlat / cos;
+        AABB::from_corners([p.0 - dlon, p.1 - dlat], [p.0 + dlon, p.1 + dlat])
+    }
+
     /// Whether any segment passes within `km` of `p`.
     fn any_within(&self, p: (f64, f64), km: f64) -> bool {
         if km.is_nan() || km < 0.0 {
             return false;
         }
-        // A box that holds every point within `km` of p, with a 1% margin for the spherical
-        // model; longitude degrees shrink with the cosine of the highest latitude reached.
-        let dlat = km / KM_PER_DEGREE * 1.01 + 1e-9;
-        let cos = (p.1.abs() + dlat).min(89.9).to_radians().cos();
-        let dlon = dlat / cos;
-        let query = AABB::from_corners([p.0 - dlon, p.1 - dlat], [p.0 + dlon, p.1 + dlat]);
         self.tree
-            .locate_in_envelope_intersecting(&query)
+            .locate_in_envelope_intersecting(&Self::query_box(p, km))
             .any(|s| distance_to_segment_km(p, s.a, s.b).0 <= km)
+    }
+
+    /// The closest point of the segments to `p`: its distance and its position along the
+    /// line. Ties go to the earlier segment, as in [`crate::geodesy::position_on_polyline`].
+    ///
+    /// Searches boxes of growing radius: once the closest segment in a box is within the
+    /// box's radius, no segment outside the box can be closer, so the answer is exact.
+    fn closest(&self, p: (f64, f64)) -> Option<LinePosition> {
+        // 1 km, growing fourfold, reaches beyond half the Earth's circumference by the 9th.
+        let mut km = 1.0;
+        for _ in 0..9 {
+            let mut best: Option<(f64, usize, f64)> = None;
+            for s in self
+                .tree
+                .locate_in_envelope_intersecting(&Self::query_box(p, km))
+            {
+                let (d, t) = distance_to_segment_km(p, s.a, s.b);
+                if best.is_none_or(|(bd, bi, _)| d < bd || (d == bd && s.index < bi)) {
+                    best = Some((d, s.index, s.start_km + t * s.length_km));
+                }
+            }
+            if let Some((distance_km, _, along_km)) = best.filter(|(d, _, _)| *d <= km) {
+                return Some(LinePosition {
+                    distance_km,
+                    along_km,
+                });
+            }
+            km *= 4.0;
+        }
+        None
     }
 }
 
@@ -89,7 +134,6 @@ enum CompiledZone {
         boundary: SegmentSet,
     },
     Line {
-        parts: Vec<Vec<(f64, f64)>>,
         segments: SegmentSet,
     },
     Within {
@@ -139,8 +183,9 @@ impl ZoneIndex {
                         .iter()
                         .map(|l| l.coords().map(|c| (c.x, c.y)).collect())
                         .collect();
-                    let segments = SegmentSet::new(&parts);
-                    CompiledZone::Line { parts, segments }
+                    CompiledZone::Line {
+                        segments: SegmentSet::new(&parts),
+                    }
                 }
                 ZoneShape::Within { of, km, inside } => CompiledZone::Within {
                     of: of.clone(),
@@ -247,7 +292,7 @@ impl ZoneIndex {
         let mut current = zone;
         for _ in 0..=MAX_ZONE_DEPTH {
             match self.zones.get(current)? {
-                CompiledZone::Line { parts, .. } => return position_on_polyline((lon, lat), parts),
+                CompiledZone::Line { segments } => return segments.closest((lon, lat)),
                 CompiledZone::Within { of, .. } => current = of,
                 _ => return None,
             }
@@ -282,6 +327,33 @@ mod tests {
         // 0.1 degree of longitude at lat 48 is about 7.44 km.
         assert!(segment().any_within((37.1, 48.0), 7.5));
         assert!(!segment().any_within((37.1, 48.0), 7.4));
+    }
+
+    #[test]
+    fn the_indexed_position_along_a_line_matches_a_walk_over_every_segment() {
+        let parts = vec![
+            vec![(35.6, 47.1), (36.3, 47.45), (36.9, 47.9), (37.4, 48.3)],
+            vec![(37.7, 48.8), (38.1, 49.4)],
+        ];
+        let set = SegmentSet::new(&parts);
+        for i in 0..60 {
+            let p = (
+                35.0 + 0.06 * f64::from(i),
+                47.0 + 0.045 * f64::from(i % 7) * 2.0,
+            );
+            let indexed = set.closest(p);
+            let walked = crate::geodesy::position_on_polyline(p, &parts);
+            assert_eq!(indexed, walked, "at {p:?}");
+        }
+    }
+
+    #[test]
+    fn far_points_still_find_the_closest_segment() {
+        let far = segment().closest((10.0, 10.0));
+        let walked =
+            crate::geodesy::position_on_polyline((10.0, 10.0), &[vec![(37.0, 47.0), (37.0, 49.0)]]);
+        assert!(far.is_some());
+        assert_eq!(far, walked);
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod engine_common;
 use engine_common::*;
 use pacta_core::agreement::model::{CorroborationRules, EventKind, WeaponClass};
 use pacta_core::attribute::AttributionBasis;
-use pacta_core::corroborate::{corroborate, ConfidenceLevel};
+use pacta_core::corroborate::{corroborate, ConfidenceLevel, MAX_INCIDENT_REPORTS};
 use pacta_core::entry::types::StatedAttribution;
 
 fn rules() -> CorroborationRules {
@@ -169,4 +169,28 @@ fn confidence_grows_with_independent_organisations() {
     );
     assert_eq!(two[0].confidence.level, ConfidenceLevel::Medium);
     assert!(two[0].confidence.score > one[0].confidence.score);
+}
+
+#[test]
+fn a_flood_of_reports_of_one_place_is_split_at_the_incident_size_bound() {
+    let reports: Vec<_> = (0..300)
+        .map(|i| {
+            let monitor = if i % 2 == 0 { "m1" } else { "m3" };
+            report(
+                &format!("r{i:03}"),
+                monitor,
+                i,
+                37.0,
+                48.0,
+                EventKind::Explosion,
+            )
+        })
+        .collect();
+    let incidents = corroborate(&rules(), &agreement().monitors, &reports);
+    let mut sizes: Vec<usize> = incidents.iter().map(|i| i.reports.len()).collect();
+    sizes.sort_unstable();
+    assert_eq!(
+        sizes,
+        vec![300 - MAX_INCIDENT_REPORTS, MAX_INCIDENT_REPORTS]
+    );
 }
