@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::*;
-use super::{parse_agreement, Diagnostics, Level, Parsed, SourceLoader};
+use super::{parse_agreement, Diagnostic, Diagnostics, Level, Parsed, SourceLoader};
 use crate::time::{Duration, Timestamp};
 
 const FIXTURE: &str = include_str!("../../../../tests/agreements/valid-minimal/agreement.toml");
@@ -77,6 +77,23 @@ fn errors(text: &str) -> Vec<(&'static str, String)> {
 
 fn codes(text: &str) -> Vec<&'static str> {
     errors(text).into_iter().map(|(c, _)| c).collect()
+}
+
+/// Asserts that the fixture with `from` replaced by `to` is rejected with exactly the
+/// error `code`.
+fn assert_rejected(from: &str, to: &str, code: &str) {
+    assert_eq!(codes(&variant(from, to)), [code]);
+}
+
+/// The first warning on the fixture with `from` replaced by `to`, which must still parse.
+fn first_warning(from: &str, to: &str) -> Diagnostic {
+    let parsed = parse(&variant(from, to)).unwrap_or_else(|d| panic!("{}", d.render(100, false)));
+    parsed
+        .warnings
+        .items()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no warning for {from:?} -> {to:?}"))
 }
 
 fn t(s: &str) -> Timestamp {
@@ -346,10 +363,7 @@ fn an_unknown_key_suggests_the_closest_known_key() {
 
 #[test]
 fn another_format_version_is_rejected() {
-    assert_eq!(
-        codes(&variant("format = 1", "format = 2")),
-        ["unsupported-format"]
-    );
+    assert_rejected("format = 1", "format = 2", "unsupported-format");
 }
 
 #[test]
@@ -383,80 +397,82 @@ fn a_missing_zone_file_is_reported_at_the_line_naming_it() {
 
 #[test]
 fn an_escalation_cycle_is_rejected() {
-    assert_eq!(
-        codes(&variant(
-            "escalate_to = \"assistance\"",
-            "escalate_to = \"consult\""
-        )),
-        ["escalation-cycle"]
+    assert_rejected(
+        "escalate_to = \"assistance\"",
+        "escalate_to = \"consult\"",
+        "escalation-cycle",
     );
 }
 
 #[test]
 fn a_phase_cycle_is_rejected() {
-    let text = variant(
+    assert_rejected(
         "id = \"relief-1\"\n",
         "id = \"relief-1\"\nafter = \"relief-2\"\n",
+        "phase-cycle",
     );
-    assert_eq!(codes(&text), ["phase-cycle"]);
 }
 
 #[test]
 fn a_deadline_before_the_agreement_takes_effect_is_rejected() {
-    let text = variant(
+    assert_rejected(
         "by = \"2026-04-01T00:00:00+02:00\"",
         "by = \"2026-02-01T00:00:00+02:00\"",
+        "deadline-before-effective",
     );
-    assert_eq!(codes(&text), ["deadline-before-effective"]);
 }
 
 #[test]
 fn an_empty_commitment_period_is_rejected() {
-    let text = variant(
+    assert_rejected(
         "from = \"2026-03-15T00:00:00+02:00\"",
         "from = \"2026-03-15T00:00:00+02:00\"\nuntil = \"2026-03-14T00:00:00+02:00\"",
+        "empty-period",
     );
-    assert_eq!(codes(&text), ["empty-period"]);
 }
 
 #[test]
 fn inside_a_party_without_controls_is_rejected() {
-    let text = variant("controls = \"b_area\"\n", "");
-    assert_eq!(codes(&text), ["inside-without-controls"]);
+    assert_rejected("controls = \"b_area\"\n", "", "inside-without-controls");
 }
 
 #[test]
 fn a_zone_derived_from_a_derived_zone_is_rejected() {
-    let text = variant(
+    assert_rejected(
         "within_km = 15\nof = \"contact_line\"",
         "within_km = 15\nof = \"heavy_weapons\"",
+        "derived-zone-base",
     );
-    assert_eq!(codes(&text), ["derived-zone-base"]);
 }
 
 #[test]
 fn a_duplicate_commitment_id_is_rejected() {
-    let text = variant("id = \"art2.heavy-weapons\"", "id = \"art1.ceasefire\"");
-    assert_eq!(codes(&text), ["duplicate-id"]);
+    assert_rejected(
+        "id = \"art2.heavy-weapons\"",
+        "id = \"art1.ceasefire\"",
+        "duplicate-id",
+    );
 }
 
 #[test]
 fn verified_must_name_an_obligation() {
-    let text = variant(
+    assert_rejected(
         "{ verified = \"art3.withdrawal-verified\" }",
         "{ verified = \"art1.ceasefire\" }",
+        "verified-prohibition",
     );
-    assert_eq!(codes(&text), ["verified-prohibition"]);
 }
 
 #[test]
 fn the_same_key_in_two_roles_is_a_warning() {
-    let text = variant(
-        "ed25519:crnRFySuenGY7ByVdQLNlafdIB2P/bsMj6If/jTKh7Y=",
-        "ed25519:hBxkQtgC/7CpmIfNtFQzI3lvXYxHwCr9R7pypDN7ySw=",
+    assert_eq!(
+        first_warning(
+            "ed25519:crnRFySuenGY7ByVdQLNlafdIB2P/bsMj6If/jTKh7Y=",
+            "ed25519:hBxkQtgC/7CpmIfNtFQzI3lvXYxHwCr9R7pypDN7ySw="
+        )
+        .code,
+        "shared-key"
     );
-    let parsed = parse(&text).unwrap();
-    assert_eq!(parsed.warnings.items()[0].code, "shared-key");
 }
 
 #[test]
@@ -536,11 +552,11 @@ mod robustness {
 
 #[test]
 fn a_zone_that_includes_itself_is_a_cycle() {
-    let text = variant(
+    assert_rejected(
         "union = [\"heavy_weapons_a\", \"heavy_weapons_b\"]",
         "union = [\"heavy_weapons_a\", \"heavy_weapons\"]",
+        "zone-cycle",
     );
-    assert_eq!(codes(&text), ["zone-cycle"]);
 }
 
 #[test]
@@ -563,24 +579,28 @@ fn a_dense_web_of_zone_unions_is_checked_quickly() {
 
 #[test]
 fn a_zone_file_outside_the_agreement_directory_is_refused() {
-    let text = variant("zones/north-sector.geojson", "../../etc/passwd.geojson");
-    assert_eq!(codes(&text), ["bad-path"]);
+    assert_rejected(
+        "zones/north-sector.geojson",
+        "../../etc/passwd.geojson",
+        "bad-path",
+    );
 }
 
 #[test]
 fn an_absolute_zone_file_path_is_refused() {
-    let text = variant("zones/north-sector.geojson", "/etc/passwd.geojson");
-    assert_eq!(codes(&text), ["bad-path"]);
+    assert_rejected(
+        "zones/north-sector.geojson",
+        "/etc/passwd.geojson",
+        "bad-path",
+    );
 }
 
 #[test]
 fn a_monitor_without_keys_is_a_warning() {
-    let text = variant(
+    let warning = first_warning(
         "keys = [\"ed25519:j5CyFzq5FFZjYHpW1KoF06vuQuIV+6Sa+b25Ofh8SgU=\"]\n",
         "",
     );
-    let parsed = parse(&text).unwrap();
-    let warning = &parsed.warnings.items()[0];
     assert_eq!(warning.code, "no-keys");
     assert!(
         warning.message.contains("[monitors.sensor-net]"),
@@ -591,12 +611,14 @@ fn a_monitor_without_keys_is_a_warning() {
 
 #[test]
 fn a_deadline_after_the_agreement_ends_is_a_warning() {
-    let text = variant(
-        "by = \"2026-04-01T00:00:00+02:00\"",
-        "by = \"2027-04-01T00:00:00+02:00\"",
+    assert_eq!(
+        first_warning(
+            "by = \"2026-04-01T00:00:00+02:00\"",
+            "by = \"2027-04-01T00:00:00+02:00\""
+        )
+        .code,
+        "outlives-agreement"
     );
-    let parsed = parse(&text).unwrap();
-    assert_eq!(parsed.warnings.items()[0].code, "outlives-agreement");
 }
 
 #[test]
@@ -660,7 +682,8 @@ fn the_format_reference_documents_every_key() {
 
 #[test]
 fn a_commitment_applying_on_a_bare_line_is_a_warning() {
-    let text = variant("where = \"buffer\"", "where = \"contact_line\"");
-    let parsed = parse(&text).unwrap();
-    assert_eq!(parsed.warnings.items()[0].code, "zone-is-a-line");
+    assert_eq!(
+        first_warning("where = \"buffer\"", "where = \"contact_line\"").code,
+        "zone-is-a-line"
+    );
 }
