@@ -2,10 +2,10 @@
 //!
 //! [`assess`] runs the stages in order, each a pure function a server can re-run on its own
 //! when new entries arrive:
-//! [`corroborate`](crate::corroborate::corroborate) → [`attribute`](crate::attribute::attribute)
-//! → [`rule`](crate::adjudicate::rule) → [`settle`](crate::adjudicate::settle)
-//! → [`respond`](crate::respond::respond) → [`phases`](crate::phase::phases)
-//! → [`indicators`](crate::indicator::indicators).
+//! [`crate::corroborate::corroborate`] → [`crate::attribute::attribute`]
+//! → [`crate::adjudicate::rule`] → [`crate::adjudicate::settle`]
+//! → [`crate::respond::respond`] → [`crate::phase::phases`]
+//! → [`crate::indicator::indicators`].
 //!
 //! Entries submitted after the as-of time are not yet known and are ignored; reports a monitor
 //! retracted (by a retraction from the same monitor, known by then) are dropped. The result
