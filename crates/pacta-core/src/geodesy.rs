@@ -2,9 +2,11 @@
 //!
 //! The model is a sphere of mean radius 6371.0088 km (the IUGG mean radius R1 of GRS 80), with
 //! haversine great-circle distances. Against the WGS 84 ellipsoid the spherical distance errs
-//! by at most about 0.5% (the flattening is 1/298; the worst case is a north-south line near
-//! the poles or the equator), which is 10 m on a 2 km corroboration radius and 250 m on a
-//! 50 km withdrawal zone: well inside the uncertainty monitors state for their observations.
+//! by about 0.5% at most: the worst case is a short north-south line, where the ellipsoid's
+//! radius of curvature runs from 6335 km at the equator (the sphere is 0.56% long) to 6400 km
+//! at the poles (0.45% short); east-west lines and mid-latitudes (Ukraine: 0.1% to 0.3%) do
+//! better. That is at most 11 m on a 2 km corroboration radius and 280 m on a 50 km
+//! withdrawal zone: inside the uncertainty monitors state for their observations.
 //!
 //! Segment distances use a local equirectangular projection centred on the query point to
 //! find the closest point of the segment, then measure the haversine distance to that point.
