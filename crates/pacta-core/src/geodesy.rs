@@ -5,8 +5,9 @@
 //! by about 0.5% at most: the worst case is a short north-south line, where the ellipsoid's
 //! radius of curvature runs from 6335 km at the equator (the sphere is 0.56% long) to 6400 km
 //! at the poles (0.45% short); at 48° N, in eastern Ukraine, the error is under 0.01%
-//! north-south and 0.3% east-west. That is at most 11 m on a 2 km corroboration radius and 280 m on a 50 km
-//! withdrawal zone: inside the uncertainty monitors state for their observations.
+//! north-south and 0.3% east-west. That is at most 11 m on a 2 km corroboration radius and
+//! 280 m on a 50 km withdrawal zone: inside the uncertainty monitors state for their
+//! observations.
 //!
 //! Segment distances use a local equirectangular projection centred on the query point to
 //! find the closest point of the segment, then measure the haversine distance to that point.
