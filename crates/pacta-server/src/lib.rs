@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod index;
 pub mod ingest;
 pub mod log;
 pub mod metrics;

@@ -128,6 +128,9 @@ impl Ledger {
 /// stands when sequenced; `Ok(None)` means there is nothing to append.
 pub type OwnEntry = Box<dyn FnOnce(&Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
 
+/// An entry the server appended: its index and bytes.
+pub type Appended = (u64, Vec<u8>);
+
 /// Work for the sequencer.
 pub enum Job {
     /// Sequence these candidates; answer with one outcome each, in order.
@@ -147,8 +150,8 @@ pub enum Job {
     AppendOwn {
         /// Builds the entry's bytes from the ledger, or says there is nothing to append.
         build: OwnEntry,
-        /// Told the index appended (None if nothing was), or the failure.
-        reply: Option<oneshot::Sender<Result<Option<u64>, String>>>,
+        /// Told the index and bytes appended (None if nothing was), or the failure.
+        reply: Option<oneshot::Sender<Result<Option<Appended>, String>>>,
     },
 }
 
@@ -158,9 +161,9 @@ pub struct Sequencer {
     queue: mpsc::Sender<Job>,
 }
 
-/// Called with each group of newly accepted entries (index, entry), after they are durable
-/// and the callers have been answered: indexes them in the store.
-pub type AfterCommit = Box<dyn FnMut(&[(u64, &Entry)]) + Send>;
+/// Called with each group of newly accepted entries (index, entry, canonical bytes), after
+/// they are durable and the callers have been answered: indexes them in the store.
+pub type AfterCommit = Box<dyn FnMut(&[(u64, &Entry, &[u8])]) + Send>;
 
 impl Sequencer {
     /// Starts the sequencer on its own thread. It stops when every [`Sequencer`] handle is
@@ -260,7 +263,7 @@ fn append_own(
     build: OwnEntry,
     log: &Mutex<LogWriter<DirStore>>,
     ledger: &RwLock<Ledger>,
-) -> Result<Option<u64>, String> {
+) -> Result<Option<Appended>, String> {
     let bytes = {
         let ledger = ledger.read().map_err(|_| "the ledger lock is poisoned")?;
         build(&ledger)?
@@ -270,7 +273,7 @@ fn append_own(
     };
     let index = {
         let mut writer = log.lock().map_err(|_| "the log lock is poisoned")?;
-        let range = writer.append(&[bytes]).map_err(|e| e.to_string())?;
+        let range = writer.append(&[&bytes]).map_err(|e| e.to_string())?;
         writer.integrate().map_err(|e| e.to_string())?;
         range.start
     };
@@ -278,7 +281,7 @@ fn append_own(
         .write()
         .map_err(|_| "the ledger lock is poisoned")?
         .record_other(index, true);
-    Ok(Some(index))
+    Ok(Some((index, bytes)))
 }
 
 type Group = Vec<(Vec<Candidate>, oneshot::Sender<Vec<Sequenced>>)>;
@@ -386,7 +389,7 @@ fn commit(
     }
 
     // Record, then answer: a reader that sees the answer finds the entry in the ledger.
-    let mut committed: Vec<(u64, Entry)> = Vec::with_capacity(new.len());
+    let mut committed: Vec<(u64, Entry, Vec<u8>)> = Vec::with_capacity(new.len());
     let mut replies = Vec::with_capacity(group.len());
     let mut group_iter = group.into_iter().enumerate();
     {
@@ -397,7 +400,7 @@ fn commit(
                     if let Ok(ledger) = ledger_guard.as_mut() {
                         ledger.record(index, candidate.entry.clone(), candidate.body);
                     }
-                    committed.push((index, candidate.entry));
+                    committed.push((index, candidate.entry, candidate.canonical));
                 }
             }
             replies.push(reply);
@@ -406,7 +409,10 @@ fn commit(
     for (reply, answers) in replies.into_iter().zip(outcomes) {
         let _ = reply.send(answers);
     }
-    let view: Vec<(u64, &Entry)> = committed.iter().map(|(i, e)| (*i, e)).collect();
+    let view: Vec<(u64, &Entry, &[u8])> = committed
+        .iter()
+        .map(|(i, e, c)| (*i, e, c.as_slice()))
+        .collect();
     if !view.is_empty() {
         after_commit(&view);
     }

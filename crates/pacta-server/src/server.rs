@@ -14,6 +14,7 @@ use pacta_core::entry::types::Entry;
 use pacta_core::entry::{canonical_bytes, canonical_forms, parse_entry, sign_entry};
 use pacta_core::time::Timestamp;
 use pacta_log::DirStore;
+use pacta_store::{CheckpointRecord, DerivedRows, SqliteStore, Store};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -25,6 +26,7 @@ use crate::datadir::{
     read_log_entries, AgreementFiles, DataDir, DataDirError, DirLock, AGREEMENT_SCHEMA,
     ASSESSMENT_SCHEMA,
 };
+use crate::index::{catch_up, domain_record, store_assessment, store_checkpoint, store_entries};
 use crate::metrics::Metrics;
 use crate::sequencer::{Job, Ledger, Sequencer};
 use crate::state::{AppState, Parts};
@@ -50,6 +52,14 @@ pub enum ServerError {
         what: String,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// The store could not be opened or caught up with the log.
+    #[error("store {path}: {reason}")]
+    Store {
+        /// The store's file.
+        path: String,
+        /// What went wrong.
+        reason: String,
     },
     /// The final checkpoint or digest could not be written.
     #[error("on shutdown: {0}")]
@@ -186,19 +196,32 @@ impl Server {
                         path: data.log_dir(),
                         reason,
                     })?;
-                Ok((writer, recover(entries)?))
+                let store_path = data.store_path();
+                let store_error = |reason: String| ServerError::Store {
+                    path: store_path.display().to_string(),
+                    reason,
+                };
+                let store =
+                    SqliteStore::open(&store_path).map_err(|e| store_error(e.to_string()))?;
+                let caught_up = catch_up(&store, &entries).map_err(store_error)?;
+                if caught_up > 0 {
+                    tracing::info!("store caught up with the log: {caught_up} entries indexed");
+                }
+                Ok((writer, store, recover(entries)?))
             })
             .await
             .map_err(|e| ServerError::Shutdown(format!("recovery task failed: {e}")))??
         };
-        let (writer, recovered) = opened;
+        let (writer, store, recovered) = opened;
+        let store: Arc<dyn Store> = Arc::new(store);
         let log = Arc::new(Mutex::new(writer));
         let ledger = Arc::new(RwLock::new(recovered.ledger));
+        let index_store = store.clone();
         let (sequencer, sequencer_thread) = Sequencer::start(
             log.clone(),
             ledger.clone(),
             SEQUENCER_QUEUE_DEPTH,
-            Box::new(|_committed| {}),
+            Box::new(move |committed| index_committed(index_store.as_ref(), committed)),
         );
         let listener =
             TcpListener::bind(config.listen)
@@ -216,6 +239,7 @@ impl Server {
             ledger,
             sequencer,
             metrics: Metrics::default(),
+            store,
         });
         Ok(Server {
             state,
@@ -288,11 +312,77 @@ pub async fn log_assessment(state: &AppState, key: &SigningKey) -> Result<Option
             reply: Some(reply),
         })
         .await?;
-    let index = answer
+    let appended = answer
         .await
         .map_err(|_| "the sequencer stopped".to_owned())??;
     state.note_checkpoint();
-    Ok(index)
+    let Some((index, bytes)) = appended else {
+        return Ok(None);
+    };
+    let store = state.store().clone();
+    tokio::task::spawn_blocking(move || store_assessment(store.as_ref(), index, &bytes))
+        .await
+        .map_err(|e| format!("store task failed: {e}"))??;
+    Ok(Some(index))
+}
+
+/// Indexes newly committed entries. A store failure does not lose anything (the entries are
+/// in the log, and the store catches up from it on the next start), so it is logged.
+fn index_committed(store: &dyn Store, committed: &[(u64, &Entry, &[u8])]) {
+    let records: Result<Vec<_>, _> = committed
+        .iter()
+        .map(|(index, entry, canonical)| domain_record(*index, entry, canonical))
+        .collect();
+    let stored = records.and_then(|records| store_entries(store, &records));
+    if let Err(e) = stored {
+        tracing::error!("indexing entries in the store failed (restart to catch up): {e}");
+    }
+}
+
+/// How long derived rows may lag the clock when no entry arrives (deadlines still pass).
+const DERIVED_REFRESH: Duration = Duration::from_secs(60);
+
+/// Records the last checkpoint and, when entries arrived or [`DERIVED_REFRESH`] passed,
+/// the derived rows of the current assessment, in the store.
+async fn sync_store(state: &AppState, last: &mut Option<(usize, tokio::time::Instant)>) {
+    let state = state.clone();
+    let entries = state
+        .with_ledger(|ledger| ledger.entries().len())
+        .unwrap_or(0);
+    let due = match last {
+        Some((count, at)) => *count != entries || at.elapsed() >= DERIVED_REFRESH,
+        None => true,
+    };
+    let result = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let checkpoint = {
+            let writer = state.lock_log().map_err(|p| p.detail().to_owned())?;
+            CheckpointRecord {
+                size: writer.checkpoint().size,
+                root_hash: writer.checkpoint().root.0,
+                note: writer.signed_checkpoint().to_owned(),
+            }
+        };
+        store_checkpoint(state.store().as_ref(), checkpoint).map_err(|e| e.to_string())?;
+        if due {
+            let assessment = state.assessment().map_err(|p| p.detail().to_owned())?;
+            let rows = DerivedRows::from_assessment(&assessment).map_err(|e| e.to_string())?;
+            state
+                .store()
+                .replace_derived(&rows)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => {
+            if due {
+                *last = Some((entries, tokio::time::Instant::now()));
+            }
+        }
+        Ok(Err(reason)) => tracing::error!("updating the store failed: {reason}"),
+        Err(e) => tracing::error!("store task failed: {e}"),
+    }
 }
 
 /// Integrates and signs a checkpoint every `checkpoint_interval_ms`, and logs an assessment
@@ -303,8 +393,10 @@ async fn checkpoint_task(state: AppState, key: SigningKey) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_assessment = tokio::time::Instant::now();
+    let mut last_sync = None;
     loop {
         ticks.tick().await;
+        sync_store(&state, &mut last_sync).await;
         if last_assessment.elapsed() >= every {
             last_assessment = tokio::time::Instant::now();
             if let Err(reason) = log_assessment(&state, &key).await {

@@ -12,6 +12,7 @@ use pacta_core::assess::{assess, Assessment};
 use pacta_core::entry::KeyRing;
 use pacta_core::time::Timestamp;
 use pacta_log::{DirStore, LogWriter};
+use pacta_store::Store;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -36,6 +37,7 @@ struct Inner {
     sequencer: Sequencer,
     assessment: Mutex<Option<CachedAssessment>>,
     metrics: Metrics,
+    store: Arc<dyn Store>,
     /// When the last checkpoint was signed (or the server started).
     checkpointed: Mutex<Instant>,
 }
@@ -65,6 +67,8 @@ pub struct Parts {
     pub sequencer: Sequencer,
     /// The metrics registry.
     pub metrics: Metrics,
+    /// The store (an index of the log).
+    pub store: Arc<dyn Store>,
 }
 
 impl AppState {
@@ -83,6 +87,7 @@ impl AppState {
                 sequencer: parts.sequencer,
                 assessment: Mutex::new(None),
                 metrics: parts.metrics,
+                store: parts.store,
                 checkpointed: Mutex::new(Instant::now()),
             }),
         }
@@ -116,6 +121,12 @@ impl AppState {
     /// The sequencer's queue.
     pub fn sequencer(&self) -> &Sequencer {
         &self.inner.sequencer
+    }
+
+    /// The store: entries and the rows derived from them, for the read API. It is an index
+    /// updated just after each durable append, so it may trail the ledger by a moment.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
     }
 
     /// The metrics registry.
