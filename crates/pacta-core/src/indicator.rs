@@ -27,7 +27,8 @@ use crate::zone::ZoneIndex;
 /// The sector id for incidents outside every sector.
 pub const OTHER_SECTOR: &str = "other";
 
-/// The longest daily series kept, in days (ten years): older days are left out.
+/// The longest daily series kept, in days (ten years): older days are left out. A longer
+/// baseline is cut to this length too.
 pub const MAX_SERIES_DAYS: i64 = 3_660;
 
 /// An indicator level.
@@ -138,7 +139,9 @@ pub fn indicators(
     let first_day = agreement.effective.day_index();
     let last_day = as_of.day_index();
     let series_start = first_day.max(last_day - MAX_SERIES_DAYS + 1);
-    let baseline_days = (rules.baseline.as_seconds() / 86_400).max(1);
+    let baseline_days = (rules.baseline.as_seconds() / 86_400).clamp(1, MAX_SERIES_DAYS);
+    // Counts from the first day any baseline of the series reaches back to.
+    let window_start = first_day.max(series_start - baseline_days);
 
     let mut overall = Level::Normal;
     let sectors = sector_ids
@@ -146,13 +149,25 @@ pub fn indicators(
         .enumerate()
         .map(|(s, id)| {
             let count_on = |day: i64| counts.get(&(s, day)).copied().unwrap_or(0);
+            // before[i]: violations on the days from window_start up to, not including,
+            // window_start + i; so any day range's total is a difference of two entries.
+            let mut before = vec![0u64];
+            let mut running = 0u64;
+            for day in window_start..=last_day {
+                running += u64::from(count_on(day));
+                before.push(running);
+            }
+            let total_before = |day: i64| {
+                let i = usize::try_from(day - window_start).unwrap_or(0);
+                before.get(i).copied().unwrap_or(running)
+            };
             let series: Vec<DayIndicator> = (series_start..=last_day)
                 .map(|day| {
                     let from = first_day.max(day - baseline_days);
                     let days = day - from;
-                    let total: u32 = (from..day).map(count_on).sum();
+                    let total = total_before(day) - total_before(from);
                     let baseline = if days > 0 {
-                        round_micro(f64::from(total) / days as f64)
+                        round_micro(total as f64 / days as f64)
                     } else {
                         0.0
                     };
