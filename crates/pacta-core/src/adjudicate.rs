@@ -238,7 +238,7 @@ fn incident_why(
         None => "unattributed, and the commitment binds every party".to_string(),
     };
     format!(
-        "{} ({}) at {:.6},{:.6}{} from {}, {}; {} from {} of {} met evidence standard `{}` at {}",
+        "{} ({}) at lat {:.6}, lon {:.6}{}, on {}, {}; {} from {} of {} met evidence standard `{}` at {}",
         kinds.join("/"),
         incident.weapon_class.0,
         incident.lat,
