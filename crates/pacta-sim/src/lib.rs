@@ -11,6 +11,7 @@
 //! The format of scenario files is documented in `docs/simulation.md`.
 
 pub mod config;
+pub mod evaluate;
 mod generate;
 mod random;
 pub mod simulate;
@@ -18,5 +19,6 @@ pub mod truth;
 mod world;
 
 pub use config::{MonitorKind, ScenarioConfig};
+pub use evaluate::{evaluate, Evaluation, Outcome, Tolerance};
 pub use simulate::{simulate, simulate_to, MonitorKeys, RunOptions, SimError, Simulation, Summary};
 pub use truth::{Truth, TRUTH_SCHEMA};

@@ -349,9 +349,7 @@ impl<'k, 'w> Sink<'k, 'w> {
             .pending
             .par_iter()
             .map(|report| {
-                let key = keys
-                    .get(&report.monitor)
-                    .ok_or(SimError::NoMonitorKeys)?;
+                let key = keys.get(&report.monitor).ok_or(SimError::NoMonitorKeys)?;
                 let signed = sign_entry(report, key).map_err(|e| SimError::Sign {
                     id: report.id.clone(),
                     reason: e.to_string(),

@@ -1,0 +1,446 @@
+//! Scoring an assessment against the ground truth: incidents, findings, attribution and
+//! obligations. Pure functions over data; the CLI (`pacta evaluate`) only reads and prints.
+//!
+//! **Incidents** are matched one to one with true events: a pair is a candidate when the
+//! incident's centroid lies within `distance_km` of the event, the gap between the incident's
+//! time span and the event's is at most `time_s`, and the kinds agree (fire with fire kinds,
+//! heavy weapons with `weapon_presence`, withdrawals with `verification`, restrictions with
+//! `restriction_of_movement`). Candidates are taken greedily, closest in space first (then in
+//! time, then by id), so a second incident for one event (a split) and an incident made of
+//! false reports both count against precision.
+//!
+//! **Findings** against prohibitions are true when their incident is matched to an event that
+//! breaches the finding's commitment; a finding that an act was not verified by its deadline
+//! is true when the party really did not comply. Expected findings are every breach of every
+//! true event (reported or not) and every obligation not complied with whose deadline has
+//! passed at the assessment time.
+//!
+//! **Obligations** that rest on findings are justified when at least half of those findings
+//! are true ("should have opened"), unjustified otherwise ("should not have opened"). True
+//! breaches that no true finding established are the obligations that should have opened
+//! but did not, counted by severity. Offensive episodes are detected when an obligation
+//! triggered by an offensive opened between the episode's start and a day after its end.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pacta_core::agreement::model::{EventKind, Severity};
+use pacta_core::geodesy::distance_km;
+use pacta_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::truth::{TrueEvent, TrueKind, Truth};
+
+/// How close an incident must be to a true event to describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Tolerance {
+    pub distance_km: f64,
+    pub time_s: i64,
+}
+
+impl Default for Tolerance {
+    /// 3 km and one hour: beyond the corroboration radius plus a patrol's typical location
+    /// error, and beyond the time error of every simulated monitor kind.
+    fn default() -> Self {
+        Tolerance {
+            distance_km: 3.0,
+            time_s: 3_600,
+        }
+    }
+}
+
+/// What the evaluator reads from an assessment (`pacta assess --json`); other members are
+/// ignored.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Outcome {
+    pub as_of: Timestamp,
+    #[serde(default)]
+    pub incidents: Vec<OutcomeIncident>,
+    #[serde(default)]
+    pub findings: Vec<OutcomeFinding>,
+    #[serde(default)]
+    pub obligations: Vec<OutcomeObligation>,
+}
+
+/// An incident as the assessment writes it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct OutcomeIncident {
+    pub id: String,
+    #[serde(default)]
+    pub reports: Vec<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub kinds: Vec<EventKind>,
+    pub attribution: OutcomeAttribution,
+}
+
+/// An incident's attribution.
+#[derive(Clone, Debug, PartialEq, Default, Deserialize)]
+pub struct OutcomeAttribution {
+    pub party: Option<String>,
+}
+
+/// A finding as the assessment writes it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct OutcomeFinding {
+    pub id: String,
+    pub commitment: String,
+    pub party: Option<String>,
+    pub severity: Severity,
+    pub status: String,
+    pub incident: Option<String>,
+}
+
+/// An obligation as the assessment writes it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct OutcomeObligation {
+    pub id: String,
+    pub source: String,
+    pub origin: String,
+    pub trigger: String,
+    #[serde(default)]
+    pub findings: Vec<String>,
+    pub opened_at: Timestamp,
+}
+
+impl Outcome {
+    /// Reads an assessment's JSON.
+    pub fn from_json(text: &str) -> Result<Outcome, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// Precision and recall with their counts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Score {
+    /// Items the system produced.
+    pub produced: u64,
+    /// Items the truth expects.
+    pub expected: u64,
+    /// Produced items that match an expected one.
+    pub matched: u64,
+    /// `matched / produced`; `None` when nothing was produced.
+    pub precision: Option<f64>,
+    /// `matched / expected`; `None` when nothing was expected.
+    pub recall: Option<f64>,
+}
+
+impl Score {
+    /// The score of `matched` hits among `produced` items against `expected` ones.
+    pub fn new(produced: u64, expected: u64, matched: u64) -> Score {
+        let ratio = |n: u64, d: u64| (d > 0).then(|| round4(n as f64 / d as f64));
+        Score {
+            produced,
+            expected,
+            matched,
+            precision: ratio(matched, produced),
+            recall: ratio(matched, expected),
+        }
+    }
+
+    /// The harmonic mean of precision and recall.
+    pub fn f1(&self) -> Option<f64> {
+        match (self.precision, self.recall) {
+            (Some(p), Some(r)) if p + r > 0.0 => Some(round4(2.0 * p * r / (p + r))),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        }
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// How attribution fared on matched items.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AttributionScore {
+    /// Matched items considered.
+    pub items: u64,
+    pub correct: u64,
+    pub wrong: u64,
+    pub unattributed: u64,
+    /// `correct / items`.
+    pub accuracy: Option<f64>,
+}
+
+impl AttributionScore {
+    fn add(&mut self, stated: Option<&str>, truth: &str) {
+        self.items += 1;
+        match stated {
+            Some(p) if p == truth => self.correct += 1,
+            Some(_) => self.wrong += 1,
+            None => self.unattributed += 1,
+        }
+        self.accuracy = Some(round4(self.correct as f64 / self.items as f64));
+    }
+}
+
+/// Obligations against the truth.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ObligationScore {
+    /// Obligations that rest on findings.
+    pub opened: u64,
+    /// At least half of their findings are true: they should have opened.
+    pub justified: u64,
+    /// They should not have opened.
+    pub unjustified: u64,
+    /// Phase-entry obligations (resting on no finding), not scored.
+    pub not_scored: u64,
+    /// True breaches no true finding established, by severity: the obligations they should
+    /// have opened did not.
+    pub missed_breaches: BTreeMap<String, u64>,
+    pub episodes: u64,
+    /// Episodes for which an offensive obligation opened in time.
+    pub episodes_detected: u64,
+}
+
+/// The whole evaluation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub tolerance: Tolerance,
+    pub as_of: Timestamp,
+    /// Incidents against all true events.
+    pub incidents: Score,
+    /// Recall against the events at least one report describes (what any method could find).
+    pub incident_recall_reported: Option<f64>,
+    pub findings: Score,
+    pub findings_by_commitment: BTreeMap<String, Score>,
+    /// Parties of matched incidents against the true party.
+    pub incident_attribution: AttributionScore,
+    /// Parties of true findings against the true party.
+    pub finding_attribution: AttributionScore,
+    pub obligations: ObligationScore,
+}
+
+fn compatible(kind: TrueKind, kinds: &[EventKind]) -> bool {
+    kinds.iter().any(|k| match kind {
+        TrueKind::Fire => k.is_fire(),
+        TrueKind::HeavyWeapons => *k == EventKind::WeaponPresence,
+        TrueKind::Withdrawal => *k == EventKind::Verification,
+        TrueKind::Restriction => *k == EventKind::RestrictionOfMovement,
+    })
+}
+
+fn gap_s(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> i64 {
+    (b.0 .0 - a.1 .0).max(a.0 .0 - b.1 .0).max(0)
+}
+
+/// Seconds per time bucket of the candidate search.
+const BUCKET_S: i64 = 3_600;
+
+/// Matches incidents to events one to one (see the module documentation). Returns, for each
+/// incident index, the matched event index.
+pub fn match_incidents(
+    incidents: &[OutcomeIncident],
+    events: &[TrueEvent],
+    tolerance: Tolerance,
+) -> BTreeMap<usize, usize> {
+    // Events by the hour buckets their span (widened by the tolerance) touches.
+    let mut buckets: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        let from = (e.start.0 - tolerance.time_s).div_euclid(BUCKET_S);
+        let to = (e.end.0 + tolerance.time_s).div_euclid(BUCKET_S);
+        for b in from..=to {
+            buckets.entry(b).or_default().push(i);
+        }
+    }
+    let mut candidates: Vec<(f64, i64, usize, usize)> = Vec::new();
+    for (i, inc) in incidents.iter().enumerate() {
+        let from = inc.start.0.div_euclid(BUCKET_S);
+        let to = inc.end.0.div_euclid(BUCKET_S);
+        let mut seen = BTreeSet::new();
+        for (_, list) in buckets.range(from..=to) {
+            for &e in list {
+                if !seen.insert(e) {
+                    continue;
+                }
+                let Some(event) = events.get(e) else {
+                    continue;
+                };
+                if !compatible(event.kind, &inc.kinds) {
+                    continue;
+                }
+                let gap = gap_s((inc.start, inc.end), (event.start, event.end));
+                if gap > tolerance.time_s {
+                    continue;
+                }
+                let d = distance_km((inc.lon, inc.lat), (event.lon, event.lat));
+                if d <= tolerance.distance_km {
+                    candidates.push((d, gap, i, e));
+                }
+            }
+        }
+    }
+    candidates.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    let mut taken_incident = BTreeSet::new();
+    let mut taken_event = BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for (_, _, i, e) in candidates {
+        if taken_incident.contains(&i) || taken_event.contains(&e) {
+            continue;
+        }
+        taken_incident.insert(i);
+        taken_event.insert(e);
+        out.insert(i, e);
+    }
+    out
+}
+
+/// Scores `outcome` against `truth`.
+pub fn evaluate(truth: &Truth, outcome: &Outcome, tolerance: Tolerance) -> Evaluation {
+    let events = &truth.events;
+    let matched = match_incidents(&outcome.incidents, events, tolerance);
+    let reported = events.iter().filter(|e| !e.reports.is_empty()).count() as u64;
+    let incidents = Score::new(
+        outcome.incidents.len() as u64,
+        events.len() as u64,
+        matched.len() as u64,
+    );
+    let mut incident_attribution = AttributionScore::default();
+    for (i, e) in &matched {
+        if let (Some(inc), Some(event)) = (outcome.incidents.get(*i), events.get(*e)) {
+            incident_attribution.add(inc.attribution.party.as_deref(), &event.party);
+        }
+    }
+    let event_of_incident: BTreeMap<&str, &TrueEvent> = matched
+        .iter()
+        .filter_map(|(i, e)| Some((outcome.incidents.get(*i)?.id.as_str(), events.get(*e)?)))
+        .collect();
+
+    // Expected findings, keyed by commitment, and whether a true finding established each.
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for e in events {
+        for b in &e.breaches {
+            *expected.entry(b.commitment.clone()).or_default() += 1;
+        }
+    }
+    let failed: BTreeSet<(&str, &str)> = truth
+        .obligations
+        .iter()
+        .filter(|o| !o.complied && o.deadline <= outcome.as_of)
+        .map(|o| (o.commitment.as_str(), o.party.as_str()))
+        .collect();
+    for (c, _) in &failed {
+        *expected.entry((*c).to_string()).or_default() += 1;
+    }
+
+    let mut produced: BTreeMap<String, u64> = BTreeMap::new();
+    let mut hits: BTreeMap<String, u64> = BTreeMap::new();
+    let mut established: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut deadline_hits: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut true_findings: BTreeSet<&str> = BTreeSet::new();
+    let mut finding_attribution = AttributionScore::default();
+    for f in outcome.findings.iter().filter(|f| f.status != "dismissed") {
+        *produced.entry(f.commitment.clone()).or_default() += 1;
+        let hit = match &f.incident {
+            Some(incident) => match event_of_incident.get(incident.as_str()) {
+                Some(event)
+                    if event.breaches.iter().any(|b| b.commitment == f.commitment)
+                        && established.insert((event.id.as_str(), f.commitment.as_str())) =>
+                {
+                    finding_attribution.add(f.party.as_deref(), &event.party);
+                    true
+                }
+                _ => false,
+            },
+            None => f.party.as_deref().is_some_and(|p| {
+                failed.contains(&(f.commitment.as_str(), p))
+                    && deadline_hits.insert((f.commitment.as_str(), p))
+            }),
+        };
+        if hit {
+            *hits.entry(f.commitment.clone()).or_default() += 1;
+            true_findings.insert(f.id.as_str());
+        }
+    }
+    let commitments: BTreeSet<&String> = expected.keys().chain(produced.keys()).collect();
+    let findings_by_commitment: BTreeMap<String, Score> = commitments
+        .into_iter()
+        .map(|c| {
+            let get = |m: &BTreeMap<String, u64>| m.get(c).copied().unwrap_or(0);
+            (
+                c.clone(),
+                Score::new(get(&produced), get(&expected), get(&hits)),
+            )
+        })
+        .collect();
+    let findings = Score::new(
+        produced.values().sum(),
+        expected.values().sum(),
+        hits.values().sum(),
+    );
+
+    let mut obligations = ObligationScore::default();
+    for o in &outcome.obligations {
+        if o.findings.is_empty() {
+            obligations.not_scored += 1;
+            continue;
+        }
+        obligations.opened += 1;
+        let true_count = o
+            .findings
+            .iter()
+            .filter(|f| true_findings.contains(f.as_str()))
+            .count();
+        if 2 * true_count >= o.findings.len() {
+            obligations.justified += 1;
+        } else {
+            obligations.unjustified += 1;
+        }
+    }
+    for e in events {
+        for b in &e.breaches {
+            if !established.contains(&(e.id.as_str(), b.commitment.as_str())) {
+                *obligations
+                    .missed_breaches
+                    .entry(severity_name(b.severity).to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
+    obligations.episodes = truth
+        .episodes
+        .iter()
+        .filter(|e| e.start <= outcome.as_of)
+        .count() as u64;
+    obligations.episodes_detected = truth
+        .episodes
+        .iter()
+        .filter(|e| e.start <= outcome.as_of)
+        .filter(|e| {
+            outcome.obligations.iter().any(|o| {
+                o.trigger.starts_with("offensive:")
+                    && o.opened_at >= e.start
+                    && o.opened_at.0 <= e.end.0 + 86_400
+            })
+        })
+        .count() as u64;
+
+    Evaluation {
+        tolerance,
+        as_of: outcome.as_of,
+        incidents,
+        incident_recall_reported: (reported > 0)
+            .then(|| round4(matched.len() as f64 / reported as f64)),
+        findings,
+        findings_by_commitment,
+        incident_attribution,
+        finding_attribution,
+        obligations,
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Minor => "minor",
+        Severity::Serious => "serious",
+        Severity::Grave => "grave",
+    }
+}
