@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod log;
 pub mod metrics;
 pub mod problem;
+pub mod query;
 pub mod replay;
 pub mod sequencer;
 pub mod state;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::routes())
         .merge(log::routes())
+        .merge(query::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
