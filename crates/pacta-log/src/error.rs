@@ -38,6 +38,12 @@ pub enum Error {
         /// What is wrong.
         source: ProofFileError,
     },
+    /// Another writer holds the log's lock: two writers appending to one log would fork it.
+    #[error("{path} is locked by another writer of this log (another `pacta log` command or server is running on it); wait for it to finish or stop it")]
+    Locked {
+        /// The lock file.
+        path: String,
+    },
     /// Stored data disagrees with itself or with a signed checkpoint. The message says which
     /// file, which index and which two values disagree.
     #[error("{0}")]

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::error::Error;
 use crate::hash::{leaf_hash, Hash};
 use crate::note::NoteVerifier;
 use crate::tree::{verify_consistency, verify_inclusion, ProofError, Tree};
@@ -112,36 +113,52 @@ fn finish_proof(mut out: String, hashes: &[Hash], checkpoint: &str) -> String {
     out
 }
 
-/// An inclusion proof of entry `index` in the first `size` entries of `tree`, with the
-/// signed checkpoint of that size.
-pub(crate) fn inclusion_proof_in(
-    tree: &Tree,
-    signed_checkpoint: &str,
-    size: u64,
-    index: u64,
-) -> Result<InclusionProof, ProofError> {
-    Ok(InclusionProof {
-        extra: None,
-        index,
-        hashes: tree.inclusion_proof(index, size)?,
-        checkpoint: signed_checkpoint.to_owned(),
-    })
+/// A tree and the signed checkpoint of its first `checkpoint.size` entries: what a log
+/// writer and a verified copy of a log both cut proofs from.
+pub(crate) struct Checkpointed<'a> {
+    pub(crate) tree: &'a Tree,
+    pub(crate) checkpoint: &'a Checkpoint,
+    pub(crate) signed_checkpoint: &'a str,
 }
 
-/// A consistency proof from the first `old_size` entries of `tree` to the first `size`,
-/// with the signed checkpoint of `size`.
-pub(crate) fn consistency_proof_in(
-    tree: &Tree,
+impl Checkpointed<'_> {
+    /// An inclusion proof of entry `index` in the checkpointed tree.
+    pub(crate) fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
+        Ok(InclusionProof {
+            extra: None,
+            index,
+            hashes: self.tree.inclusion_proof(index, self.checkpoint.size)?,
+            checkpoint: self.signed_checkpoint.to_owned(),
+        })
+    }
+
+    /// A consistency proof from the first `old_size` entries to the checkpointed tree.
+    pub(crate) fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
+        Ok(ConsistencyProof {
+            old_size,
+            old_root: self.tree.root_at(old_size)?,
+            hashes: self
+                .tree
+                .consistency_proof(old_size, self.checkpoint.size)?,
+            checkpoint: self.signed_checkpoint.to_owned(),
+        })
+    }
+}
+
+/// Opens a proof's signed checkpoint (signed by one of `trusted`, for `origin` when given)
+/// and runs `check` against it; the proof is valid when both succeed.
+pub(crate) fn check_against_checkpoint(
     signed_checkpoint: &str,
-    size: u64,
-    old_size: u64,
-) -> Result<ConsistencyProof, ProofError> {
-    Ok(ConsistencyProof {
-        old_size,
-        old_root: tree.root_at(old_size)?,
-        hashes: tree.consistency_proof(old_size, size)?,
-        checkpoint: signed_checkpoint.to_owned(),
-    })
+    trusted: &[NoteVerifier],
+    origin: Option<&str>,
+    check: impl FnOnce(&Checkpoint) -> Result<(), ProofError>,
+) -> Result<Checkpoint, ProofFileError> {
+    let checkpoint = Checkpoint::open(signed_checkpoint.as_bytes(), trusted, origin)?;
+    check(&checkpoint).map_err(|source| ProofFileError::Invalid {
+        size: checkpoint.size,
+        source,
+    })?;
+    Ok(checkpoint)
 }
 
 fn parse_hash_lines(lines: &[&str], first_line: usize) -> Result<Vec<Hash>, ProofFileError> {
@@ -201,19 +218,15 @@ impl InclusionProof {
         trusted: &[NoteVerifier],
         origin: Option<&str>,
     ) -> Result<Checkpoint, ProofFileError> {
-        let checkpoint = Checkpoint::open(self.checkpoint.as_bytes(), trusted, origin)?;
-        verify_inclusion(
-            self.index,
-            checkpoint.size,
-            &leaf_hash(entry),
-            &self.hashes,
-            &checkpoint.root,
-        )
-        .map_err(|source| ProofFileError::Invalid {
-            size: checkpoint.size,
-            source,
-        })?;
-        Ok(checkpoint)
+        check_against_checkpoint(&self.checkpoint, trusted, origin, |checkpoint| {
+            verify_inclusion(
+                self.index,
+                checkpoint.size,
+                &leaf_hash(entry),
+                &self.hashes,
+                &checkpoint.root,
+            )
+        })
     }
 }
 
@@ -257,18 +270,14 @@ impl ConsistencyProof {
         trusted: &[NoteVerifier],
         origin: Option<&str>,
     ) -> Result<Checkpoint, ProofFileError> {
-        let checkpoint = Checkpoint::open(self.checkpoint.as_bytes(), trusted, origin)?;
-        verify_consistency(
-            self.old_size,
-            checkpoint.size,
-            &self.hashes,
-            &self.old_root,
-            &checkpoint.root,
-        )
-        .map_err(|source| ProofFileError::Invalid {
-            size: checkpoint.size,
-            source,
-        })?;
-        Ok(checkpoint)
+        check_against_checkpoint(&self.checkpoint, trusted, origin, |checkpoint| {
+            verify_consistency(
+                self.old_size,
+                checkpoint.size,
+                &self.hashes,
+                &self.old_root,
+                &checkpoint.root,
+            )
+        })
     }
 }

@@ -31,6 +31,16 @@ pub enum StoreError {
         /// The file.
         path: String,
     },
+    /// A file is corrupt at a known place.
+    #[error("{path}: at byte offset {offset}: {reason}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// Byte offset of the first bad byte or record.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// Any other failure of a backend (for example an HTTP status).
     #[error("{path}: {reason}")]
     Backend {

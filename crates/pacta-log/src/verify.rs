@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::hash::Hash;
 use crate::note::NoteVerifier;
 use crate::proof::{
-    consistency_proof_in, inclusion_proof_in, ConsistencyProof, InclusionProof, ProofFileError,
+    check_against_checkpoint, Checkpointed, ConsistencyProof, InclusionProof, ProofFileError,
 };
 use crate::store::{TileSource, CHECKPOINT_PATH};
 use crate::tiles::{decode_tile, tile_path, TileKind, TILE_WIDTH};
@@ -38,25 +38,21 @@ impl VerifiedLog {
     /// A C2SP `tlog-proof` that entry `index` is in the verified checkpoint. Anyone holding
     /// a verified copy of the log can produce proofs; no secret is involved.
     pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
-        let size = self.checkpoint.size;
-        Ok(inclusion_proof_in(
-            &self.tree,
-            &self.signed_checkpoint,
-            size,
-            index,
-        )?)
+        self.checkpointed().inclusion_proof(index)
     }
 
     /// A proof that the tree of the first `old_size` entries is a prefix of the verified
     /// checkpoint's tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
-        let size = self.checkpoint.size;
-        Ok(consistency_proof_in(
-            &self.tree,
-            &self.signed_checkpoint,
-            size,
-            old_size,
-        )?)
+        self.checkpointed().consistency_proof(old_size)
+    }
+
+    fn checkpointed(&self) -> Checkpointed<'_> {
+        Checkpointed {
+            tree: &self.tree,
+            checkpoint: &self.checkpoint,
+            signed_checkpoint: &self.signed_checkpoint,
+        }
     }
 
     /// Number of hash tiles compared.
@@ -121,17 +117,13 @@ impl VerifiedLog {
         trusted: &[NoteVerifier],
         check: impl FnOnce(&Checkpoint) -> Result<(), ProofError>,
     ) -> Result<(), ProofFileError> {
-        let checkpoint = Checkpoint::open(
-            signed_checkpoint.as_bytes(),
+        check_against_checkpoint(
+            signed_checkpoint,
             trusted,
             Some(&self.checkpoint.origin),
-        )?;
-        self.check_root(&checkpoint)
-            .and_then(|()| check(&checkpoint))
-            .map_err(|source| ProofFileError::Invalid {
-                size: checkpoint.size,
-                source,
-            })
+            |checkpoint| self.check_root(checkpoint).and_then(|()| check(checkpoint)),
+        )
+        .map(|_| ())
     }
 
     /// A checkpoint from a proof must agree with the verified tree at its size.

@@ -8,8 +8,12 @@
 //!   equals the old root, checked before signing), so two signed checkpoints never fork;
 //! - tiles and bundles are written once; rewriting one with other bytes is refused;
 //! - on open, the stored entries, tiles, journal and checkpoint are checked against each
-//!   other and the writer refuses to start on any disagreement, naming it.
+//!   other and the writer refuses to start on any disagreement, naming it;
+//! - one writer at a time: a writer holds an exclusive lock on `JOURNAL.lock` (the journal
+//!   path with `.lock` appended) from before it reads or writes anything until it is
+//!   dropped, so two processes can never append to, or integrate, the same log.
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -18,8 +22,8 @@ use crate::error::Error;
 use crate::hash::{leaf_hash, Hash, EMPTY_ROOT};
 use crate::journal::Journal;
 use crate::note::{sign_note, NoteSigner};
-use crate::proof::{consistency_proof_in, inclusion_proof_in, ConsistencyProof, InclusionProof};
-use crate::store::{TileStore, CHECKPOINT_PATH};
+use crate::proof::{Checkpointed, ConsistencyProof, InclusionProof};
+use crate::store::{io_error, TileStore, CHECKPOINT_PATH};
 use crate::tiles::{
     check_entry_size, decode_bundle, decode_tile, encode_bundle, encode_tile, hashes_at_level,
     tile_levels, tile_path, tiles_for_size, TileKind, TILE_HEIGHT, TILE_WIDTH,
@@ -46,6 +50,9 @@ pub struct LogWriter<S: TileStore> {
     discarded_journal_bytes: u64,
     /// Entries of the last, incomplete bundle of the integrated tree.
     bundle_tail: Vec<Vec<u8>>,
+    /// The exclusive lock on the log, released when the writer is dropped (closing the
+    /// file releases it, also when the process dies).
+    _lock: File,
 }
 
 impl<S: TileStore> LogWriter<S> {
@@ -57,6 +64,7 @@ impl<S: TileStore> LogWriter<S> {
         origin: &str,
         signer: NoteSigner,
     ) -> Result<LogWriter<S>, Error> {
+        let lock = lock_log(journal_path)?;
         if store.fetch(CHECKPOINT_PATH)?.is_some() {
             return Err(Error::Inconsistent(format!(
                 "a checkpoint already exists; refusing to create a second log over it (origin {origin})"
@@ -68,28 +76,17 @@ impl<S: TileStore> LogWriter<S> {
                 journal_path.display()
             )));
         }
-        let journal = Journal::create(journal_path, 0)?;
+        Journal::create(journal_path, 0)?;
         let checkpoint = Checkpoint {
             origin: origin.to_owned(),
             size: 0,
             root: EMPTY_ROOT,
             extensions: Vec::new(),
         };
-        let signed_checkpoint = sign_note(&checkpoint.to_text(), &[&signer], 0)?;
-        store.put_checkpoint(signed_checkpoint.as_bytes())?;
-        Ok(LogWriter {
-            store,
-            journal,
-            journal_path: journal_path.to_path_buf(),
-            signer,
-            journal_compact_bytes: JOURNAL_COMPACT_BYTES,
-            tree: Tree::new(),
-            checkpoint,
-            signed_checkpoint,
-            pending: Vec::new(),
-            discarded_journal_bytes: 0,
-            bundle_tail: Vec::new(),
-        })
+        store.put_checkpoint(sign_note(&checkpoint.to_text(), &[&signer], 0)?.as_bytes())?;
+        // Opening the log just written costs nothing for an empty log and leaves one way
+        // to build a writer.
+        LogWriter::open_locked(store, journal_path, origin, signer, lock)
     }
 
     /// Opens an existing log, rebuilding the tree from the entry bundles and checking it
@@ -101,6 +98,19 @@ impl<S: TileStore> LogWriter<S> {
         origin: &str,
         signer: NoteSigner,
     ) -> Result<LogWriter<S>, Error> {
+        let lock = lock_log(journal_path)?;
+        LogWriter::open_locked(store, journal_path, origin, signer, lock)
+    }
+
+    /// [`Self::open`] once the lock is held.
+    fn open_locked(
+        store: S,
+        journal_path: &Path,
+        origin: &str,
+        signer: NoteSigner,
+        lock: File,
+    ) -> Result<LogWriter<S>, Error> {
+        // Safe only under the lock: another live writer's staged files would look the same.
         store.discard_unpublished()?;
         let signed_checkpoint = store.fetch(CHECKPOINT_PATH)?.ok_or_else(|| {
             Error::Inconsistent("no checkpoint: the log was never created".to_owned())
@@ -155,6 +165,7 @@ impl<S: TileStore> LogWriter<S> {
             pending,
             discarded_journal_bytes,
             bundle_tail,
+            _lock: lock,
         })
     }
 
@@ -313,25 +324,46 @@ impl<S: TileStore> LogWriter<S> {
 
     /// A C2SP `tlog-proof` that entry `index` is in the last checkpoint.
     pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
-        let size = self.checkpoint.size;
-        Ok(inclusion_proof_in(
-            &self.tree,
-            &self.signed_checkpoint,
-            size,
-            index,
-        )?)
+        self.checkpointed().inclusion_proof(index)
     }
 
     /// A proof that the tree of the first `old_size` entries is a prefix of the last
     /// checkpoint's tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
-        let size = self.checkpoint.size;
-        Ok(consistency_proof_in(
-            &self.tree,
-            &self.signed_checkpoint,
-            size,
-            old_size,
-        )?)
+        self.checkpointed().consistency_proof(old_size)
+    }
+
+    fn checkpointed(&self) -> Checkpointed<'_> {
+        Checkpointed {
+            tree: &self.tree,
+            checkpoint: &self.checkpoint,
+            signed_checkpoint: &self.signed_checkpoint,
+        }
+    }
+}
+
+/// Path of the lock file of the log whose journal is `journal_path`.
+pub fn lock_path(journal_path: &Path) -> PathBuf {
+    let mut path = journal_path.as_os_str().to_owned();
+    path.push(".lock");
+    PathBuf::from(path)
+}
+
+/// Takes the exclusive lock of the log whose journal is `journal_path`, without waiting.
+fn lock_log(journal_path: &Path) -> Result<File, Error> {
+    let path = lock_path(journal_path);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(Error::Locked {
+            path: path.display().to_string(),
+        }),
+        Err(TryLockError::Error(e)) => Err(io_error(&path, e).into()),
     }
 }
 

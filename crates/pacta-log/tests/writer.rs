@@ -28,23 +28,33 @@ fn fixture() -> Fixture {
     }
 }
 
+fn store(f: &Fixture) -> DirStore {
+    DirStore::new(&f.public).expect("store")
+}
+
 fn create(f: &Fixture) -> LogWriter<DirStore> {
-    LogWriter::create(
-        DirStore::new(&f.public).expect("store"),
-        &f.journal,
-        ORIGIN,
-        signer(),
-    )
-    .expect("create")
+    LogWriter::create(store(f), &f.journal, ORIGIN, signer()).expect("create")
 }
 
 fn open(f: &Fixture) -> Result<LogWriter<DirStore>, Error> {
-    LogWriter::open(
-        DirStore::new(&f.public).expect("store"),
-        &f.journal,
-        ORIGIN,
-        signer(),
-    )
+    LogWriter::open(store(f), &f.journal, ORIGIN, signer())
+}
+
+/// The message with which opening the log is refused.
+fn open_error(f: &Fixture) -> String {
+    open(f).err().expect("must refuse").to_string()
+}
+
+fn assert_contains(message: &str, part: &str) {
+    assert!(
+        message.contains(part),
+        "{message:?} does not contain {part:?}"
+    );
+}
+
+/// Verifies the published log as a third party would.
+fn verify_published(f: &Fixture) -> pacta_log::VerifiedLog {
+    verify_log(&store(f), &[signer().verifier()], Some(ORIGIN)).expect("the published log verifies")
 }
 
 fn entries(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
@@ -79,12 +89,7 @@ fn integrate_publishes_a_checkpoint_covering_every_appended_entry() {
     assert_eq!(log.checkpoint().size, 0);
     let checkpoint = log.integrate().expect("integrate").clone();
     assert_eq!(checkpoint.size, 300);
-    let verified = verify_log(
-        &DirStore::new(&f.public).expect("store"),
-        &[signer().verifier()],
-        Some(ORIGIN),
-    )
-    .expect("the published log verifies");
+    let verified = verify_published(&f);
     assert_eq!(verified.checkpoint(), &checkpoint);
 }
 
@@ -124,12 +129,7 @@ fn reopening_continues_the_partial_bundle() {
     log.integrate().expect("integrate");
     assert!(f.public.join("tile/entries/000").is_file());
     assert!(f.public.join("tile/entries/001.p/4").is_file());
-    verify_log(
-        &DirStore::new(&f.public).expect("store"),
-        &[signer().verifier()],
-        None,
-    )
-    .expect("verifies");
+    verify_published(&f);
 }
 
 #[test]
@@ -153,12 +153,7 @@ fn entry_of_exactly_the_bundle_limit_is_accepted() {
     let mut log = create(&f);
     log.append(&[vec![7u8; MAX_ENTRY_BYTES]]).expect("append");
     log.integrate().expect("integrate");
-    verify_log(
-        &DirStore::new(&f.public).expect("store"),
-        &[signer().verifier()],
-        None,
-    )
-    .expect("verifies");
+    verify_published(&f);
 }
 
 #[test]
@@ -166,11 +161,7 @@ fn open_refuses_when_an_entry_disagrees_with_the_checkpoint() {
     let f = fixture();
     write_log(&f, 20);
     flip_byte(&f.public.join("tile/entries/000.p/20"), 5);
-    let error = open(&f).err().expect("must refuse");
-    assert!(
-        error.to_string().contains("but the last checkpoint signs"),
-        "{error}"
-    );
+    assert_contains(&open_error(&f), "but the last checkpoint signs");
 }
 
 #[test]
@@ -178,11 +169,8 @@ fn open_refuses_when_a_tile_disagrees_with_the_entries() {
     let f = fixture();
     write_log(&f, 20);
     flip_byte(&f.public.join("tile/0/000.p/20"), 40);
-    let error = open(&f).err().expect("must refuse");
-    assert!(
-        error.to_string().starts_with("tile/0/000.p/20: hash 1"),
-        "{error}"
-    );
+    let error = open_error(&f);
+    assert!(error.starts_with("tile/0/000.p/20: hash 1"), "{error}");
 }
 
 #[test]
@@ -197,11 +185,7 @@ fn open_refuses_when_the_journal_disagrees_with_integrated_entries() {
     altered[16 + 36..16 + 36 + 7].copy_from_slice(entry);
     altered[16 + 4..16 + 36].copy_from_slice(&pacta_log::leaf_hash(entry).0);
     fs::write(&f.journal, altered).expect("write");
-    let error = open(&f).err().expect("must refuse");
-    assert!(
-        error.to_string().contains("entry 0 has leaf hash"),
-        "{error}"
-    );
+    assert_contains(&open_error(&f), "entry 0 has leaf hash");
 }
 
 #[test]
@@ -209,18 +193,10 @@ fn open_refuses_a_checkpoint_signed_by_another_key() {
     let f = fixture();
     write_log(&f, 3);
     let other = NoteSigner::ed25519(ORIGIN, &[8; 32]).expect("signer");
-    let error = LogWriter::open(
-        DirStore::new(&f.public).expect("store"),
-        &f.journal,
-        ORIGIN,
-        other,
-    )
-    .err()
-    .expect("must refuse");
-    assert!(
-        error.to_string().contains("no signature by a known key"),
-        "{error}"
-    );
+    let error = LogWriter::open(store(&f), &f.journal, ORIGIN, other)
+        .err()
+        .expect("must refuse");
+    assert_contains(&error.to_string(), "no signature by a known key");
 }
 
 #[test]
@@ -238,6 +214,111 @@ fn torn_journal_tail_is_cut_off_and_earlier_entries_kept() {
     assert_eq!(log.pending(), 5);
     assert_eq!(log.next_index(), 5);
     assert_eq!(log.integrate().expect("integrate").size, 5);
+}
+
+/// Byte offset of journal record `index` when every entry is `entry N` with N < 10:
+/// a 16-byte header, then 4 + 32 + 7 bytes per record.
+fn journal_record_offset(index: usize) -> usize {
+    16 + index * (4 + 32 + 7)
+}
+
+/// A log with five appended, unintegrated entries whose journal got `alter`ed.
+fn appended_journal_altered(f: &Fixture, alter: impl FnOnce(&mut Vec<u8>)) {
+    create(f).append(&entries(0..5)).expect("append");
+    let mut journal = fs::read(&f.journal).expect("journal");
+    alter(&mut journal);
+    fs::write(&f.journal, journal).expect("write");
+}
+
+#[test]
+fn a_last_record_cut_short_by_a_crash_is_cut_off() {
+    let f = fixture();
+    appended_journal_altered(&f, |journal| {
+        journal.truncate(journal_record_offset(4) + 20)
+    });
+    let log = open(&f).expect("open");
+    assert_eq!(log.discarded_journal_bytes(), 20);
+    assert_eq!(log.pending(), 4);
+}
+
+#[test]
+fn a_last_record_with_a_wrong_hash_is_cut_off() {
+    let f = fixture();
+    appended_journal_altered(&f, |journal| {
+        let last = journal.len() - 1;
+        journal[last] ^= 1;
+    });
+    let log = open(&f).expect("open");
+    assert_eq!(log.discarded_journal_bytes(), 43);
+    assert_eq!(log.pending(), 4);
+}
+
+#[test]
+fn a_zero_filled_tail_is_cut_off() {
+    let f = fixture();
+    appended_journal_altered(&f, |journal| journal.extend_from_slice(&[0; 500]));
+    let log = open(&f).expect("open");
+    assert_eq!(log.discarded_journal_bytes(), 500);
+    assert_eq!(log.pending(), 5);
+}
+
+#[test]
+fn a_bad_record_followed_by_more_records_is_refused_with_its_offset() {
+    let f = fixture();
+    let offset = journal_record_offset(2);
+    appended_journal_altered(&f, |journal| journal[offset + 40] ^= 1);
+    let error = open_error(&f);
+    assert_contains(&error, &f.journal.display().to_string());
+    assert_contains(&error, &format!("at byte offset {offset}"));
+    assert_contains(&error, "record 2");
+}
+
+#[test]
+fn a_corrupt_record_is_left_in_the_journal_for_inspection() {
+    let f = fixture();
+    appended_journal_altered(&f, |journal| journal[journal_record_offset(1) + 40] ^= 1);
+    let before = fs::read(&f.journal).expect("journal");
+    open_error(&f);
+    assert_eq!(fs::read(&f.journal).expect("journal"), before);
+}
+
+#[test]
+fn a_record_length_above_the_entry_limit_is_refused_even_at_the_end() {
+    let f = fixture();
+    appended_journal_altered(&f, |journal| {
+        journal.extend_from_slice(&[0, 1, 0, 0]);
+        journal.extend_from_slice(&[0; 100]);
+    });
+    assert_contains(
+        &open_error(&f),
+        "record length 65536 exceeds the maximum entry size 65535",
+    );
+}
+
+#[test]
+fn a_second_writer_on_the_same_log_is_refused_naming_the_lock_file() {
+    let f = fixture();
+    let _first = create(&f);
+    let error = open_error(&f);
+    assert_contains(&error, &format!("{}.lock", f.journal.display()));
+    assert_contains(&error, "locked by another writer");
+}
+
+#[test]
+fn the_lock_is_released_when_the_writer_is_dropped() {
+    let f = fixture();
+    drop(create(&f));
+    open(&f).expect("a later writer opens the log");
+}
+
+#[test]
+fn a_second_create_on_a_locked_log_is_refused() {
+    let f = fixture();
+    let _first = create(&f);
+    let error = LogWriter::create(store(&f), &f.journal, ORIGIN, signer())
+        .err()
+        .expect("must refuse");
+    assert!(matches!(error, Error::Locked { .. }), "{error}");
 }
 
 #[test]
@@ -327,12 +408,7 @@ fn compacted_journal_keeps_indexes_and_reopens() {
     let mut log = open(&f).expect("open after compaction");
     assert_eq!(log.append(&entries(300..310)).expect("append"), 300..310);
     assert_eq!(log.integrate().expect("integrate").size, 310);
-    verify_log(
-        &DirStore::new(&f.public).expect("store"),
-        &[signer().verifier()],
-        Some(ORIGIN),
-    )
-    .expect("verifies");
+    verify_published(&f);
 }
 
 #[test]
@@ -350,9 +426,8 @@ fn open_refuses_when_a_bundle_is_missing_and_names_it() {
     let f = fixture();
     write_log(&f, 300);
     fs::remove_file(f.public.join("tile/entries/000")).expect("remove");
-    let error = open(&f).err().expect("must refuse");
     assert_eq!(
-        error.to_string(),
+        open_error(&f),
         "tile/entries/000 is missing: the checkpoint covers 300 entries"
     );
 }
@@ -362,18 +437,16 @@ fn open_refuses_a_checkpoint_for_another_origin() {
     let f = fixture();
     write_log(&f, 3);
     let error = LogWriter::open(
-        DirStore::new(&f.public).expect("store"),
+        store(&f),
         &f.journal,
         "log.pacta.example/other",
         NoteSigner::ed25519("log.pacta.example/test", &[9; 32]).expect("signer"),
     )
     .err()
     .expect("must refuse");
-    assert!(
-        error
-            .to_string()
-            .contains("checkpoint origin is \"log.pacta.example/test\""),
-        "{error}"
+    assert_contains(
+        &error.to_string(),
+        "checkpoint origin is \"log.pacta.example/test\"",
     );
 }
 
@@ -382,18 +455,11 @@ fn create_refuses_to_replace_an_existing_journal() {
     let f = fixture();
     write_log(&f, 3);
     fs::remove_file(f.public.join("checkpoint")).expect("remove checkpoint");
-    let error = LogWriter::create(
-        DirStore::new(&f.public).expect("store"),
-        &f.journal,
-        ORIGIN,
-        signer(),
-    )
-    .err()
-    .expect("must refuse");
-    assert!(
-        error
-            .to_string()
-            .contains("already exists; refusing to create a log over it"),
-        "{error}"
+    let error = LogWriter::create(store(&f), &f.journal, ORIGIN, signer())
+        .err()
+        .expect("must refuse");
+    assert_contains(
+        &error.to_string(),
+        "already exists; refusing to create a log over it",
     );
 }
