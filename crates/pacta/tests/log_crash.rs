@@ -2,9 +2,11 @@
 //! killed with SIGKILL at several points; after each kill the log reopens consistently,
 //! holds every acknowledged entry in order, and its new checkpoint extends the old one.
 
+mod log_common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -12,13 +14,6 @@ use pacta_log::tiles::{decode_bundle, tile_path, tiles_for_size, TileKind};
 use pacta_log::{verify_log, Checkpoint, DirStore, NoteVerifier};
 
 const ORIGIN: &str = "log.pacta.example/crash-test";
-
-fn pacta(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pacta"))
-        .args(args)
-        .output()
-        .expect("pacta runs")
-}
 
 fn entry(index: u64) -> String {
     format!("entry-{index:08}")
@@ -104,17 +99,10 @@ fn entries_in_order(public: &Path, size: u64) {
 
 #[test]
 fn sigkill_during_append_and_integration_loses_no_acknowledged_entry_and_never_forks() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = dir.path().join("log.key").display().to_string();
-    let log = dir.path().join("log").display().to_string();
-    let public = dir.path().join("log/public");
-    assert!(pacta(&["keygen", "--out", &key, "--name", ORIGIN])
-        .status
-        .success());
-    let init = pacta(&["log", "init", &log, "--key", &key]);
-    assert!(init.status.success());
-    let init_out = String::from_utf8_lossy(&init.stdout);
-    let vkey = init_out
+    let f = log_common::initialised_log(ORIGIN);
+    let (log, key, public) = (&f.log, &f.key, f.public());
+    let vkey = f
+        .init_stdout
         .lines()
         .find_map(|l| l.strip_prefix("verifier key: "))
         .expect("init prints the verifier key");
@@ -128,10 +116,10 @@ fn sigkill_during_append_and_integration_loses_no_acknowledged_entry_and_never_f
     )
     .expect("checkpoint");
     for (round, delay_ms) in [0u64, 3, 17, 45, 120, 1, 9, 30].into_iter().enumerate() {
-        let acknowledged = append_until_killed(&log, &key, size, Duration::from_millis(delay_ms));
+        let acknowledged = append_until_killed(log, key, size, Duration::from_millis(delay_ms));
 
         // Restart: opening must succeed (stored state consistent) and integrate the rest.
-        let restart = pacta(&["log", "checkpoint", &log, "--key", &key]);
+        let restart = f.run("checkpoint", &[]);
         assert!(
             restart.status.success(),
             "round {round}: restart refused: {}",

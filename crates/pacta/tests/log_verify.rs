@@ -2,80 +2,22 @@
 //! altered byte in an entry, a tile, the checkpoint or a proof makes it fail, naming what
 //! and where.
 
+mod log_common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+
+use log_common::{assert_fails_with, flip_byte, initialised_log, pacta, stderr, LogFixture};
 
 const ORIGIN: &str = "log.pacta.example/verify-test";
 
-fn pacta(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pacta"))
-        .args(args)
-        .output()
-        .expect("pacta runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-struct Fixture {
-    dir: tempfile::TempDir,
-    key: String,
-    log: String,
-}
-
-impl Fixture {
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn verify(&self, extra: &[&str]) -> Output {
-        let mut args = vec!["log", "verify", &self.log, "--key", &self.key];
-        args.extend_from_slice(extra);
-        pacta(&args)
-    }
-
-    fn prove(&self, args: &[&str], file: &str) -> String {
-        let mut all = vec!["log", "prove", &self.log, "--key", &self.key];
-        all.extend_from_slice(args);
-        let output = pacta(&all);
-        assert!(output.status.success(), "prove: {}", stderr(&output));
-        let path = self.path(file);
-        std::fs::write(&path, &output.stdout).expect("write proof");
-        path.display().to_string()
-    }
-}
-
 /// A log of 20 entries `entry 0` .. `entry 19`, checkpointed at 8 and at 20.
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = dir.path().join("log.key").display().to_string();
-    let log = dir.path().join("log").display().to_string();
-    let keygen = pacta(&["keygen", "--out", &key, "--name", ORIGIN]);
-    assert!(keygen.status.success(), "keygen: {}", stderr(&keygen));
-    let init = pacta(&["log", "init", &log, "--key", &key]);
-    assert!(init.status.success(), "init: {}", stderr(&init));
-    for range in [0..8, 8..20] {
-        let mut files = Vec::new();
-        for i in range {
-            let file = dir.path().join(format!("e{i}"));
-            std::fs::write(&file, format!("entry {i}")).expect("write entry");
-            files.push(file.display().to_string());
-        }
-        let mut args = vec!["log", "append", &log, "--key", &key, "--checkpoint"];
-        args.extend(files.iter().map(String::as_str));
-        let append = pacta(&args);
-        assert!(append.status.success(), "append: {}", stderr(&append));
-    }
-    Fixture { dir, key, log }
-}
-
-fn flip_byte(path: &Path, offset: usize) {
-    let mut bytes = std::fs::read(path).expect("read");
-    bytes[offset] ^= 0x01;
-    std::fs::write(path, bytes).expect("write");
+fn fixture() -> LogFixture {
+    let f = initialised_log(ORIGIN);
+    f.append_entries(0..8, &["--checkpoint"]);
+    f.append_entries(8..20, &["--checkpoint"]);
+    f
 }
 
 /// Changes one base64 character of line `line` (zero-based) to another valid one.
@@ -94,7 +36,7 @@ fn alter_line(path: &str, line: usize) {
 #[test]
 fn untouched_log_verifies() {
     let f = fixture();
-    let output = f.verify(&[]);
+    let output = f.run("verify", &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("size 20"), "{stdout}");
@@ -106,26 +48,24 @@ fn one_altered_byte_in_an_entry_names_the_entry_and_its_bundle() {
     let f = fixture();
     // Bundle layout: u16 length then bytes; entry 3 starts after three 9-byte records.
     flip_byte(&f.path("log/public/tile/entries/000.p/20"), 3 * 9 + 2 + 6);
-    let output = f.verify(&[]);
-    assert_eq!(output.status.code(), Some(1));
-    let message = stderr(&output);
-    assert!(
-        message.contains("entry 3 (entry 3 of tile/entries/000.p/20) hashes to"),
-        "{message}"
+    let output = f.run("verify", &[]);
+    assert_fails_with(
+        &output,
+        1,
+        "entry 3 (entry 3 of tile/entries/000.p/20) hashes to",
     );
-    assert!(message.contains("the entry was altered"), "{message}");
+    assert_fails_with(&output, 1, "the entry was altered");
 }
 
 #[test]
 fn one_altered_byte_in_a_tile_names_the_tile_and_the_hash() {
     let f = fixture();
     flip_byte(&f.path("log/public/tile/0/000.p/20"), 5 * 32 + 7);
-    let output = f.verify(&[]);
-    assert_eq!(output.status.code(), Some(1));
-    let message = stderr(&output);
-    assert!(
-        message.contains("tile/0/000.p/20: hash 5 (tree level 0, covering entries 5..6)"),
-        "{message}"
+    let output = f.run("verify", &[]);
+    assert_fails_with(
+        &output,
+        1,
+        "tile/0/000.p/20: hash 5 (tree level 0, covering entries 5..6)",
     );
 }
 
@@ -136,14 +76,9 @@ fn one_altered_byte_in_the_checkpoint_fails_its_signature() {
     let text = std::fs::read_to_string(&checkpoint).expect("checkpoint");
     let root_line_start = text.find('\n').expect("line 1") + 1 + "20\n".len();
     flip_byte(&checkpoint, root_line_start + 2);
-    let output = f.verify(&[]);
-    assert_eq!(output.status.code(), Some(1));
-    let message = stderr(&output);
-    assert!(
-        message.contains("checkpoint note: signature by"),
-        "{message}"
-    );
-    assert!(message.contains("does not verify"), "{message}");
+    let output = f.run("verify", &[]);
+    assert_fails_with(&output, 1, "checkpoint note: signature by");
+    assert_fails_with(&output, 1, "does not verify");
 }
 
 #[test]
@@ -151,7 +86,7 @@ fn valid_proofs_verify() {
     let f = fixture();
     let inclusion = f.prove(&["--index", "13"], "inclusion.tlog-proof");
     let consistency = f.prove(&["--consistency-from", "8"], "consistency.proof");
-    let output = f.verify(&["--proof", &inclusion, "--proof", &consistency]);
+    let output = f.run("verify", &["--proof", &inclusion, "--proof", &consistency]);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -169,13 +104,8 @@ fn one_altered_byte_in_an_inclusion_proof_names_the_proof_file() {
     let f = fixture();
     let inclusion = f.prove(&["--index", "13"], "inclusion.tlog-proof");
     alter_line(&inclusion, 3);
-    let output = f.verify(&["--proof", &inclusion]);
-    assert_eq!(output.status.code(), Some(1));
-    let message = stderr(&output);
-    assert!(
-        message.contains(&format!("{inclusion}: proof does not verify")),
-        "{message}"
-    );
+    let output = f.run("verify", &["--proof", &inclusion]);
+    assert_fails_with(&output, 1, &format!("{inclusion}: proof does not verify"));
 }
 
 #[test]
@@ -183,13 +113,8 @@ fn one_altered_byte_in_a_consistency_proof_names_the_proof_file() {
     let f = fixture();
     let consistency = f.prove(&["--consistency-from", "8"], "consistency.proof");
     alter_line(&consistency, 2);
-    let output = f.verify(&["--proof", &consistency]);
-    assert_eq!(output.status.code(), Some(1));
-    let message = stderr(&output);
-    assert!(
-        message.contains(&format!("{consistency}: proof does not verify")),
-        "{message}"
-    );
+    let output = f.run("verify", &["--proof", &consistency]);
+    assert_fails_with(&output, 1, &format!("{consistency}: proof does not verify"));
 }
 
 #[test]
@@ -202,13 +127,8 @@ fn proof_line_that_is_not_a_hash_is_named_by_line_number() {
         text.replacen("\n", "\n!", 2).replacen("\n!", "\n", 1),
     )
     .expect("write");
-    let output = f.verify(&["--proof", &inclusion]);
-    assert_eq!(output.status.code(), Some(1));
-    let message = stderr(&output);
-    assert!(
-        message.contains("proof line 3: not base64 of a 32-byte hash"),
-        "{message}"
-    );
+    let output = f.run("verify", &["--proof", &inclusion]);
+    assert_fails_with(&output, 1, "proof line 3: not base64 of a 32-byte hash");
 }
 
 /// Serves the files under `root` over HTTP/1.1 on 127.0.0.1 for `requests` requests.
@@ -268,10 +188,5 @@ fn tampered_tile_served_over_http_fails_naming_the_tile() {
     flip_byte(&f.path("log/public/tile/0/000.p/20"), 0);
     let url = serve(f.path("log/public"), 16);
     let output = pacta(&["log", "verify", &url, "--key", &f.key]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("tile/0/000.p/20: hash 0"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails_with(&output, 1, "tile/0/000.p/20: hash 0");
 }
