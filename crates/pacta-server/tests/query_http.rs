@@ -45,8 +45,12 @@ fn rfc3339(seconds: i64) -> String {
 fn incident_facts(i: usize) -> (i64, f64, f64, &'static str, &'static str) {
     let start = FIRST + i as i64 * 3 * HOUR;
     let lat = 48.0 + 0.05 * i as f64;
-    let kind = if i % 3 == 0 { "burst" } else { "explosion" };
-    let party = if i % 2 == 0 { "a" } else { "b" };
+    let kind = if i.is_multiple_of(3) {
+        "burst"
+    } else {
+        "explosion"
+    };
+    let party = if i.is_multiple_of(2) { "a" } else { "b" };
     (start, 37.5, lat, kind, party)
 }
 
@@ -266,7 +270,7 @@ fn incident_pages_cover_every_incident_once_in_time_order() {
 fn filtered_incident_pages_have_no_gaps_or_duplicates() {
     let server = TestServer::with_incidents();
     let (ids, _) = server.all_ids("/v1/incidents", "&party=b", 2);
-    assert_eq!(ids, expected_incidents(|i| i % 2 == 1));
+    assert_eq!(ids, expected_incidents(|i| !i.is_multiple_of(2)));
 }
 
 #[test]
@@ -289,14 +293,14 @@ fn incidents_filter_by_time_range_from_inclusive_to_exclusive() {
 fn incidents_filter_by_kind() {
     let server = TestServer::with_incidents();
     let page = server.ok("/v1/incidents?kind=burst");
-    assert_eq!(item_ids(&page), expected_incidents(|i| i % 3 == 0));
+    assert_eq!(item_ids(&page), expected_incidents(|i| i.is_multiple_of(3)));
 }
 
 #[test]
 fn incidents_filter_by_party() {
     let server = TestServer::with_incidents();
     let page = server.ok("/v1/incidents?party=a");
-    assert_eq!(item_ids(&page), expected_incidents(|i| i % 2 == 0));
+    assert_eq!(item_ids(&page), expected_incidents(|i| i.is_multiple_of(2)));
 }
 
 #[test]
