@@ -113,22 +113,22 @@ fn finish_proof(mut out: String, hashes: &[Hash], checkpoint: &str) -> String {
     out
 }
 
-/// A tree and the signed checkpoint of its first `checkpoint.size` entries: what a log
-/// writer and a verified copy of a log both cut proofs from.
-pub(crate) struct Checkpointed<'a> {
-    pub(crate) tree: &'a Tree,
-    pub(crate) checkpoint: &'a Checkpoint,
-    pub(crate) signed_checkpoint: &'a str,
+/// A tree and the signed checkpoint of its first `checkpoint.size` entries: the state a
+/// log writer and a verified copy of a log both hold and cut proofs from.
+pub(crate) struct SignedTree {
+    pub(crate) tree: Tree,
+    pub(crate) checkpoint: Checkpoint,
+    pub(crate) signed_checkpoint: String,
 }
 
-impl Checkpointed<'_> {
+impl SignedTree {
     /// An inclusion proof of entry `index` in the checkpointed tree.
     pub(crate) fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
         Ok(InclusionProof {
             extra: None,
             index,
             hashes: self.tree.inclusion_proof(index, self.checkpoint.size)?,
-            checkpoint: self.signed_checkpoint.to_owned(),
+            checkpoint: self.signed_checkpoint.clone(),
         })
     }
 
@@ -140,7 +140,7 @@ impl Checkpointed<'_> {
             hashes: self
                 .tree
                 .consistency_proof(old_size, self.checkpoint.size)?,
-            checkpoint: self.signed_checkpoint.to_owned(),
+            checkpoint: self.signed_checkpoint.clone(),
         })
     }
 }

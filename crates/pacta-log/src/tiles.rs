@@ -141,7 +141,7 @@ pub fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
 
 /// Splits tile bytes into hashes; `None` if the length is not a multiple of 32.
 pub fn decode_tile(bytes: &[u8]) -> Option<Vec<Hash>> {
-    if bytes.len() % HASH_BYTES != 0 {
+    if !bytes.len().is_multiple_of(HASH_BYTES) {
         return None;
     }
     bytes

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::hash::Hash;
 use crate::note::NoteVerifier;
 use crate::proof::{
-    check_against_checkpoint, Checkpointed, ConsistencyProof, InclusionProof, ProofFileError,
+    check_against_checkpoint, ConsistencyProof, InclusionProof, ProofFileError, SignedTree,
 };
 use crate::store::{TileSource, CHECKPOINT_PATH};
 use crate::tiles::{decode_tile, tile_path, TileKind, TILE_WIDTH};
@@ -18,41 +18,31 @@ use crate::writer::{compare_stored_tiles, rebuild_from_bundles};
 
 /// A log whose checkpoint, entries and tiles all verified.
 pub struct VerifiedLog {
-    checkpoint: Checkpoint,
-    signed_checkpoint: String,
-    tree: Tree,
+    signed: SignedTree,
     tiles_checked: u64,
 }
 
 impl VerifiedLog {
     /// The verified checkpoint.
     pub fn checkpoint(&self) -> &Checkpoint {
-        &self.checkpoint
+        &self.signed.checkpoint
     }
 
     /// The verified checkpoint as served, with its signatures.
     pub fn signed_checkpoint(&self) -> &str {
-        &self.signed_checkpoint
+        &self.signed.signed_checkpoint
     }
 
     /// A C2SP `tlog-proof` that entry `index` is in the verified checkpoint. Anyone holding
     /// a verified copy of the log can produce proofs; no secret is involved.
     pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
-        self.checkpointed().inclusion_proof(index)
+        self.signed.inclusion_proof(index)
     }
 
     /// A proof that the tree of the first `old_size` entries is a prefix of the verified
     /// checkpoint's tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
-        self.checkpointed().consistency_proof(old_size)
-    }
-
-    fn checkpointed(&self) -> Checkpointed<'_> {
-        Checkpointed {
-            tree: &self.tree,
-            checkpoint: &self.checkpoint,
-            signed_checkpoint: &self.signed_checkpoint,
-        }
+        self.signed.consistency_proof(old_size)
     }
 
     /// Number of hash tiles compared.
@@ -62,7 +52,7 @@ impl VerifiedLog {
 
     /// Leaf hash of entry `index`, as recomputed from its bundle.
     pub fn leaf_hash(&self, index: u64) -> Option<Hash> {
-        self.tree.level(0).get(index as usize).copied()
+        self.signed.tree.level(0).get(index as usize).copied()
     }
 
     /// Checks an inclusion proof against this log: its checkpoint must be signed by a
@@ -78,7 +68,7 @@ impl VerifiedLog {
                 .leaf_hash(proof.index)
                 .ok_or(ProofError::IndexOutOfRange {
                     index: proof.index,
-                    size: self.tree.size(),
+                    size: self.signed.tree.size(),
                 })?;
             verify_inclusion(
                 proof.index,
@@ -120,7 +110,7 @@ impl VerifiedLog {
         check_against_checkpoint(
             signed_checkpoint,
             trusted,
-            Some(&self.checkpoint.origin),
+            Some(&self.signed.checkpoint.origin),
             |checkpoint| self.check_root(checkpoint).and_then(|()| check(checkpoint)),
         )
         .map(|_| ())
@@ -128,7 +118,7 @@ impl VerifiedLog {
 
     /// A checkpoint from a proof must agree with the verified tree at its size.
     fn check_root(&self, checkpoint: &Checkpoint) -> Result<(), ProofError> {
-        let root = self.tree.root_at(checkpoint.size)?;
+        let root = self.signed.tree.root_at(checkpoint.size)?;
         if root != checkpoint.root {
             return Err(ProofError::RootMismatch {
                 computed: root,
@@ -178,9 +168,11 @@ pub fn verify_log_with_progress(
     }
     let tiles_checked = compare_stored_tiles(source, &tree)?;
     Ok(VerifiedLog {
-        checkpoint,
-        signed_checkpoint,
-        tree,
+        signed: SignedTree {
+            tree,
+            checkpoint,
+            signed_checkpoint,
+        },
         tiles_checked,
     })
 }

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::hash::{leaf_hash, Hash, EMPTY_ROOT};
 use crate::journal::Journal;
 use crate::note::{sign_note, NoteSigner};
-use crate::proof::{Checkpointed, ConsistencyProof, InclusionProof};
+use crate::proof::{ConsistencyProof, InclusionProof, SignedTree};
 use crate::store::{io_error, TileStore, CHECKPOINT_PATH};
 use crate::tiles::{
     check_entry_size, decode_bundle, decode_tile, encode_bundle, encode_tile, hashes_at_level,
@@ -41,9 +41,8 @@ pub struct LogWriter<S: TileStore> {
     journal_path: PathBuf,
     signer: NoteSigner,
     journal_compact_bytes: u64,
-    tree: Tree,
-    checkpoint: Checkpoint,
-    signed_checkpoint: String,
+    /// The integrated tree and the last published checkpoint.
+    signed: SignedTree,
     /// Appended but not yet integrated.
     pending: Vec<(Vec<u8>, Hash)>,
     /// Bytes of a torn, never acknowledged append cut from the journal on open.
@@ -159,9 +158,11 @@ impl<S: TileStore> LogWriter<S> {
             journal_path: journal_path.to_path_buf(),
             signer,
             journal_compact_bytes: JOURNAL_COMPACT_BYTES,
-            tree,
-            checkpoint,
-            signed_checkpoint,
+            signed: SignedTree {
+                tree,
+                checkpoint,
+                signed_checkpoint,
+            },
             pending,
             discarded_journal_bytes,
             bundle_tail,
@@ -203,42 +204,42 @@ impl<S: TileStore> LogWriter<S> {
     /// checkpoint. Returns the checkpoint (unchanged if nothing was pending).
     pub fn integrate(&mut self) -> Result<&Checkpoint, Error> {
         if self.pending.is_empty() {
-            return Ok(&self.checkpoint);
+            return Ok(&self.signed.checkpoint);
         }
-        let old_size = self.tree.size();
+        let old_size = self.signed.tree.size();
         let pending = std::mem::take(&mut self.pending);
         for (entry, hash) in pending {
-            self.tree.push_leaf_hash(hash);
+            self.signed.tree.push_leaf_hash(hash);
             self.bundle_tail.push(entry);
             if self.bundle_tail.len() as u64 == TILE_WIDTH {
-                let index = (self.tree.size() - 1) / TILE_WIDTH;
+                let index = (self.signed.tree.size() - 1) / TILE_WIDTH;
                 self.write_bundle(index)?;
                 self.bundle_tail.clear();
             }
         }
         if !self.bundle_tail.is_empty() {
-            self.write_bundle(self.tree.size() / TILE_WIDTH)?;
+            self.write_bundle(self.signed.tree.size() / TILE_WIDTH)?;
         }
         self.write_tiles(old_size)?;
 
-        let new_size = self.tree.size();
-        let root_at_old = self.tree.root_at(old_size)?;
-        if root_at_old != self.checkpoint.root {
+        let new_size = self.signed.tree.size();
+        let root_at_old = self.signed.tree.root_at(old_size)?;
+        if root_at_old != self.signed.checkpoint.root {
             return Err(Error::Inconsistent(format!(
                 "refusing to sign: the tree at size {old_size} has root {root_at_old}, but the last checkpoint signs {}",
-                self.checkpoint.root
+                self.signed.checkpoint.root
             )));
         }
         let checkpoint = Checkpoint {
-            origin: self.checkpoint.origin.clone(),
+            origin: self.signed.checkpoint.origin.clone(),
             size: new_size,
-            root: self.tree.root(),
+            root: self.signed.tree.root(),
             extensions: Vec::new(),
         };
         let signed = sign_note(&checkpoint.to_text(), &[&self.signer], 0)?;
         self.store.put_checkpoint(signed.as_bytes())?;
-        self.checkpoint = checkpoint;
-        self.signed_checkpoint = signed;
+        self.signed.checkpoint = checkpoint;
+        self.signed.signed_checkpoint = signed;
         debug_assert_eq!(
             new_size,
             self.journal.end(),
@@ -249,7 +250,7 @@ impl<S: TileStore> LogWriter<S> {
         if self.journal.bytes() > self.journal_compact_bytes {
             self.journal = Journal::create(&self.journal_path, new_size)?;
         }
-        Ok(&self.checkpoint)
+        Ok(&self.signed.checkpoint)
     }
 
     fn write_bundle(&self, index: u64) -> Result<(), Error> {
@@ -264,14 +265,17 @@ impl<S: TileStore> LogWriter<S> {
 
     /// Writes every hash tile that changed between `old_size` and the current size.
     fn write_tiles(&self, old_size: u64) -> Result<(), Error> {
-        let new_size = self.tree.size();
+        let new_size = self.signed.tree.size();
         for level in 0..tile_levels(new_size) {
             let old_count = hashes_at_level(level, old_size);
             let new_count = hashes_at_level(level, new_size);
             if new_count == old_count {
                 continue;
             }
-            let row = self.tree.level(TILE_HEIGHT as usize * usize::from(level));
+            let row = self
+                .signed
+                .tree
+                .level(TILE_HEIGHT as usize * usize::from(level));
             for index in old_count / TILE_WIDTH..new_count.div_ceil(TILE_WIDTH) {
                 let start = index * TILE_WIDTH;
                 let width = (new_count - start).min(TILE_WIDTH);
@@ -293,12 +297,12 @@ impl<S: TileStore> LogWriter<S> {
 
     /// The last published checkpoint.
     pub fn checkpoint(&self) -> &Checkpoint {
-        &self.checkpoint
+        &self.signed.checkpoint
     }
 
     /// The last published checkpoint, signed, as served.
     pub fn signed_checkpoint(&self) -> &str {
-        &self.signed_checkpoint
+        &self.signed.signed_checkpoint
     }
 
     /// Number of entries appended but not yet integrated.
@@ -319,26 +323,18 @@ impl<S: TileStore> LogWriter<S> {
 
     /// The integrated tree.
     pub fn tree(&self) -> &Tree {
-        &self.tree
+        &self.signed.tree
     }
 
     /// A C2SP `tlog-proof` that entry `index` is in the last checkpoint.
     pub fn inclusion_proof(&self, index: u64) -> Result<InclusionProof, Error> {
-        self.checkpointed().inclusion_proof(index)
+        self.signed.inclusion_proof(index)
     }
 
     /// A proof that the tree of the first `old_size` entries is a prefix of the last
     /// checkpoint's tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof, Error> {
-        self.checkpointed().consistency_proof(old_size)
-    }
-
-    fn checkpointed(&self) -> Checkpointed<'_> {
-        Checkpointed {
-            tree: &self.tree,
-            checkpoint: &self.checkpoint,
-            signed_checkpoint: &self.signed_checkpoint,
-        }
+        self.signed.consistency_proof(old_size)
     }
 }
 

@@ -13,6 +13,11 @@ fn signer() -> NoteSigner {
 
 /// A published log of 300 entries `entry N` (one full bundle, one of 44).
 fn published() -> (tempfile::TempDir, PathBuf) {
+    published_with(300)
+}
+
+/// A published log of `size` entries `entry N`.
+fn published_with(size: u32) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let public = dir.path().join("public");
     let mut log = LogWriter::create(
@@ -22,7 +27,7 @@ fn published() -> (tempfile::TempDir, PathBuf) {
         signer(),
     )
     .expect("create");
-    let entries: Vec<Vec<u8>> = (0..300)
+    let entries: Vec<Vec<u8>> = (0..size)
         .map(|i| format!("entry {i}").into_bytes())
         .collect();
     log.append(&entries).expect("append");
@@ -111,20 +116,9 @@ fn checkpoint_signed_only_by_an_unknown_key_is_refused() {
 
 #[test]
 fn every_single_bit_flip_in_any_published_file_fails_verification() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let public = dir.path().join("public");
-    let mut log = LogWriter::create(
-        DirStore::new(&public).expect("store"),
-        &dir.path().join("journal"),
-        ORIGIN,
-        signer(),
-    )
-    .expect("create");
     // Five entries keep the run short (each verification checks an Ed25519 signature) while
     // covering a bundle, a tile and the checkpoint.
-    let entries: Vec<Vec<u8>> = (0..5).map(|i| format!("entry {i}").into_bytes()).collect();
-    log.append(&entries).expect("append");
-    log.integrate().expect("integrate");
+    let (_dir, public) = published_with(5);
     verify(&public).expect("the untouched log verifies");
     for file in ["checkpoint", "tile/0/000.p/5", "tile/entries/000.p/5"] {
         let path = public.join(file);
