@@ -161,7 +161,18 @@ pub(crate) fn check_against_checkpoint(
     Ok(checkpoint)
 }
 
+/// Most hashes a proof file may hold. In a tree of fewer than 2^64 entries an inclusion
+/// proof has at most 64 hashes and a consistency proof at most 65; a longer list is
+/// refused before it is decoded rather than carried into verification.
+pub const MAX_PROOF_HASHES: usize = 65;
+
 fn parse_hash_lines(lines: &[&str], first_line: usize) -> Result<Vec<Hash>, ProofFileError> {
+    if lines.len() > MAX_PROOF_HASHES {
+        return Err(line_error(
+            first_line + MAX_PROOF_HASHES,
+            format!("more than {MAX_PROOF_HASHES} hashes; no proof in a tree of fewer than 2^64 entries is that long"),
+        ));
+    }
     lines
         .iter()
         .enumerate()

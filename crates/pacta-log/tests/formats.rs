@@ -103,3 +103,19 @@ fn tlog_proof_with_extra_data_round_trips() {
     ));
     assert_eq!(InclusionProof::parse(&text).expect("parses"), proof);
 }
+
+#[test]
+fn a_proof_file_with_more_hashes_than_any_tree_needs_is_refused_at_the_first_extra_line() {
+    let hash_line = format!("{}\n", EMPTY_ROOT.to_base64());
+    let text = format!(
+        "c2sp.org/tlog-proof@v1\nindex 0\n{}\ncheckpoint\n",
+        hash_line.repeat(pacta_log::proof::MAX_PROOF_HASHES + 1)
+    );
+    let error = InclusionProof::parse(&text).expect_err("too many hashes");
+    assert!(
+        error
+            .to_string()
+            .starts_with("proof line 68: more than 65 hashes"),
+        "{error}"
+    );
+}
