@@ -74,14 +74,40 @@ fn append_refuses_files_and_lines_together() {
 }
 
 #[test]
-fn append_refuses_an_entry_over_65535_bytes() {
+fn append_refuses_an_entry_over_65535_bytes_naming_its_file() {
     let f = initialised();
     let big = f.path("big");
     std::fs::write(&big, vec![b'x'; 65_536]).expect("write");
     assert_fails_with(
         &f.run("append", &[&big.display().to_string()]),
         2,
-        "exceeds the maximum entry size of 65535 bytes",
+        &format!(
+            "{}: the entry exceeds the maximum entry size of 65535 bytes",
+            big.display()
+        ),
+    );
+}
+
+#[test]
+fn append_names_the_standard_input_line_of_an_oversized_entry() {
+    let f = initialised();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .args(["log", "append", &f.log, "--key", &f.key, "--lines"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = b"small\n".to_vec();
+    input.extend(vec![b'x'; 70_000]);
+    input.push(b'\n');
+    // The child stops reading at the oversized line, so the rest of the write may fail.
+    let _ = child.stdin.take().expect("stdin").write_all(&input);
+    let output = child.wait_with_output().expect("append finishes");
+    assert_fails_with(
+        &output,
+        2,
+        "standard input line 2: the entry exceeds the maximum entry size",
     );
 }
 

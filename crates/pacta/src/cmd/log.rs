@@ -4,7 +4,7 @@
 //! published) and `public/` (the checkpoint, tiles and entry bundles, to be served as
 //! static files under the log's URL).
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,7 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pacta_log::proof::{ConsistencyProof, InclusionProof, CONSISTENCY_HEADER, INCLUSION_HEADER};
 use pacta_log::store::StoreError;
 use pacta_log::{
-    verify_log, verify_log_with_progress, DirStore, LogWriter, NoteSigner, NoteVerifier, TileSource,
+    verify_log, verify_log_with_progress, DirStore, LogWriter, NoteSigner, NoteVerifier,
+    TileSource, MAX_ENTRY_BYTES,
 };
 
 use super::{exit_invalid, EXIT_OK};
@@ -273,27 +274,65 @@ fn append(
             Ok(())
         };
     let mut entries = Vec::with_capacity(batch);
-    if lines {
-        for (number, line) in std::io::stdin().lock().split(b'\n').enumerate() {
-            entries.push(
-                line.with_context(|| format!("cannot read standard input line {}", number + 1))?,
-            );
-            if entries.len() == batch {
-                flush(&mut log, &mut entries)?;
-            }
+    let mut stdin = std::io::stdin().lock();
+    let mut files = files.iter();
+    let mut line_number = 0;
+    let mut next_entry = || -> anyhow::Result<Option<Vec<u8>>> {
+        if lines {
+            line_number += 1;
+            read_entry_line(&mut stdin, line_number)
+        } else {
+            files.next().map(|file| read_entry_file(file)).transpose()
         }
-    } else {
-        for file in files {
-            entries.push(
-                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?,
-            );
-            if entries.len() == batch {
-                flush(&mut log, &mut entries)?;
-            }
+    };
+    while let Some(entry) = next_entry()? {
+        entries.push(entry);
+        if entries.len() == batch {
+            flush(&mut log, &mut entries)?;
         }
     }
     flush(&mut log, &mut entries)?;
     Ok(EXIT_OK)
+}
+
+/// Reads one entry file, refusing (by name, and without reading all of it) one larger than
+/// an entry may be.
+fn read_entry_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut entry = Vec::new();
+    file.take(MAX_ENTRY_BYTES as u64 + 1)
+        .read_to_end(&mut entry)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if entry.len() > MAX_ENTRY_BYTES {
+        bail!(
+            "{}: the entry exceeds the maximum entry size of {MAX_ENTRY_BYTES} bytes",
+            path.display()
+        );
+    }
+    Ok(entry)
+}
+
+/// Reads the next line of standard input (line `number`) as an entry, without its newline;
+/// `None` at the end. A line longer than an entry may be is refused by number, without
+/// reading the rest of it.
+fn read_entry_line(input: &mut impl BufRead, number: usize) -> anyhow::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    // The entry, its newline, and one byte more to tell an overlong line.
+    input
+        .take(MAX_ENTRY_BYTES as u64 + 2)
+        .read_until(b'\n', &mut line)
+        .with_context(|| format!("cannot read standard input line {number}"))?;
+    if line.is_empty() {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    if line.len() > MAX_ENTRY_BYTES {
+        bail!("standard input line {number}: the entry exceeds the maximum entry size of {MAX_ENTRY_BYTES} bytes");
+    }
+    Ok(Some(line))
 }
 
 fn checkpoint(dir: &Path, key: &Path) -> anyhow::Result<ExitCode> {
