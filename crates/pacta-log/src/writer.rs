@@ -49,6 +49,11 @@ pub struct LogWriter<S: TileStore> {
     discarded_journal_bytes: u64,
     /// Entries of the last, incomplete bundle of the integrated tree.
     bundle_tail: Vec<Vec<u8>>,
+    /// Why the writer stopped, if it did: after a failed journal write or integration the
+    /// state in memory may differ from the state on disk (a write may be half done, a sync
+    /// may have lost data), so the writer refuses to go on; reopening rebuilds both from
+    /// what is on disk.
+    failed: Option<String>,
     /// The exclusive lock on the log, released when the writer is dropped (closing the
     /// file releases it, also when the process dies).
     _lock: File,
@@ -166,6 +171,7 @@ impl<S: TileStore> LogWriter<S> {
             pending,
             discarded_journal_bytes,
             bundle_tail,
+            failed: None,
             _lock: lock,
         })
     }
@@ -186,12 +192,16 @@ impl<S: TileStore> LogWriter<S> {
                 source,
             })?;
         }
+        self.refuse_if_failed()?;
         let first = self.journal.end();
         let records: Vec<(&[u8], Hash)> = entries
             .iter()
             .map(|e| (e.as_ref(), leaf_hash(e.as_ref())))
             .collect();
-        self.journal.append(&records)?;
+        if let Err(error) = self.journal.append(&records) {
+            self.failed = Some(format!("an append failed: {error}"));
+            return Err(error.into());
+        }
         self.pending.extend(
             records
                 .into_iter()
@@ -203,8 +213,28 @@ impl<S: TileStore> LogWriter<S> {
     /// Integrates every pending entry: writes bundles and tiles, then signs and publishes a
     /// checkpoint. Returns the checkpoint (unchanged if nothing was pending).
     pub fn integrate(&mut self) -> Result<&Checkpoint, Error> {
+        self.refuse_if_failed()?;
+        if let Err(error) = self.integrate_pending() {
+            self.failed = Some(format!("an integration failed: {error}"));
+            return Err(error);
+        }
+        Ok(&self.signed.checkpoint)
+    }
+
+    /// Refuses to go on after a failed append or integration.
+    fn refuse_if_failed(&self) -> Result<(), Error> {
+        match &self.failed {
+            Some(reason) => Err(Error::Inconsistent(format!(
+                "this writer stopped because {reason}; reopen the log to recover from the journal {}",
+                self.journal_path.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn integrate_pending(&mut self) -> Result<(), Error> {
         if self.pending.is_empty() {
-            return Ok(&self.signed.checkpoint);
+            return Ok(());
         }
         let old_size = self.signed.tree.size();
         let pending = std::mem::take(&mut self.pending);
@@ -250,7 +280,7 @@ impl<S: TileStore> LogWriter<S> {
         if self.journal.bytes() > self.journal_compact_bytes {
             self.journal = Journal::create(&self.journal_path, new_size)?;
         }
-        Ok(&self.signed.checkpoint)
+        Ok(())
     }
 
     fn write_bundle(&self, index: u64) -> Result<(), Error> {

@@ -322,6 +322,41 @@ fn a_second_create_on_a_locked_log_is_refused() {
 }
 
 #[test]
+fn a_writer_whose_integration_failed_refuses_to_go_on() {
+    let f = fixture();
+    let mut log = create(&f);
+    log.append(&entries(0..3)).expect("append");
+    // A file where the bundle directory must go makes the integration fail.
+    fs::write(f.public.join("tile"), b"in the way").expect("write");
+    log.integrate().expect_err("the bundle cannot be written");
+    let error = log.append(&entries(3..4)).expect_err("must refuse");
+    assert_contains(
+        &error.to_string(),
+        "this writer stopped because an integration failed",
+    );
+}
+
+#[test]
+fn a_reopened_writer_recovers_what_a_failed_integration_left() {
+    let f = fixture();
+    let mut log = create(&f);
+    log.append(&entries(0..3)).expect("append");
+    fs::write(f.public.join("tile"), b"in the way").expect("write");
+    log.integrate().expect_err("the bundle cannot be written");
+    drop(log);
+    fs::remove_file(f.public.join("tile")).expect("remove");
+    assert_eq!(
+        open(&f)
+            .expect("reopen")
+            .integrate()
+            .expect("integrate")
+            .size,
+        3
+    );
+    verify_published(&f);
+}
+
+#[test]
 fn a_full_tile_is_never_rewritten_with_different_bytes() {
     let f = fixture();
     write_log(&f, 256);
