@@ -118,7 +118,7 @@ impl Journal {
                         offset,
                         &format!(
                             "{reason} (record {}), and more data follows it: the journal is corrupt, not torn by a crash; refusing to cut acknowledged entries",
-                            start + records.len() as u64
+                            start.saturating_add(records.len() as u64)
                         ),
                     ));
                 }

@@ -140,6 +140,17 @@ impl<S: TileStore> LogWriter<S> {
                 journal.start()
             )));
         }
+        if journal.end() < checkpoint.size {
+            // Every integrated entry was synced to the journal before it was integrated, and
+            // compaction starts the journal at the checkpoint's size, so a journal that
+            // ends early lost acknowledged records; appending to it would reuse indexes.
+            return Err(Error::Inconsistent(format!(
+                "journal {} ends at entry {}, but the checkpoint covers {} entries: the journal lost records it had synced",
+                journal_path.display(),
+                journal.end(),
+                checkpoint.size
+            )));
+        }
         let mut pending = Vec::new();
         for (offset, record) in records.into_iter().enumerate() {
             let index = journal.start() + offset as u64;

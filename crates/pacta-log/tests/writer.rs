@@ -357,6 +357,18 @@ fn a_reopened_writer_recovers_what_a_failed_integration_left() {
 }
 
 #[test]
+fn open_refuses_a_journal_that_ends_before_the_checkpoint() {
+    let f = fixture();
+    write_log(&f, 8);
+    let journal = fs::read(&f.journal).expect("journal");
+    fs::write(&f.journal, &journal[..journal_record_offset(5)]).expect("write");
+    assert_contains(
+        &open_error(&f),
+        "ends at entry 5, but the checkpoint covers 8 entries",
+    );
+}
+
+#[test]
 fn a_full_tile_is_never_rewritten_with_different_bytes() {
     let f = fixture();
     write_log(&f, 256);
