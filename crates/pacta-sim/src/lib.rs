@@ -10,6 +10,7 @@
 //!
 //! The format of scenario files is documented in `docs/simulation.md`.
 
+pub mod baseline;
 pub mod config;
 pub mod evaluate;
 mod generate;

@@ -1,0 +1,372 @@
+//! Naive baselines that Pacta's corroboration is measured against, on the same reports:
+//!
+//! - **one finding per report**: every report is its own incident and is trusted alone (every
+//!   evidence standard lowered to one report), as a tally of raw reports would;
+//! - **spatial DBSCAN**: reports of one kind family clustered by the distance between their
+//!   resolved centres alone, ignoring time (DBSCAN, Ester et al. 1996, with `eps` the
+//!   agreement's corroboration distance and `min_points` 2, the point itself included as in
+//!   scikit-learn); noise points are dropped; clusters are ruled on with the agreement's own
+//!   evidence standards.
+//!
+//! Both feed their incidents through the engine's own attribution and adjudication
+//! (`pacta_core::attribute`, `pacta_core::adjudicate::rule`), so only the grouping differs.
+
+use std::collections::BTreeMap;
+
+use pacta_core::adjudicate::rule;
+use pacta_core::agreement::model::{Agreement, EventKind, ObservationMode, WeaponClass};
+use pacta_core::attribute::{attribute, Attribution};
+use pacta_core::corroborate::{Confidence, ConfidenceLevel, Incident, Sources, Testimony};
+use pacta_core::entry::resolve_location;
+use pacta_core::entry::types::Report;
+use pacta_core::geodesy::{distance_km, KM_PER_DEGREE};
+use pacta_core::time::Timestamp;
+use pacta_core::zone::ZoneIndex;
+
+use crate::evaluate::{Outcome, OutcomeAttribution, OutcomeFinding, OutcomeIncident};
+
+/// Every report alone is an incident and, for every evidence standard, enough.
+pub fn one_per_report(agreement: &Agreement, reports: &[&Report], as_of: Timestamp) -> Outcome {
+    let mut lenient = agreement.clone();
+    for standard in lenient.evidence.values_mut() {
+        standard.min_reports = 1;
+        standard.min_independent_monitors = 1;
+        standard.min_organisations = 1;
+    }
+    let groups: Vec<Vec<&Report>> = reports.iter().map(|r| vec![*r]).collect();
+    outcome(&lenient, groups, as_of)
+}
+
+/// Reports clustered in space only, per kind family, by DBSCAN.
+pub fn spatial_dbscan(
+    agreement: &Agreement,
+    reports: &[&Report],
+    eps_km: f64,
+    min_points: usize,
+    as_of: Timestamp,
+) -> Outcome {
+    let mut families: BTreeMap<String, Vec<&Report>> = BTreeMap::new();
+    for r in reports {
+        families.entry(family(r)).or_default().push(r);
+    }
+    let mut groups = Vec::new();
+    for members in families.into_values() {
+        let points: Vec<(f64, f64)> = members
+            .iter()
+            .map(|r| {
+                let at = resolve_location(&r.location);
+                (at.lon, at.lat)
+            })
+            .collect();
+        let labels = dbscan(&points, eps_km, min_points);
+        let mut clusters: BTreeMap<usize, Vec<&Report>> = BTreeMap::new();
+        for (r, label) in members.iter().zip(labels) {
+            if let Some(c) = label {
+                clusters.entry(c).or_default().push(r);
+            }
+        }
+        groups.extend(clusters.into_values());
+    }
+    outcome(agreement, groups, as_of)
+}
+
+/// Reports that may describe the same kind of event: fire of any kind, or one other kind
+/// (verifications also by the act verified).
+fn family(r: &Report) -> String {
+    if r.event.kind.is_fire() {
+        "fire".to_string()
+    } else {
+        format!(
+            "{:?}/{}",
+            r.event.kind,
+            r.event.subtype.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// DBSCAN over `(lon, lat)` points with great-circle distances: the cluster of each point,
+/// `None` for noise. A point's neighbourhood includes the point itself. Clusters are numbered
+/// in the order of their first core point, so the labels depend only on the input order.
+pub fn dbscan(points: &[(f64, f64)], eps_km: f64, min_points: usize) -> Vec<Option<usize>> {
+    let n = points.len();
+    let mut labels: Vec<Option<usize>> = vec![None; n];
+    if n == 0 || eps_km.is_nan() || eps_km <= 0.0 {
+        return labels;
+    }
+    // A grid of eps-sized cells on a projection at the mean latitude: neighbours are in the
+    // 3 × 3 cells around a point (cells are widened so that the projection's error at other
+    // latitudes cannot hide a neighbour).
+    let mean_lat = points.iter().map(|p| p.1).sum::<f64>() / n as f64;
+    let min_cos = points
+        .iter()
+        .map(|p| p.1.to_radians().cos())
+        .fold(1.0_f64, f64::min)
+        .max(1e-6);
+    let cell_km = eps_km * mean_lat.to_radians().cos().max(1e-6) / min_cos;
+    let cell = |p: &(f64, f64)| -> (i64, i64) {
+        let x = p.0 * KM_PER_DEGREE * mean_lat.to_radians().cos() / cell_km;
+        let y = p.1 * KM_PER_DEGREE / cell_km;
+        (x.floor() as i64, y.floor() as i64)
+    };
+    let mut grid: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    for (i, p) in points.iter().enumerate() {
+        grid.entry(cell(p)).or_default().push(i);
+    }
+    let neighbours = |i: usize| -> Vec<usize> {
+        let Some(p) = points.get(i) else {
+            return Vec::new();
+        };
+        let (cx, cy) = cell(p);
+        let mut out = Vec::new();
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                if let Some(list) = grid.get(&(cx + dx, cy + dy)) {
+                    out.extend(list.iter().copied().filter(|j| {
+                        points
+                            .get(*j)
+                            .is_some_and(|q| distance_km(*p, *q) <= eps_km)
+                    }));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    };
+    let mut visited = vec![false; n];
+    let mut next = 0;
+    for i in 0..n {
+        if visited[i] {
+            continue;
+        }
+        visited[i] = true;
+        let seeds = neighbours(i);
+        if seeds.len() < min_points {
+            continue;
+        }
+        let cluster = next;
+        next += 1;
+        labels[i] = Some(cluster);
+        let mut queue = seeds;
+        let mut k = 0;
+        while let Some(&j) = queue.get(k) {
+            k += 1;
+            if labels[j].is_none() {
+                labels[j] = Some(cluster);
+            }
+            if visited[j] {
+                continue;
+            }
+            visited[j] = true;
+            let more = neighbours(j);
+            if more.len() >= min_points {
+                queue.extend(more);
+            }
+        }
+    }
+    labels
+}
+
+/// Rules on the incidents made of `groups` and returns what the evaluator reads.
+fn outcome(agreement: &Agreement, groups: Vec<Vec<&Report>>, as_of: Timestamp) -> Outcome {
+    let zones = ZoneIndex::compile(agreement);
+    let mut incidents: Vec<Incident> = groups
+        .into_iter()
+        .filter(|g| !g.is_empty())
+        .map(|g| incident_of(agreement, g))
+        .collect();
+    for incident in &mut incidents {
+        incident.attribution = attribute(incident, &agreement.attribution, &zones);
+    }
+    incidents.sort_by(|a, b| a.id.cmp(&b.id));
+    let rulings = rule(agreement, &zones, &incidents, as_of);
+    Outcome {
+        as_of,
+        incidents: incidents
+            .iter()
+            .map(|i| OutcomeIncident {
+                id: i.id.clone(),
+                reports: i.reports.clone(),
+                lon: i.lon,
+                lat: i.lat,
+                start: i.start,
+                end: i.end,
+                kinds: i.kinds.clone(),
+                attribution: OutcomeAttribution {
+                    party: i.attribution.party.clone(),
+                },
+            })
+            .collect(),
+        findings: rulings
+            .findings
+            .into_iter()
+            .map(|f| OutcomeFinding {
+                id: f.id,
+                commitment: f.commitment,
+                party: f.party,
+                severity: f.severity,
+                status: "provisional".to_string(),
+                incident: f.incident,
+            })
+            .collect(),
+        obligations: Vec::new(),
+    }
+}
+
+/// An incident made of `group`, built the way the engine builds its own (sources, testimony,
+/// stated attribution) except for the centre, which is the plain mean of the members'.
+fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
+    group.sort_by(|a, b| a.id.cmp(&b.id));
+    let located: Vec<(f64, f64, f64)> = group
+        .iter()
+        .map(|r| {
+            let at = resolve_location(&r.location);
+            (at.lon, at.lat, at.radius_m)
+        })
+        .collect();
+    let n = located.len().max(1) as f64;
+    let lon = located.iter().map(|p| p.0).sum::<f64>() / n;
+    let lat = located.iter().map(|p| p.1).sum::<f64>() / n;
+    let radius_m = located
+        .iter()
+        .map(|p| distance_km((lon, lat), (p.0, p.1)) * 1000.0 + p.2)
+        .fold(0.0_f64, f64::max);
+    let organisation_of = |monitor: &str| {
+        agreement
+            .monitors
+            .get(monitor)
+            .map(|m| m.organisation.clone())
+            .unwrap_or_else(|| monitor.to_string())
+    };
+    let mut monitors: Vec<String> = group.iter().map(|r| r.monitor.clone()).collect();
+    monitors.sort();
+    monitors.dedup();
+    let mut organisations: Vec<String> = monitors.iter().map(|m| organisation_of(m)).collect();
+    organisations.sort();
+    organisations.dedup();
+    let mut modes: Vec<ObservationMode> = group.iter().map(|r| r.mode).collect();
+    modes.sort();
+    modes.dedup();
+    let mut kinds: Vec<EventKind> = group.iter().map(|r| r.event.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut subtypes: Vec<String> = group
+        .iter()
+        .filter_map(|r| r.event.subtype.clone())
+        .collect();
+    subtypes.sort();
+    subtypes.dedup();
+    let mut classes: BTreeMap<&WeaponClass, usize> = BTreeMap::new();
+    for r in &group {
+        if !r.event.weapon_class.is_undetermined() {
+            *classes.entry(&r.event.weapon_class).or_default() += 1;
+        }
+    }
+    // The most reported determined class; ties go to the first in order.
+    let weapon_class = classes
+        .iter()
+        .fold(None::<(&WeaponClass, usize)>, |best, (c, k)| match best {
+            Some((_, bk)) if bk >= *k => best,
+            _ => Some((c, *k)),
+        })
+        .map(|(c, _)| (*c).clone())
+        .unwrap_or_else(|| WeaponClass(WeaponClass::UNDETERMINED.to_string()));
+    let mut stated: Vec<String> = group
+        .iter()
+        .filter_map(|r| r.attribution.as_ref().map(|a| a.party.clone()))
+        .collect();
+    stated.sort();
+    stated.dedup();
+    let mut testimony: Vec<Testimony> = group
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Testimony {
+            report: i,
+            monitor: monitors.binary_search(&r.monitor).unwrap_or(0),
+            organisation: organisations
+                .binary_search(&organisation_of(&r.monitor))
+                .unwrap_or(0),
+            mode: r.mode,
+            with_media: !r.media.is_empty(),
+            submitted_at: r.submitted_at,
+        })
+        .collect();
+    testimony.sort_by(|a, b| {
+        a.submitted_at
+            .cmp(&b.submitted_at)
+            .then(a.report.cmp(&b.report))
+    });
+    let independent = organisations.len() as f64
+        + 0.5 * (monitors.len() as f64 - organisations.len() as f64).max(0.0)
+        + 0.25 * (modes.len() as f64 - 1.0).max(0.0);
+    let score = independent / (independent + 1.0);
+    Incident {
+        id: format!(
+            "base:{}",
+            group.first().map(|r| r.id.as_str()).unwrap_or("")
+        ),
+        reports: group.iter().map(|r| r.id.clone()).collect(),
+        lon,
+        lat,
+        radius_m: radius_m.ceil() as u64,
+        start: group
+            .iter()
+            .map(|r| r.observed.start)
+            .min()
+            .unwrap_or_default(),
+        end: group
+            .iter()
+            .map(|r| r.observed.end_or_start())
+            .max()
+            .unwrap_or_default(),
+        kinds,
+        subtypes,
+        weapon_class,
+        count: group.iter().map(|r| r.event.count).max().unwrap_or(1),
+        casualties: group.iter().filter_map(|r| r.event.casualties).max(),
+        sources: Sources {
+            monitors,
+            organisations,
+            modes,
+        },
+        confidence: Confidence {
+            level: if score >= 0.75 {
+                ConfidenceLevel::High
+            } else if score >= 0.6 {
+                ConfidenceLevel::Medium
+            } else {
+                ConfidenceLevel::Low
+            },
+            score,
+        },
+        attribution: Attribution::from_statements(stated),
+        testimony,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dbscan_joins_a_chain_of_close_points_and_leaves_a_far_one_as_noise() {
+        // 1 km apart along a meridian, then one point 50 km away.
+        let points = [(37.0, 48.0), (37.0, 48.009), (37.0, 48.018), (37.0, 48.5)];
+        let labels = dbscan(&points, 1.5, 2);
+        assert_eq!(labels, vec![Some(0), Some(0), Some(0), None]);
+    }
+
+    #[test]
+    fn dbscan_with_min_points_above_the_neighbourhood_finds_no_cluster() {
+        let points = [(37.0, 48.0), (37.0, 48.009)];
+        assert_eq!(dbscan(&points, 1.5, 3), vec![None, None]);
+    }
+
+    #[test]
+    fn dbscan_numbers_clusters_in_order_of_first_core_point() {
+        let points = [(38.0, 48.0), (37.0, 48.0), (38.0, 48.001), (37.0, 48.001)];
+        assert_eq!(
+            dbscan(&points, 1.0, 2),
+            vec![Some(0), Some(1), Some(0), Some(1)]
+        );
+    }
+}
