@@ -1,0 +1,120 @@
+//! `pacta evaluate` end to end: simulate, assess, evaluate.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo")
+}
+
+fn pacta(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Simulates 3 days and assesses them; returns (truth, assessment) paths.
+fn simulated(dir: &Path) -> (PathBuf, PathBuf) {
+    let demo = demo();
+    let (reports, truth, assessment) = (
+        dir.join("reports.ndjson"),
+        dir.join("truth.json"),
+        dir.join("assessment.json"),
+    );
+    let out = pacta(&[
+        "simulate".as_ref(),
+        "--agreement".as_ref(),
+        demo.as_os_str(),
+        "--keys".as_ref(),
+        demo.join("keys").as_os_str(),
+        "--days".as_ref(),
+        "3".as_ref(),
+        "--out".as_ref(),
+        reports.as_os_str(),
+        "--truth".as_ref(),
+        truth.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&truth).unwrap();
+    let as_of = serde_json::from_str::<serde_json::Value>(&text).unwrap()["as_of"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = pacta(&[
+        "assess".as_ref(),
+        "--agreement".as_ref(),
+        demo.as_os_str(),
+        "--reports".as_ref(),
+        reports.as_os_str(),
+        "--as-of".as_ref(),
+        as_of.as_ref(),
+        "--json".as_ref(),
+        assessment.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (truth, assessment)
+}
+
+#[test]
+fn json_output_has_incident_and_finding_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, assessment) = simulated(dir.path());
+    let out = pacta(&[
+        "evaluate".as_ref(),
+        "--truth".as_ref(),
+        truth.as_os_str(),
+        "--assessment".as_ref(),
+        assessment.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(e["incidents"]["produced"].as_u64().unwrap() > 0);
+    assert!(e["incidents"]["matched"].as_u64().unwrap() > 0);
+    assert!(e["findings_by_commitment"].is_object());
+}
+
+#[test]
+fn the_table_names_the_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, assessment) = simulated(dir.path());
+    let out = pacta(&[
+        "evaluate".as_ref(),
+        "--truth".as_ref(),
+        truth.as_os_str(),
+        "--assessment".as_ref(),
+        assessment.as_os_str(),
+        "--distance-km".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("match within 2 km and 60 min"));
+}
+
+#[test]
+fn a_file_that_is_not_a_truth_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus.json");
+    std::fs::write(&bogus, "{}").unwrap();
+    let out = pacta(&[
+        "evaluate".as_ref(),
+        "--truth".as_ref(),
+        bogus.as_os_str(),
+        "--assessment".as_ref(),
+        bogus.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
