@@ -17,6 +17,15 @@ pub enum ProofError {
         /// The size of the tree.
         size: u64,
     },
+    /// A tree size beyond the entries the tree holds (a proof or checkpoint newer than the
+    /// copy of the log it is checked against).
+    #[error("tree size {size} is beyond the {held} entries held")]
+    SizeBeyondTree {
+        /// The size asked for.
+        size: u64,
+        /// The number of entries held.
+        held: u64,
+    },
     /// The first size of a consistency proof exceeds the second.
     #[error("cannot prove size {old} consistent with smaller size {new}")]
     SizesOutOfOrder {
@@ -103,9 +112,9 @@ impl Tree {
     /// Root of the tree made of the first `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
         if size > self.size() {
-            return Err(ProofError::IndexOutOfRange {
-                index: size,
-                size: self.size(),
+            return Err(ProofError::SizeBeyondTree {
+                size,
+                held: self.size(),
             });
         }
         if size == 0 {
@@ -140,11 +149,14 @@ impl Tree {
     /// Inclusion proof (RFC 9162 §2.1.3.1) of leaf `index` in the tree of the first `size`
     /// leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
-        if index >= size || size > self.size() {
-            return Err(ProofError::IndexOutOfRange {
-                index,
-                size: size.min(self.size()),
+        if size > self.size() {
+            return Err(ProofError::SizeBeyondTree {
+                size,
+                held: self.size(),
             });
+        }
+        if index >= size {
+            return Err(ProofError::IndexOutOfRange { index, size });
         }
         let mut proof = Vec::new();
         self.inclusion_path(index, 0, size, &mut proof);
@@ -172,9 +184,9 @@ impl Tree {
             return Err(ProofError::SizesOutOfOrder { old, new });
         }
         if new > self.size() {
-            return Err(ProofError::IndexOutOfRange {
-                index: new,
-                size: self.size(),
+            return Err(ProofError::SizeBeyondTree {
+                size: new,
+                held: self.size(),
             });
         }
         let mut proof = Vec::new();

@@ -441,6 +441,20 @@ fn inclusion_proof_for_another_entry_fails() {
 }
 
 #[test]
+fn a_consistency_proof_from_beyond_the_log_names_both_sizes() {
+    let f = fixture();
+    write_log(&f, 20);
+    let error = open(&f)
+        .expect("open")
+        .consistency_proof(30)
+        .expect_err("30 > 20");
+    assert_eq!(
+        error.to_string(),
+        "tree size 30 is beyond the 20 entries held"
+    );
+}
+
+#[test]
 fn compacted_journal_keeps_indexes_and_reopens() {
     let f = fixture();
     let mut log = create(&f).with_journal_compaction(0);
