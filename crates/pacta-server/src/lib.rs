@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod datadir;
 pub mod index;
 pub mod ingest;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest::routes())
         .merge(log::routes())
         .merge(query::routes())
+        .merge(dashboard::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
