@@ -181,9 +181,7 @@ pub fn simulate_to(
             return Err(e);
         }
         let reached = options.target_reports.is_some_and(|t| sink.reports >= t);
-        if flow == Flow::Stop
-            || (reached || options.target_reports.is_none() && day + 1 >= days_max)
-        {
+        if flow == Flow::Stop || reached {
             break;
         }
     }

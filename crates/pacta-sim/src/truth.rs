@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 /// `schema` of a ground-truth file.
 pub const TRUTH_SCHEMA: &str = "pacta.truth/1";
 
-/// The whole ground truth. Members are written in this order, `events` streamed.
+/// The whole ground truth. `events` are written as they are generated, so the file's member
+/// order is not this one; readers must not depend on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
     pub schema: String,
