@@ -4,16 +4,16 @@
 //! randomness, and no hash-map iteration order in any output. The shells (CLI, server,
 //! store) read files and clocks and hand the results in.
 
-pub mod agreement;
-pub mod entry;
-pub mod lint;
-pub mod time;
-pub mod geodesy;
-pub mod zone;
-pub mod corroborate;
-pub mod attribute;
 pub mod adjudicate;
-pub mod respond;
-pub mod phase;
-pub mod indicator;
+pub mod agreement;
 pub mod assess;
+pub mod attribute;
+pub mod corroborate;
+pub mod entry;
+pub mod geodesy;
+pub mod indicator;
+pub mod lint;
+pub mod phase;
+pub mod respond;
+pub mod time;
+pub mod zone;
