@@ -19,7 +19,7 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 
 use crate::derived::{body_fingerprint, DerivedDelta, DerivedFingerprints};
 use crate::model::{
-    clamp_limit, AssessmentRecord, CheckpointRecord, EntryRecord, FindingQuery, FindingRow,
+    clamp_limit, AssessmentRecord, BBox, CheckpointRecord, EntryRecord, FindingQuery, FindingRow,
     IncidentQuery, IncidentRow, ObligationQuery, ObligationRow, Page, PageKey, ReportFacts, Signer,
 };
 use crate::{Result, Store, StoreError, Timestamp, Transaction};
@@ -138,7 +138,48 @@ const MIGRATIONS: &[&str] = &[
         entries   INTEGER NOT NULL,
         digest    TEXT NOT NULL
     );",
+    // Version 2: an R*Tree over incidents' (lon, lat, start) for selective bbox queries. The
+    // table is rebuilt with an explicit integer key, the only row id VACUUM keeps stable.
+    "CREATE TABLE incidents_v2 (
+        rid         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        start_at    INTEGER NOT NULL,
+        end_at      INTEGER NOT NULL,
+        lon         REAL NOT NULL,
+        lat         REAL NOT NULL,
+        kinds       TEXT NOT NULL,
+        party       TEXT,
+        body        TEXT NOT NULL,
+        body_sha256 BLOB NOT NULL
+    );
+    INSERT INTO incidents_v2 (id, start_at, end_at, lon, lat, kinds, party, body, body_sha256)
+        SELECT id, start_at, end_at, lon, lat, kinds, party, body, body_sha256 FROM incidents;
+    DROP TABLE incidents;
+    ALTER TABLE incidents_v2 RENAME TO incidents;
+    CREATE INDEX incidents_by_time ON incidents (start_at, id, lon, lat);
+    CREATE INDEX incidents_by_party ON incidents (party, start_at, id);
+    CREATE VIRTUAL TABLE incidents_rtree USING rtree (
+        rid, min_lon, max_lon, min_lat, max_lat, min_start, max_start
+    );
+    INSERT INTO incidents_rtree SELECT rid, lon, lon, lat, lat, start_at, start_at FROM incidents;
+    CREATE TRIGGER incidents_rtree_insert AFTER INSERT ON incidents BEGIN
+        INSERT INTO incidents_rtree
+            VALUES (new.rid, new.lon, new.lon, new.lat, new.lat, new.start_at, new.start_at);
+    END;
+    CREATE TRIGGER incidents_rtree_update AFTER UPDATE OF lon, lat, start_at ON incidents BEGIN
+        UPDATE incidents_rtree SET min_lon = new.lon, max_lon = new.lon, min_lat = new.lat,
+            max_lat = new.lat, min_start = new.start_at, max_start = new.start_at
+            WHERE rid = new.rid;
+    END;
+    CREATE TRIGGER incidents_rtree_delete AFTER DELETE ON incidents BEGIN
+        DELETE FROM incidents_rtree WHERE rid = old.rid;
+    END;",
 ];
+
+/// A bbox query reads incidents through the R*Tree when it finds fewer candidates than this
+/// in the box and time range (sorting them is then cheap); otherwise it walks the time index,
+/// where a box that holds this many candidates yields a page after a short walk.
+const RTREE_CANDIDATES_MAX: i64 = 2_000;
 
 /// Maps a SQLite error to a [`StoreError`] that says what was being done.
 trait Context<T> {
@@ -521,6 +562,7 @@ impl Listed for ObligationRow {
 /// exists.
 fn page<T: Listed>(
     conn: &Connection,
+    source: &str,
     mut filter: Filter,
     after: &Option<PageKey>,
     limit: u32,
@@ -529,9 +571,8 @@ fn page<T: Listed>(
     let limit = clamp_limit(limit);
     filter.values.push(Value::Integer(i64::from(limit) + 1));
     let sql = format!(
-        "SELECT {} FROM {} {} ORDER BY {}, id LIMIT ?",
+        "SELECT {} FROM {source} {} ORDER BY {}, id LIMIT ?",
         T::COLUMNS,
-        T::TABLE,
         filter.sql(),
         T::TIME_COLUMN
     );
@@ -549,6 +590,45 @@ fn page<T: Listed>(
         None
     };
     Ok(Page { items, next })
+}
+
+/// A time range as R*Tree bounds (an open end is unbounded).
+fn rtree_time_bounds(from: Option<Timestamp>, to: Option<Timestamp>) -> (f64, f64) {
+    (
+        from.map_or(f64::NEG_INFINITY, |t| t.0 as f64),
+        to.map_or(f64::INFINITY, |t| t.0 as f64),
+    )
+}
+
+/// How many R*Tree entries fall in the box and time range, counting no further than
+/// [`RTREE_CANDIDATES_MAX`]. The tree stores 32-bit floats rounded outwards, so it
+/// over-counts by at most the rows on the edges; exact filters run on the rows.
+fn rtree_candidates(
+    conn: &Connection,
+    b: BBox,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<i64> {
+    let (from, to) = rtree_time_bounds(from, to);
+    conn.prepare_cached(
+        "SELECT count(*) FROM (SELECT 1 FROM incidents_rtree WHERE min_lon <= ? AND max_lon >= ? \
+         AND min_lat <= ? AND max_lat >= ? AND max_start >= ? AND min_start <= ? LIMIT ?)",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row(
+            params![
+                b.max_lon,
+                b.min_lon,
+                b.max_lat,
+                b.min_lat,
+                from,
+                to,
+                RTREE_CANDIDATES_MAX
+            ],
+            |r| r.get(0),
+        )
+    })
+    .ctx(|| "counting incidents in a bbox".into())
 }
 
 fn one<T>(
@@ -700,7 +780,20 @@ impl Store for SqliteStore {
         }
         filter.eq("party", &query.party);
         let conn = self.reader()?;
-        page(&conn, filter, &query.after, query.limit)
+        let source = match query.bbox {
+            Some(b) if rtree_candidates(&conn, b, query.from, query.to)? < RTREE_CANDIDATES_MAX => {
+                let (from, to) = rtree_time_bounds(query.from, query.to);
+                filter.push(
+                    "r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ? \
+                     AND r.max_start >= ? AND r.min_start <= ?",
+                    [b.max_lon, b.min_lon, b.max_lat, b.min_lat, from, to].map(Value::Real),
+                );
+                // CROSS JOIN: SQLite keeps the R*Tree as the outer loop.
+                "incidents_rtree AS r CROSS JOIN incidents ON incidents.rid = r.rid"
+            }
+            _ => "incidents",
+        };
+        page(&conn, source, filter, &query.after, query.limit)
     }
 
     fn incident(&self, id: &str) -> Result<Option<IncidentRow>> {
@@ -722,7 +815,13 @@ impl Store for SqliteStore {
         filter.eq("severity", &query.severity);
         filter.time_range("established_at", query.from, query.to);
         let conn = self.reader()?;
-        page(&conn, filter, &query.after, query.limit)
+        page(
+            &conn,
+            <FindingRow as Listed>::TABLE,
+            filter,
+            &query.after,
+            query.limit,
+        )
     }
 
     fn finding(&self, id: &str) -> Result<Option<FindingRow>> {
@@ -741,7 +840,13 @@ impl Store for SqliteStore {
         filter.eq("guarantor", &query.guarantor);
         filter.eq("status", &query.status);
         let conn = self.reader()?;
-        page(&conn, filter, &query.after, query.limit)
+        page(
+            &conn,
+            <ObligationRow as Listed>::TABLE,
+            filter,
+            &query.after,
+            query.limit,
+        )
     }
 
     fn obligation(&self, id: &str) -> Result<Option<ObligationRow>> {
@@ -1068,5 +1173,47 @@ impl Transaction for SqliteTransaction<'_> {
             .ctx(|| "committing".to_string())?;
         self.open = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::IncidentQuery;
+
+    #[test]
+    fn a_version_1_store_migrates_its_incidents_into_the_rtree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pacta.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute(
+                "INSERT INTO incidents VALUES ('inc:a', 10, 20, 30.5, 45.5, '|burst|', NULL, \
+                 '{}', x'00')",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let page = store
+            .incidents(&IncidentQuery {
+                bbox: Some(BBox {
+                    min_lon: 30.0,
+                    min_lat: 45.0,
+                    max_lon: 31.0,
+                    max_lat: 46.0,
+                }),
+                limit: 10,
+                ..IncidentQuery::default()
+            })
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        let version: i64 = store
+            .lock_writer()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SqliteStore::schema_version());
     }
 }

@@ -40,6 +40,8 @@ conformance_tests!(open();
     obligations_filter_by_guarantor_and_status,
     latest_checkpoint_is_the_largest_tree,
     latest_assessment_is_the_last_in_the_log,
+    a_box_holding_thousands_of_incidents_pages_like_a_small_one,
+    a_moved_incident_is_found_at_its_new_place_only,
 );
 
 #[test]

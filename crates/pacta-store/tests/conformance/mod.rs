@@ -663,3 +663,90 @@ pub fn latest_assessment_is_the_last_in_the_log(store: &dyn Store) {
     let latest = store.latest_assessment().unwrap().expect("an assessment");
     assert_eq!((latest.log_index, latest.entries), (30, 30));
 }
+
+pub fn a_box_holding_thousands_of_incidents_pages_like_a_small_one(store: &dyn Store) {
+    // 2,500 incidents in one small box, plus as many outside it: enough that a backend may
+    // choose another plan than for a handful.
+    let inside: Vec<IncidentRow> = (0..2_500i64)
+        .map(|i| {
+            incident(
+                &format!("inc:in{i:04}"),
+                T0 + i % 50,
+                30.0 + (i % 50) as f64 * 1e-4,
+                45.0,
+                &["burst"],
+                None,
+            )
+        })
+        .collect();
+    let outside = (0..2_500i64).map(|i| {
+        incident(
+            &format!("inc:out{i:04}"),
+            T0 + i % 50,
+            31.0,
+            45.0,
+            &["burst"],
+            None,
+        )
+    });
+    store
+        .replace_derived(&rows(inside.iter().cloned().chain(outside).collect()))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .incidents(&IncidentQuery {
+                bbox: Some(BBox {
+                    min_lon: 29.9,
+                    min_lat: 44.9,
+                    max_lon: 30.1,
+                    max_lat: 45.1,
+                }),
+                from: Some(Timestamp(T0 + 10)),
+                after,
+                limit: 300,
+                ..IncidentQuery::default()
+            })
+            .unwrap();
+        seen.extend(page.items.into_iter().map(|r| (r.start, r.id)));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut expected: Vec<_> = inside
+        .into_iter()
+        .filter(|r| r.start.0 >= T0 + 10)
+        .map(|r| (r.start, r.id))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+}
+
+pub fn a_moved_incident_is_found_at_its_new_place_only(store: &dyn Store) {
+    let mut grid = incident_grid();
+    store.replace_derived(&rows(grid.clone())).unwrap();
+    let in_box = |store: &dyn Store, lon: f64, lat: f64| {
+        incident_ids(
+            store,
+            IncidentQuery {
+                bbox: Some(BBox {
+                    min_lon: lon - 0.01,
+                    min_lat: lat - 0.01,
+                    max_lon: lon + 0.01,
+                    max_lat: lat + 0.01,
+                }),
+                limit: 10,
+                ..IncidentQuery::default()
+            },
+        )
+    };
+    grid[0].lon = 50.0;
+    grid[0].body.push(' ');
+    store.replace_derived(&rows(grid)).unwrap();
+    assert_eq!(in_box(store, 30.0, 45.0), Vec::<String>::new());
+    assert_eq!(in_box(store, 50.0, 45.0), vec!["inc:r000"]);
+    store.replace_derived(&DerivedRows::default()).unwrap();
+    assert_eq!(in_box(store, 50.0, 45.0), Vec::<String>::new());
+}
