@@ -39,7 +39,7 @@ pub enum Error {
         source: ProofFileError,
     },
     /// Another writer holds the log's lock: two writers appending to one log would fork it.
-    #[error("{path} is locked by another writer of this log (another `pacta log` command or server is running on it); wait for it to finish or stop it")]
+    #[error("{path} is locked by another writer of this log, in this or another process; only one may append at a time, or the log could fork")]
     Locked {
         /// The lock file.
         path: String,
