@@ -14,7 +14,7 @@ use super::keygen::load_signing_key;
 use super::{exit_invalid, EXIT_OK};
 use crate::agreement_file;
 
-/// Runs with at least this many reports show a progress bar (on a terminal).
+/// Runs asked for at least this many reports show a bar towards the total (on a terminal).
 const PROGRESS_BAR_REPORTS_MIN: u64 = 50_000;
 
 /// Simulate monitoring: true events by each party along the line of contact, monitors that
@@ -88,19 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut reports_out = BufWriter::with_capacity(1 << 20, reports_file);
     let mut truth_out = BufWriter::with_capacity(1 << 20, truth_file);
 
-    let bar = match args.reports {
-        Some(n) if n >= PROGRESS_BAR_REPORTS_MIN && std::io::stderr().is_terminal() => {
-            let bar = ProgressBar::new(n);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "simulating {bar:40} {pos}/{len} reports {per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        }
-        _ => ProgressBar::hidden(),
-    };
+    let bar = progress_bar(args.reports);
     let options = RunOptions {
         target_reports: args.reports,
     };
@@ -138,6 +126,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("reports: {}", args.out.display());
     println!("truth:   {}", args.truth.display());
     Ok(EXIT_OK)
+}
+
+/// A bar towards `--reports` when it is large, else a counter; hidden when stderr is not a
+/// terminal (so redirected runs and tests print nothing but the summary).
+fn progress_bar(target: Option<u64>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let (bar, template) = match target {
+        Some(n) if n >= PROGRESS_BAR_REPORTS_MIN => (
+            ProgressBar::new(n),
+            "simulating {bar:40} {pos}/{len} reports {per_sec} eta {eta}",
+        ),
+        Some(_) => return ProgressBar::hidden(),
+        None => (
+            ProgressBar::new_spinner(),
+            "simulating {spinner} {pos} reports {per_sec}",
+        ),
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// Loads `DIR/MONITOR.key.json` for every monitor that has one.
