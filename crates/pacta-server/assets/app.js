@@ -21,6 +21,9 @@ const PARTY_COLOURS = ["#1f6fd1", "#d9730d"];
 const UNATTRIBUTED_COLOUR = "#6b7280";
 const OBLIGATION_ORDER = { overdue: 0, open: 1, fulfilled_late: 2, fulfilled: 3 };
 const SPARK_DAYS = 30;
+/** Kilometres per degree of latitude on the engine's sphere (R = 6371.0088 km). */
+const KM_PER_DEGREE = 6371.0088 * Math.PI / 180;
+const SCALE_BAR_KM = 50;
 // The read API's largest page, and the most rows of one list the page loads: a browser
 // draws tens of thousands of SVG markers comfortably, not millions.
 const PAGE_LIMIT = 1000;
@@ -210,7 +213,10 @@ function makeProjection(bounds) {
   const scale = Math.min(MAP_WIDTH / ((east - west) * k), MAP_HEIGHT / (north - south));
   const offsetX = (MAP_WIDTH - (east - west) * k * scale) / 2;
   const offsetY = (MAP_HEIGHT - (north - south) * scale) / 2;
-  return ([lon, lat]) => [offsetX + (lon - west) * k * scale, offsetY + (north - lat) * scale];
+  const project = ([lon, lat]) => [offsetX + (lon - west) * k * scale, offsetY + (north - lat) * scale];
+  // Map units per kilometre, for the scale bar (exact along the central parallel).
+  project.unitsPerKm = scale / KM_PER_DEGREE;
+  return project;
 }
 
 function extend(bounds, [lon, lat]) {
@@ -384,7 +390,7 @@ function renderMap() {
     zones.append(svg("path", { class: `zone ${zoneClass(p)}`, d: pathData(feature.geometry, project), "fill-rule": "evenodd" },
       svg("title", {}, `${p.label}${p.approximate ? " (drawn approximately)" : ""}`)));
   }
-  map.replaceChildren(base, zones, svg("g", { id: "points" }));
+  map.replaceChildren(base, zones, svg("g", { id: "points" }), svg("g", { id: "scale-bar" }));
   applyView();
   renderLegend();
 }
@@ -420,6 +426,20 @@ function renderPoints() {
     }, svg("title", {}, label)));
   }
   layer.replaceChildren(...nodes);
+  renderScaleBar();
+}
+
+/** A 50 km bar in the lower left corner, redrawn at each zoom so it stays on screen. */
+function renderScaleBar() {
+  const v = viewBox();
+  const unit = 1 / app.view.zoom;
+  const length = SCALE_BAR_KM * app.project.unitsPerKm;
+  const x = v.x + 14 * unit;
+  const y = v.y + v.h - 14 * unit;
+  $("scale-bar").replaceChildren(
+    svg("rect", { x: x - 4 * unit, y: y - 16 * unit, width: length + 8 * unit, height: 22 * unit, fill: "#fff", "fill-opacity": 0.8 }),
+    svg("path", { d: `M${x} ${y - 4 * unit}V${y}H${x + length}V${y - 4 * unit}`, fill: "none", stroke: "#1b1f24", "stroke-width": 1.5 * unit }),
+    svg("text", { x: x + length / 2, y: y - 5 * unit, "text-anchor": "middle", "font-size": 10 * unit, fill: "#1b1f24" }, `${SCALE_BAR_KM} km`));
 }
 
 function renderLegend() {
