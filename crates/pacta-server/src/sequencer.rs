@@ -133,6 +133,8 @@ pub type Appended = (u64, Vec<u8>);
 
 /// Work for the sequencer.
 pub enum Job {
+    /// Stop after the jobs queued before this one; later submissions fail with 503.
+    Stop,
     /// Sequence these candidates; answer with one outcome each, in order.
     Submit {
         /// Verified entries.
@@ -214,6 +216,7 @@ fn run(
             },
         };
         match first {
+            Job::Stop => return,
             Job::Submit { candidates, reply } => {
                 let mut group = vec![(candidates, reply)];
                 let mut count = group.iter().map(|(c, _)| c.len()).sum::<usize>();

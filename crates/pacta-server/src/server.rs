@@ -289,8 +289,10 @@ impl Server {
             });
         ticker.abort();
         let finished = log_assessment(&state, &signing_key).await;
+        // Handles may outlive the server (tests, the demo): stop the sequencer explicitly,
+        // and wait for it so the directory lock outlives the last write.
+        let _ = state.sequencer().send(Job::Stop).await;
         drop(state);
-        // The sequencer stops once every handle is gone; wait so the lock outlives it.
         let _ = tokio::task::spawn_blocking(move || sequencer_thread.join()).await;
         served?;
         finished.map_err(ServerError::Shutdown)?;

@@ -1,10 +1,153 @@
-//! `pacta serve` (being built in this session; replaced by its owner).
+//! `pacta serve`: run the service on a data directory.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::Context;
+use pacta_server::{Config, DataDir, Server, SystemClock};
+
+use super::EXIT_OK;
+
+/// Serve the HTTP API, the log (checkpoint, tiles, proofs) and the dashboard from DIR.
+///
+/// DIR holds `agreement/` (a copy of the agreement), `log/` (the transparency log, the
+/// source of truth), `log.key.json` (the log signing key, mode 0600) and `pacta.sqlite3`
+/// (the store, rebuilt from the log when behind). `--init` creates DIR from `--agreement`.
+///
+/// Configuration, highest precedence first: flags; environment variables (`PACTA_DATA`,
+/// `PACTA_LISTEN`, `PACTA_CLOCK_SKEW_SECONDS`, `PACTA_CHECKPOINT_INTERVAL_MS`,
+/// `PACTA_ASSESSMENT_INTERVAL_SECONDS`, `PACTA_CONFIG`); a TOML file given by `--config`
+/// with the keys `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms` and
+/// `assessment_interval_seconds`; the defaults shown.
+///
+/// Limits (fixed): request body 16 MiB, batch 10,000 lines, entry 64 KiB (413 beyond).
+///
+/// Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM); 2 the directory, agreement, log or
+/// address could not be opened (the server refuses to start on a log that disagrees with
+/// its last checkpoint, or on a directory another server holds).
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The data directory.
+    #[arg(long, value_name = "DIR", env = "PACTA_DATA")]
+    data: Option<PathBuf>,
+    /// Create DIR from this agreement directory (with --init).
+    #[arg(long, value_name = "PATH", env = "PACTA_AGREEMENT")]
+    agreement: Option<PathBuf>,
+    /// Create the data directory first (from --agreement), then serve.
+    #[arg(long)]
+    init: bool,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR", env = "PACTA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// A TOML configuration file.
+    #[arg(long, value_name = "FILE", env = "PACTA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Seconds a `submitted_at` may be ahead of the server's clock [default: 300].
+    #[arg(long, value_name = "SECONDS", env = "PACTA_CLOCK_SKEW_SECONDS")]
+    clock_skew_seconds: Option<i64>,
+    /// Milliseconds between signed checkpoints [default: 1000].
+    #[arg(long, value_name = "MS", env = "PACTA_CHECKPOINT_INTERVAL_MS")]
+    checkpoint_interval_ms: Option<u64>,
+    /// Seconds between assessment digests appended to the log [default: 60].
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "PACTA_ASSESSMENT_INTERVAL_SECONDS"
+    )]
+    assessment_interval_seconds: Option<u64>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`pacta serve` is not built yet")
+/// Merges the configuration file (if any) and the flags and environment over the defaults.
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            Config::from_toml(&text)
+                .with_context(|| format!("config file {} is invalid", path.display()))?
+        }
+        None => Config::default(),
+    };
+    let from_file = args.config.is_some();
+    match &args.data {
+        Some(data) => config.data = data.clone(),
+        None if from_file => {}
+        None => anyhow::bail!("give the data directory: --data DIR (or PACTA_DATA)"),
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(skew) = args.clock_skew_seconds {
+        config.clock_skew_seconds = skew;
+    }
+    if let Some(ms) = args.checkpoint_interval_ms {
+        config.checkpoint_interval_ms = ms;
+    }
+    if let Some(seconds) = args.assessment_interval_seconds {
+        config.assessment_interval_seconds = seconds;
+    }
+    Ok(config)
+}
+
+fn init(data: &Path, agreement: Option<&Path>) -> anyhow::Result<()> {
+    let agreement = agreement.context("--init needs --agreement PATH (an agreement directory)")?;
+    DataDir::create(data, agreement)
+        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    eprintln!(
+        "created {} from {} (log key in {})",
+        data.display(),
+        agreement.display(),
+        DataDir::at(data).key_path().display()
+    );
+    Ok(())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = config(&args)?;
+    if args.init {
+        init(&config.data, args.agreement.as_deref())?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let data = config.data.clone();
+        let server = Server::start(config, Arc::new(SystemClock))
+            .await
+            .with_context(|| format!("cannot start on {}", data.display()))?;
+        let address = server.local_addr()?;
+        eprintln!(
+            "pacta serve: listening on http://{address}/ (data {})",
+            data.display()
+        );
+        server.serve(shutdown_signal()).await?;
+        eprintln!("pacta serve: stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(EXIT_OK)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

@@ -1,0 +1,191 @@
+//! End to end over real HTTP: two monitors report, the incident and finding appear, the
+//! guarantors' actions close their obligations, and the finding's proof bundle verifies
+//! with pacta-log.
+
+mod common;
+
+use common::*;
+use pacta_core::assess::Assessment;
+use pacta_log::proof::InclusionProof;
+use pacta_log::Checkpoint;
+use pacta_server::DataDir;
+use serde_json::json;
+
+const FINDING: &str = "ceasefire@inc:s08-r1";
+
+fn action(id: &str, guarantor: &str, taken: &str, submitted: &str) -> serde_json::Value {
+    json!({
+        "schema": "pacta.action/1", "id": id, "agreement": "scenario-ceasefire",
+        "guarantor": guarantor, "obligation": format!("consult/{guarantor}/{FINDING}"),
+        "action": "consultations", "taken_at": taken, "submitted_at": submitted,
+        "text": "Recorded by the guarantor's crisis cell."
+    })
+}
+
+/// Starts a server and submits the two reports of scenario 08.
+fn two_reports() -> (tempfile::TempDir, TestServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = create_data(dir.path());
+    let server = TestServer::start(data, at("2026-03-02T10:30:00Z"));
+    let r1 = report("s08-r1", "m1", "2026-03-02T10:30:00Z", [37.51, 48.0]);
+    assert_eq!(
+        server.post_json("/v1/reports", &signed(&r1, "m1")).status,
+        201
+    );
+    server.clock.set(at("2026-03-02T10:40:00Z"));
+    let r2 = report("s08-r2", "m3", "2026-03-02T10:40:00Z", [37.5105, 48.0]);
+    assert_eq!(
+        server.post_json("/v1/reports", &signed(&r2, "m3")).status,
+        201
+    );
+    (dir, server)
+}
+
+fn assessment(server: &TestServer) -> std::sync::Arc<Assessment> {
+    server.state.assessment().unwrap()
+}
+
+#[test]
+fn two_monitors_reports_make_an_incident_and_a_finding() {
+    let (_dir, server) = two_reports();
+    let assessment = assessment(&server);
+    assert_eq!(assessment.incidents.len(), 1);
+    let finding = assessment
+        .findings
+        .iter()
+        .find(|f| f.id == FINDING)
+        .unwrap();
+    assert_eq!(finding.reports, vec!["s08-r1", "s08-r2"]);
+    assert!(assessment
+        .obligations
+        .iter()
+        .any(|o| o.id == format!("consult/g1/{FINDING}")));
+}
+
+#[test]
+fn guarantor_actions_close_their_obligations() {
+    let (_dir, server) = two_reports();
+    server.clock.set(at("2026-03-02T18:05:00Z"));
+    let a1 = action(
+        "s08-a1",
+        "g1",
+        "2026-03-02T18:00:00Z",
+        "2026-03-02T18:05:00Z",
+    );
+    assert_eq!(
+        server.post_json("/v1/actions", &signed(&a1, "g1")).status,
+        201
+    );
+    server.clock.set(at("2026-03-03T09:10:00Z"));
+    let a2 = action(
+        "s08-a2",
+        "g2",
+        "2026-03-03T09:00:00Z",
+        "2026-03-03T09:10:00Z",
+    );
+    assert_eq!(
+        server.post_json("/v1/actions", &signed(&a2, "g2")).status,
+        201
+    );
+    let assessment = assessment(&server);
+    for guarantor in ["g1", "g2"] {
+        let obligation = assessment
+            .obligations
+            .iter()
+            .find(|o| o.id == format!("consult/{guarantor}/{FINDING}"))
+            .unwrap();
+        let status = serde_json::to_value(obligation.status).unwrap();
+        assert_eq!(status, "fulfilled", "obligation of {guarantor}");
+    }
+}
+
+#[test]
+fn finding_proof_bundle_verifies_with_pacta_log() {
+    let (_dir, server) = two_reports();
+    let response = server.get(&format!("/v1/findings/{FINDING}/proof"));
+    assert_eq!(response.status, 200, "{}", response.body);
+    let bundle = response.json();
+    let verifier = DataDir::at(&server.data).log_verifier().unwrap();
+    let origin = bundle["origin"].as_str().unwrap();
+    let checkpoint = Checkpoint::open(
+        bundle["checkpoint"].as_str().unwrap().as_bytes(),
+        &[verifier.clone()],
+        Some(origin),
+    )
+    .unwrap();
+    let reports = bundle["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    for proven in reports.iter().chain([&bundle["agreement"]]) {
+        let entry = proven["entry"].as_str().unwrap();
+        let proof = InclusionProof::parse(proven["proof"].as_str().unwrap()).unwrap();
+        assert_eq!(proof.index, proven["index"].as_u64().unwrap());
+        let proved = proof
+            .verify(entry.as_bytes(), &[verifier.clone()], Some(origin))
+            .unwrap();
+        assert_eq!(proved.root, checkpoint.root);
+    }
+    // Each report's bytes carry its monitor's signature: check them against the agreement.
+    let agreement = server.state.agreement().clone();
+    for proven in reports {
+        let parsed = pacta_core::entry::parse_entry(proven["entry"].as_str().unwrap()).unwrap();
+        pacta_core::entry::KeyRing::new(&agreement)
+            .authorise(&parsed)
+            .unwrap();
+    }
+}
+
+#[test]
+fn entry_proof_is_a_tlog_proof_against_the_checkpoint() {
+    let (_dir, server) = two_reports();
+    let response = server.get("/v1/proofs/entries/1");
+    assert_eq!(response.status, 200, "{}", response.body);
+    let proof = InclusionProof::parse(&response.body).unwrap();
+    assert_eq!(proof.index, 1);
+    let checkpoint = server.get("/checkpoint");
+    assert_eq!(checkpoint.status, 200);
+    assert!(checkpoint.body.starts_with("pacta/scenario-ceasefire\n"));
+}
+
+#[test]
+fn resubmitting_the_same_entry_returns_its_original_index() {
+    let (_dir, server) = two_reports();
+    let r1 = report("s08-r1", "m1", "2026-03-02T10:30:00Z", [37.51, 48.0]);
+    let again = server.post_json("/v1/reports", &signed(&r1, "m1"));
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["index"], 1);
+    assert_eq!(again.json()["status"], "duplicate");
+}
+
+#[test]
+fn a_different_body_under_a_used_id_is_a_conflict() {
+    let (_dir, server) = two_reports();
+    let changed = report("s08-r1", "m1", "2026-03-02T10:31:00Z", [37.51, 48.0]);
+    let response = server.post_json("/v1/reports", &signed(&changed, "m1"));
+    assert_eq!(response.status, 409);
+    assert_eq!(response.content_type, "application/problem+json");
+    assert_eq!(server.state.with_ledger(|l| l.log_size()).unwrap(), 3);
+}
+
+#[test]
+fn a_batch_answers_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(create_data(dir.path()), at("2026-03-02T12:00:00Z"));
+    let good = signed(
+        &report("b-1", "m1", "2026-03-02T11:00:00Z", [37.5, 48.0]),
+        "m1",
+    );
+    let forged = signed(
+        &report("b-2", "m1", "2026-03-02T11:00:00Z", [37.5, 48.0]),
+        "m2",
+    );
+    let body = format!("{good}\n\n{forged}\n{good}\n");
+    let response = server.post("/v1/reports", "application/x-ndjson", &body);
+    assert_eq!(response.status, 200);
+    let json = response.json();
+    assert_eq!(json["accepted"], 1);
+    assert_eq!(json["duplicate"], 1);
+    assert_eq!(json["rejected"], 1);
+    assert_eq!(json["results"][1]["line"], 3);
+    assert_eq!(json["results"][1]["status"], 403);
+    assert_eq!(json["results"][1]["problem"]["line"], 3);
+}
