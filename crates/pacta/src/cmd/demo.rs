@@ -256,7 +256,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let server = runtime
         .block_on(Server::start(config, clock.clone()))
-        .with_context(|| format!("cannot start the server on {}", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot start the server on {} (another server on that port? \
+                 `--listen 127.0.0.1:0` picks a free one)",
+                args.listen
+            )
+        })?;
     let address = server
         .local_addr()
         .context("cannot read the server's address")?;
