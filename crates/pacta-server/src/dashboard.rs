@@ -14,7 +14,7 @@
 //!   `"approximate": true`: the engine never uses them, it measures geodesic distances.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -104,25 +104,28 @@ async fn zones(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Zones documents already built, by agreement id and version: the buffers take tens of
-/// milliseconds and an agreement version never changes.
-type ZonesCache = Mutex<BTreeMap<(String, u32), Bytes>>;
+/// Zones documents already built, one per agreement in memory (a process may run several
+/// servers, in tests). An entry is found by the agreement's allocation, which its `Weak`
+/// keeps from being reused; entries of agreements no longer held are dropped on the next
+/// insert.
+type ZonesCache = Mutex<Vec<(Weak<Agreement>, Bytes)>>;
 
-fn cached_zones(agreement: &Agreement) -> Bytes {
-    static CACHE: ZonesCache = Mutex::new(BTreeMap::new());
-    let key = (agreement.id.clone(), agreement.version);
-    if let Some(hit) = CACHE
+fn cached_zones(agreement: &Arc<Agreement>) -> Bytes {
+    static CACHE: ZonesCache = Mutex::new(Vec::new());
+    let cached = CACHE
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
-        return hit.clone();
+        .iter()
+        .find(|(held, _)| held.as_ptr() == Arc::as_ptr(agreement))
+        .map(|(_, body)| body.clone());
+    if let Some(body) = cached {
+        return body;
     }
+    // Built without the lock held: two first requests may both build, and both get the same.
     let built = Bytes::from(zones_geojson(agreement).to_string());
-    CACHE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, built.clone());
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    cache.retain(|(held, _)| held.strong_count() > 0);
+    cache.push((Arc::downgrade(agreement), built.clone()));
     built
 }
 
