@@ -165,10 +165,14 @@ const DEMO_TIME_AFTER_END: Duration = Duration::hours(12);
 /// Everything is submitted as signed entries, as monitors, guarantors, parties and the panel
 /// would: reports from the simulator (`pacta_sim`), guarantors' actions on the obligations that
 /// opened (some in time, some late, some never), and objections with the panel's rulings. The
-/// server's clock runs on demo time: the end of the simulated days when the command starts.
+/// server's clock runs on demo time: 12 hours after the end of the simulated days when the
+/// command starts, advancing with the wall clock.
 ///
 /// The demo's keys are DEMO-ONLY (published in examples/demo/keys): never use the demo
 /// agreement for anything real.
+///
+/// Exit codes: 0 done (or interrupted while serving); 2 usage or I/O error: the data
+/// directory already holds a log, the address is taken, or the server refused a submission.
 #[derive(clap::Args)]
 #[command(long_about)]
 pub struct Args {
@@ -188,7 +192,7 @@ pub struct Args {
     days: u32,
     /// Prepare the data directory, print the summary, and exit instead of serving (for tests
     /// and CI).
-    #[arg(long, alias = "exit-after")]
+    #[arg(long, visible_alias = "exit-after")]
     no_serve: bool,
 }
 
