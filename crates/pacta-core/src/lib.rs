@@ -10,6 +10,7 @@ pub mod assess;
 pub mod attribute;
 pub mod cluster;
 pub mod corroborate;
+pub mod engine;
 pub mod entry;
 pub mod geodesy;
 pub mod indicator;
