@@ -421,21 +421,24 @@ impl<'p, 'a> Generator<'p, 'a> {
                 self.withdrawals.insert(o, id.clone());
             }
             let mut stop = false;
-            for u in 0..self.plan.units.len() {
+            let plan = self.plan;
+            for (u, unit) in plan.units.iter().enumerate() {
                 let Some(at) = self.detects(u, &h) else {
                     continue;
                 };
                 let copies = 1 + usize::from(self.rng.chance(self.noise(|n| n.duplicate)));
                 self.duplicates += copies as u64 - 1;
                 for _ in 0..copies {
-                    let report = self.report(u, &h, kind, at);
+                    let report = self.report(unit, &h, kind, at);
                     event.reports.push(report.id.clone());
                     if emit(Produced::Report(Box::new(report))) == Flow::Stop {
                         stop = true;
                         break;
                     }
-                    if self.false_follows() {
-                        let (report, false_report) = self.false_report(day);
+                    if !self.false_follows() {
+                        continue;
+                    }
+                    if let Some((report, false_report)) = self.false_report(day) {
                         if emit(Produced::Report(Box::new(report))) == Flow::Stop {
                             emit(Produced::False(false_report));
                             stop = true;
@@ -791,21 +794,16 @@ impl<'p, 'a> Generator<'p, 'a> {
     }
 
     /// Unit `u`'s report of `h`, observed at `at`, with noise.
-    fn report(&mut self, u: usize, h: &Happening, kind: EventKind, at: i64) -> Report {
+    fn report(&mut self, unit: &Unit, h: &Happening, kind: EventKind, at: i64) -> Report {
         let plan = self.plan;
         let scale = plan.config.noise.scale.max(0.0);
-        let unit = plan.units.get(u).cloned().unwrap_or(Unit {
-            monitor: 0,
-            kind: MonitorKind::Patrol,
-            along_km: 0.0,
-        });
         let cfg = plan.config.monitors.unit(unit.kind);
         let monitor = plan
             .monitors
             .get(unit.monitor)
             .map(|m| m.id.clone())
             .unwrap_or_default();
-        let mode = self.mode(&unit, kind);
+        let mode = self.mode(unit, kind);
         let sigma = cfg.location_sigma_km * scale;
 
         let location = if mode == ObservationMode::Heard && h.kind == TrueKind::Fire {
@@ -947,7 +945,7 @@ impl<'p, 'a> Generator<'p, 'a> {
 
     /// A report of fire that did not happen, by a random unit that can hear or see fire, at
     /// a random time of `day` and place in its coverage.
-    fn false_report(&mut self, day: i64) -> (Report, FalseReport) {
+    fn false_report(&mut self, day: i64) -> Option<(Report, FalseReport)> {
         let plan = self.plan;
         let fire_units: Vec<usize> = (0..plan.units.len())
             .filter(|u| {
@@ -961,12 +959,8 @@ impl<'p, 'a> Generator<'p, 'a> {
         } else {
             fire_units
         };
-        let u = pool.get(self.rng.below(pool.len())).copied().unwrap_or(0);
-        let unit = plan.units.get(u).cloned().unwrap_or(Unit {
-            monitor: 0,
-            kind: MonitorKind::Patrol,
-            along_km: 0.0,
-        });
+        let u = *pool.get(self.rng.below(pool.len()))?;
+        let unit = plan.units.get(u)?;
         let cfg = plan.config.monitors.unit(unit.kind);
         let day_start = plan.start.0 + day * DAY_S;
         let windows = self.windows(u, cfg, day_start);
@@ -989,7 +983,7 @@ impl<'p, 'a> Generator<'p, 'a> {
         phantom.depth_km = depth_km;
         phantom.point = plan.world.on_side(&party, along_km, depth_km);
         let kind = report_kind(&phantom);
-        let report = self.report(u, &phantom, kind, t);
+        let report = self.report(unit, &phantom, kind, t);
         let record = FalseReport {
             id: report.id.clone(),
             monitor: report.monitor.clone(),
@@ -997,6 +991,6 @@ impl<'p, 'a> Generator<'p, 'a> {
             lon: round6(phantom.point.0),
             lat: round6(phantom.point.1),
         };
-        (report, record)
+        Some((report, record))
     }
 }
