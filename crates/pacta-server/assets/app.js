@@ -697,41 +697,28 @@ function parseCheckpoint(text) {
 
 /** A C2SP tlog-proof: header, optional extra, "index N", hashes, blank line, checkpoint. */
 function parseTlogProof(text) {
+  if (typeof text !== "string") throw new Error("no tlog-proof text");
   const split = text.indexOf("\n\n");
-  if (split < 0) throw new Error("proof has no checkpoint");
+  if (split < 0) throw new Error("the proof has no checkpoint");
   const lines = text.slice(0, split).split("\n");
+  if (lines[0] !== "c2sp.org/tlog-proof@v1") throw new Error("not a c2sp.org/tlog-proof@v1 proof");
   let next = 1;
   if (lines[next] && lines[next].startsWith("extra ")) next++;
-  const index = Number((lines[next] || "").replace(/^index /, ""));
-  return { index, hashes: lines.slice(next + 1).map(fromBase64), checkpoint: text.slice(split + 2) };
+  const index = /^index (\d+)$/.exec(lines[next] || "");
+  if (!index) throw new Error(`proof line ${next + 1}: expected "index N"`);
+  return { index: Number(index[1]), hashes: lines.slice(next + 1).map(fromBase64), checkpoint: text.slice(split + 2) };
 }
 
-/** RFC 8785 canonical JSON, for bundles that carry an entry as an object. */
-function canonical(value) {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** One report of a proof bundle, in whichever of the usual shapes it comes. */
-function proofItem(item, bundleCheckpoint) {
-  const entryText = typeof item.entry === "string" ? item.entry : canonical(item.entry);
-  let index = item.index ?? item.leaf_index;
-  let hashes = (item.hashes || item.inclusion || item.path || []).map((h) => (typeof h === "string" ? fromBase64(h) : h));
-  let checkpoint = item.checkpoint || bundleCheckpoint;
-  const proofText = typeof item.proof === "string" ? item.proof : null;
-  if (proofText) {
-    const parsed = parseTlogProof(proofText);
-    index = parsed.index; hashes = parsed.hashes; checkpoint = parsed.checkpoint;
-  } else if (item.proof && typeof item.proof === "object") {
-    index = item.proof.index ?? index;
-    hashes = (item.proof.hashes || []).map(fromBase64);
-  }
-  let id = item.id || item.report;
-  try { id = id || JSON.parse(entryText).id; } catch (_) { /* keep what we have */ }
-  return { id, entryText, index, hashes, checkpoint, proofText };
+/**
+ * One proven entry of a proof bundle: `{index, entry, proof}`, where `entry` is the entry's
+ * exact bytes as text and `proof` a C2SP tlog-proof against the bundle's checkpoint.
+ */
+function proofItem(item) {
+  const parsed = parseTlogProof(item.proof);
+  let id = `entry ${item.index}`;
+  try { id = JSON.parse(item.entry).id || id; } catch (_) { /* the hash check will say what is wrong */ }
+  if (parsed.index !== item.index) throw new Error(`entry ${item.index} comes with a proof of entry ${parsed.index}`);
+  return { id, entryText: item.entry, index: parsed.index, hashes: parsed.hashes, checkpoint: parsed.checkpoint };
 }
 
 async function openProof(findingId) {
@@ -747,11 +734,15 @@ async function openProof(findingId) {
     return;
   }
   const finding = bundle.finding || (app.assessment.findings || []).find((f) => f.id === findingId) || { id: findingId };
-  const checkpointText = typeof bundle.checkpoint === "string" ? bundle.checkpoint : (bundle.checkpoint && bundle.checkpoint.text) || "";
-  const items = (bundle.reports || bundle.entries || []).map((item) => proofItem(item, checkpointText));
-  // The agreement entry proves which agreement text the finding applied.
-  if (bundle.agreement && bundle.agreement.entry) {
-    items.unshift({ ...proofItem(bundle.agreement, checkpointText), id: "agreement text (pacta.agreement/1)" });
+  const checkpointText = bundle.checkpoint || "";
+  const items = [];
+  try {
+    // The agreement entry proves which agreement text the finding applied.
+    items.push({ ...proofItem(bundle.agreement), id: "agreement text (pacta.agreement/1)" });
+    items.push(...(bundle.reports || []).map(proofItem));
+  } catch (error) {
+    body.replaceChildren(el("p", { class: "check-fail" }, `The proof bundle is malformed: ${error.message}`));
+    return;
   }
   const rows = items.map((item) => {
     const cell = el("td", {}, "checking…");
@@ -766,16 +757,19 @@ async function openProof(findingId) {
     el("p", {}, "Finding ", el("span", { class: "mono" }, finding.id), " against ", partyLabel(finding.party), ", ",
       badge(finding.severity || "serious"), " ", badge(finding.status || "provisional")),
     finding.why ? el("p", { class: "muted" }, finding.why) : null,
+    finding.objection ? el("p", {}, `Objection ${finding.objection}`,
+      finding.ruling ? `; ruling ${finding.ruling}.` : "; the panel has not ruled yet.") : null,
     el("p", {}, `The finding rests on ${(bundle.reports || []).length} report(s). Each is hashed as an RFC 6962 leaf (SHA-256 of 0x00 and the entry's canonical JSON) and its inclusion path is folded up to the root hash of the signed checkpoint below.`),
     el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Report"), el("th", {}, "Log index"), el("th", {}, "Path hashes"), el("th", {}, "Inclusion in this browser"))),
       el("tbody", {}, rows.map((r) => r.row))),
     el("h3", {}, "Checkpoint"),
-    el("pre", { class: "note-text" }, checkpointText || (items[0] && items[0].checkpoint) || "(none in the bundle)"),
+    el("pre", { class: "note-text" }, checkpointText || "(none in the bundle)"),
     el("p", { class: "note" }, "The checkpoint's Ed25519 signature is checked by `pacta log verify` against the log's public key; this page checks the hashes."),
     el("details", {}, el("summary", {}, "Raw proof bundle (JSON)"), el("pre", { class: "note-text" }, JSON.stringify(bundle, null, 2))));
   for (const { item, cell } of rows) {
     try {
-      const checkpoint = parseCheckpoint(item.checkpoint || checkpointText);
+      if (item.checkpoint !== checkpointText) throw new Error("its proof is against another checkpoint than the bundle's");
+      const checkpoint = parseCheckpoint(item.checkpoint);
       const leaf = await leafHash(bytesOf(item.entryText));
       const root = await rootFromInclusion(item.index, checkpoint.size, leaf, item.hashes);
       const ok = root !== null && hex(root) === hex(checkpoint.root);
