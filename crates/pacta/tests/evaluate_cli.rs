@@ -64,18 +64,24 @@ fn simulated(dir: &Path) -> (PathBuf, PathBuf) {
     (truth, assessment)
 }
 
-#[test]
-fn json_output_has_incident_and_finding_scores() {
-    let dir = tempfile::tempdir().unwrap();
-    let (truth, assessment) = simulated(dir.path());
-    let out = pacta(&[
+/// `pacta evaluate --truth T --assessment A` plus `extra`.
+fn evaluate(truth: &Path, assessment: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "evaluate".as_ref(),
         "--truth".as_ref(),
         truth.as_os_str(),
         "--assessment".as_ref(),
         assessment.as_os_str(),
-        "--json".as_ref(),
-    ]);
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    pacta(&args)
+}
+
+#[test]
+fn json_output_has_incident_and_finding_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, assessment) = simulated(dir.path());
+    let out = evaluate(&truth, &assessment, &["--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -91,15 +97,7 @@ fn json_output_has_incident_and_finding_scores() {
 fn the_table_names_the_tolerance() {
     let dir = tempfile::tempdir().unwrap();
     let (truth, assessment) = simulated(dir.path());
-    let out = pacta(&[
-        "evaluate".as_ref(),
-        "--truth".as_ref(),
-        truth.as_os_str(),
-        "--assessment".as_ref(),
-        assessment.as_os_str(),
-        "--distance-km".as_ref(),
-        "2".as_ref(),
-    ]);
+    let out = evaluate(&truth, &assessment, &["--distance-km", "2"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("match within 2 km and 60 min"));
 }
@@ -109,12 +107,6 @@ fn a_file_that_is_not_a_truth_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let bogus = dir.path().join("bogus.json");
     std::fs::write(&bogus, "{}").unwrap();
-    let out = pacta(&[
-        "evaluate".as_ref(),
-        "--truth".as_ref(),
-        bogus.as_os_str(),
-        "--assessment".as_ref(),
-        bogus.as_os_str(),
-    ]);
+    let out = evaluate(&bogus, &bogus, &[]);
     assert_eq!(out.status.code(), Some(1));
 }
