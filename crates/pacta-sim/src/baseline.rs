@@ -295,10 +295,6 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
             .cmp(&b.submitted_at)
             .then(a.report.cmp(&b.report))
     });
-    let independent = organisations.len() as f64
-        + 0.5 * (monitors.len() as f64 - organisations.len() as f64).max(0.0)
-        + 0.25 * (modes.len() as f64 - 1.0).max(0.0);
-    let score = independent / (independent + 1.0);
     Incident {
         id: format!(
             "base:{}",
@@ -328,15 +324,10 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
             organisations,
             modes,
         },
+        // Adjudication does not read confidence, and the baselines claim none.
         confidence: Confidence {
-            level: if score >= 0.75 {
-                ConfidenceLevel::High
-            } else if score >= 0.6 {
-                ConfidenceLevel::Medium
-            } else {
-                ConfidenceLevel::Low
-            },
-            score,
+            level: ConfidenceLevel::Low,
+            score: 0.0,
         },
         attribution: Attribution::from_statements(stated),
         testimony,
