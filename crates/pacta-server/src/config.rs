@@ -31,6 +31,9 @@ pub const DEFAULT_CHECKPOINT_INTERVAL_MS: u64 = 1_000;
 /// Default interval between `pacta.assessment/1` digest entries, in seconds.
 pub const DEFAULT_ASSESSMENT_INTERVAL_SECONDS: u64 = 60;
 
+/// Default least interval between refreshes of the store's derived rows, in milliseconds.
+pub const DEFAULT_DERIVED_INTERVAL_MS: u64 = 1_000;
+
 /// How the server runs.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -46,6 +49,9 @@ pub struct Config {
     /// How often the current assessment digest is appended to the log, in seconds (only when
     /// entries arrived since the last one).
     pub assessment_interval_seconds: u64,
+    /// Least time between two refreshes of the store's derived rows (incidents, findings,
+    /// obligations), in milliseconds: each refresh assesses every entry.
+    pub derived_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -58,6 +64,7 @@ impl Default for Config {
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
             checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
             assessment_interval_seconds: DEFAULT_ASSESSMENT_INTERVAL_SECONDS,
+            derived_interval_ms: DEFAULT_DERIVED_INTERVAL_MS,
         }
     }
 }

@@ -352,7 +352,10 @@ async fn sync_store(state: &AppState, last: &mut Option<(usize, tokio::time::Ins
         .with_ledger(|ledger| ledger.entries().len())
         .unwrap_or(0);
     let due = match last {
-        Some((count, at)) => *count != entries || at.elapsed() >= DERIVED_REFRESH,
+        Some((count, at)) => {
+            let least = Duration::from_millis(state.config().derived_interval_ms);
+            (*count != entries && at.elapsed() >= least) || at.elapsed() >= DERIVED_REFRESH
+        }
         None => true,
     };
     let result = tokio::task::spawn_blocking(move || -> Result<(), String> {

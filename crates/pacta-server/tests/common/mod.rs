@@ -86,6 +86,7 @@ impl TestServer {
             listen: "127.0.0.1:0".parse().unwrap(),
             checkpoint_interval_ms: 50,
             assessment_interval_seconds: 3_600,
+            derived_interval_ms: 3_600_000,
             ..Config::default()
         };
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
