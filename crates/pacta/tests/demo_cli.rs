@@ -13,7 +13,7 @@ fn pacta(args: &[&str], data: &Path) -> Output {
         .expect("pacta runs")
 }
 
-fn demo_without_serving(data: &Path) -> Output {
+fn demo_without_serving(data: &Path, days: &str) -> Output {
     pacta(
         &[
             "demo",
@@ -22,6 +22,8 @@ fn demo_without_serving(data: &Path) -> Output {
             "127.0.0.1:0",
             "--seed",
             "1",
+            "--days",
+            days,
         ],
         data,
     )
@@ -43,7 +45,7 @@ fn count_before(text: &str, label: &str) -> u64 {
 fn demo_without_serving_produces_findings_obligations_objections_and_rulings() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let output = demo_without_serving(&data);
+    let output = demo_without_serving(&data, "30");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -76,8 +78,8 @@ fn demo_without_serving_produces_findings_obligations_objections_and_rulings() {
 fn demo_refuses_a_data_directory_that_already_holds_a_log() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert!(demo_without_serving(&data).status.success());
-    let again = demo_without_serving(&data);
+    assert!(demo_without_serving(&data, "2").status.success());
+    let again = demo_without_serving(&data, "2");
     assert_eq!(again.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already"), "{stderr}");
@@ -87,7 +89,7 @@ fn demo_refuses_a_data_directory_that_already_holds_a_log() {
 fn demo_data_directory_replays_to_the_digest_the_server_logged() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert!(demo_without_serving(&data).status.success());
+    assert!(demo_without_serving(&data, "7").status.success());
     let replay = Command::new(env!("CARGO_BIN_EXE_pacta"))
         .arg("replay")
         .arg(&data)
