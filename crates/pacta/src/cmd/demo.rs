@@ -34,7 +34,7 @@ use pacta_core::entry::types::{
 };
 use pacta_core::respond::Obligation;
 use pacta_core::time::{Duration, Timestamp};
-use pacta_server::{Clock, Config, DataDir, Server};
+use pacta_server::{AppState, Clock, Config, DataDir, Server};
 use pacta_sim::ScenarioConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -277,35 +277,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }));
 
     let client = Client::new(address);
-    let arrived: Vec<&String> = simulation
-        .reports
-        .iter()
-        .filter(|line| submitted_at(line).is_some_and(|t| t <= clock.now()))
-        .collect();
-    let reports = client.submit("/v1/reports", &arrived)?;
-    println!("submitted {reports} signed reports from the monitors");
-
-    let assessment = state
-        .assessment()
-        .map_err(|problem| anyhow::anyhow!("cannot assess: {}", problem.detail()))?;
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let actions = guarantor_actions(&agreement, &assessment, &keys, &mut rng, clock.now())?;
-    let acted = client.submit("/v1/actions", &actions)?;
-    println!("submitted {acted} guarantors' actions (some in time, some late; others never came)");
-
-    let (objections, rulings) =
-        objections_and_rulings(&agreement, &assessment, &keys, clock.now())?;
-    let objected = client.submit("/v1/objections", &objections)?;
-    let ruled = client.submit("/v1/rulings", &rulings)?;
-    let objector = agreement
-        .parties
-        .get(OBJECTING_PARTY)
-        .map_or(OBJECTING_PARTY, |p| p.name.as_str());
-    println!("submitted {objected} objections by {objector} and {ruled} rulings of the panel");
-
-    let assessment = state
-        .assessment()
-        .map_err(|problem| anyhow::anyhow!("cannot assess: {}", problem.detail()))?;
+    let assessment = submit_everything(
+        &client,
+        &state,
+        &agreement,
+        &keys,
+        &simulation,
+        &args,
+        clock.as_ref(),
+    )?;
     print_summary(&assessment, address, &data_dir);
     // The server's sequencer stops only once every handle on its state is gone, and a
     // graceful shutdown waits for open connections.
@@ -329,6 +309,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         data_dir.display()
     );
     Ok(EXIT_OK)
+}
+
+/// Submits the month to the demo's server in the order it happened to the mission: the
+/// monitors' reports that have arrived by demo time, then the guarantors' actions on the
+/// obligations those opened, then objections and rulings. Returns the final assessment.
+fn submit_everything(
+    client: &Client,
+    state: &AppState,
+    agreement: &Agreement,
+    keys: &BTreeMap<String, SigningKey>,
+    simulation: &pacta_sim::Simulation,
+    args: &Args,
+    clock: &DemoClock,
+) -> anyhow::Result<Arc<Assessment>> {
+    let assess = || {
+        state
+            .assessment()
+            .map_err(|problem| anyhow::anyhow!("cannot assess: {}", problem.detail()))
+    };
+    let (arrived, in_transit): (Vec<&String>, Vec<&String>) = simulation
+        .reports
+        .iter()
+        .partition(|line| submitted_at(line).is_some_and(|t| t <= clock.now()));
+    let reports = client.submit("/v1/reports", &arrived)?;
+    println!(
+        "submitted {reports} signed reports from the monitors ({} more still in transit at demo time)",
+        in_transit.len()
+    );
+
+    let assessment = assess()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let actions = guarantor_actions(agreement, &assessment, keys, &mut rng, clock.now())?;
+    let acted = client.submit("/v1/actions", &actions)?;
+    println!("submitted {acted} guarantors' actions (some in time, some late; others never came)");
+
+    let (objections, rulings) = objections_and_rulings(agreement, &assessment, keys, clock.now())?;
+    let objected = client.submit("/v1/objections", &objections)?;
+    let ruled = client.submit("/v1/rulings", &rulings)?;
+    let objector = agreement
+        .parties
+        .get(OBJECTING_PARTY)
+        .map_or(OBJECTING_PARTY, |p| p.name.as_str());
+    println!("submitted {objected} objections by {objector} and {ruled} rulings of the panel");
+    assess()
 }
 
 /// A new, empty directory under the system's temporary directory.
