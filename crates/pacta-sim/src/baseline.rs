@@ -3,10 +3,10 @@
 //! - **one finding per report**: every report is its own incident and is trusted alone (every
 //!   evidence standard lowered to one report), as a tally of raw reports would;
 //! - **spatial DBSCAN**: reports of one kind family clustered by the distance between their
-//!   resolved centres alone, ignoring time (DBSCAN, Ester et al. 1996, with `eps` the
-//!   agreement's corroboration distance and `min_points` 2, the point itself included as in
-//!   scikit-learn); noise points are dropped; clusters are ruled on with the agreement's own
-//!   evidence standards.
+//!   resolved centres alone, ignoring time, with the engine's DBSCAN kernel
+//!   (`pacta_core::cluster::dbscan`, scikit-learn's definition; `eps` the agreement's
+//!   corroboration distance, `min_points` 2, the point itself included); noise points are
+//!   dropped; clusters are ruled on with the agreement's own evidence standards.
 //!
 //! Both feed their incidents through the engine's own attribution and adjudication
 //! (`pacta_core::attribute`, `pacta_core::adjudicate::rule`), so only the grouping differs.
@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use pacta_core::adjudicate::rule;
 use pacta_core::agreement::model::{Agreement, EventKind, ObservationMode, WeaponClass};
 use pacta_core::attribute::{attribute, Attribution};
+use pacta_core::cluster::dbscan;
 use pacta_core::corroborate::{Confidence, ConfidenceLevel, Incident, Sources, Testimony};
 use pacta_core::entry::resolve_location;
 use pacta_core::entry::types::Report;
-use pacta_core::geodesy::{distance_km, KM_PER_DEGREE};
+use pacta_core::geodesy::distance_km;
 use pacta_core::time::Timestamp;
 use pacta_core::zone::ZoneIndex;
 
@@ -58,8 +59,8 @@ pub fn spatial_dbscan(
                 (at.lon, at.lat)
             })
             .collect();
-        let labels = dbscan(&points, eps_km, min_points);
-        let mut clusters: BTreeMap<usize, Vec<&Report>> = BTreeMap::new();
+        let labels = dbscan(&points, eps_km, min_points).labels;
+        let mut clusters: BTreeMap<u32, Vec<&Report>> = BTreeMap::new();
         for (r, label) in members.iter().zip(labels) {
             if let Some(c) = label {
                 clusters.entry(c).or_default().push(r);
@@ -82,88 +83,6 @@ fn family(r: &Report) -> String {
             r.event.subtype.as_deref().unwrap_or("")
         )
     }
-}
-
-/// DBSCAN over `(lon, lat)` points with great-circle distances: the cluster of each point,
-/// `None` for noise. A point's neighbourhood includes the point itself. Clusters are numbered
-/// in the order of their first core point, so the labels depend only on the input order.
-pub fn dbscan(points: &[(f64, f64)], eps_km: f64, min_points: usize) -> Vec<Option<usize>> {
-    let n = points.len();
-    let mut labels: Vec<Option<usize>> = vec![None; n];
-    if n == 0 || eps_km.is_nan() || eps_km <= 0.0 {
-        return labels;
-    }
-    // A grid of eps-sized cells on a projection at the mean latitude: neighbours are in the
-    // 3 × 3 cells around a point (cells are widened so that the projection's error at other
-    // latitudes cannot hide a neighbour).
-    let mean_lat = points.iter().map(|p| p.1).sum::<f64>() / n as f64;
-    let min_cos = points
-        .iter()
-        .map(|p| p.1.to_radians().cos())
-        .fold(1.0_f64, f64::min)
-        .max(1e-6);
-    let cell_km = eps_km * mean_lat.to_radians().cos().max(1e-6) / min_cos;
-    let cell = |p: &(f64, f64)| -> (i64, i64) {
-        let x = p.0 * KM_PER_DEGREE * mean_lat.to_radians().cos() / cell_km;
-        let y = p.1 * KM_PER_DEGREE / cell_km;
-        (x.floor() as i64, y.floor() as i64)
-    };
-    let mut grid: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
-    for (i, p) in points.iter().enumerate() {
-        grid.entry(cell(p)).or_default().push(i);
-    }
-    let neighbours = |i: usize| -> Vec<usize> {
-        let Some(p) = points.get(i) else {
-            return Vec::new();
-        };
-        let (cx, cy) = cell(p);
-        let mut out = Vec::new();
-        for dx in -1..=1 {
-            for dy in -1..=1 {
-                if let Some(list) = grid.get(&(cx + dx, cy + dy)) {
-                    out.extend(list.iter().copied().filter(|j| {
-                        points
-                            .get(*j)
-                            .is_some_and(|q| distance_km(*p, *q) <= eps_km)
-                    }));
-                }
-            }
-        }
-        out.sort_unstable();
-        out
-    };
-    let mut visited = vec![false; n];
-    let mut next = 0;
-    for i in 0..n {
-        if visited[i] {
-            continue;
-        }
-        visited[i] = true;
-        let seeds = neighbours(i);
-        if seeds.len() < min_points {
-            continue;
-        }
-        let cluster = next;
-        next += 1;
-        labels[i] = Some(cluster);
-        let mut queue = seeds;
-        let mut k = 0;
-        while let Some(&j) = queue.get(k) {
-            k += 1;
-            if labels[j].is_none() {
-                labels[j] = Some(cluster);
-            }
-            if visited[j] {
-                continue;
-            }
-            visited[j] = true;
-            let more = neighbours(j);
-            if more.len() >= min_points {
-                queue.extend(more);
-            }
-        }
-    }
-    labels
 }
 
 /// Rules on the incidents made of `groups` and returns what the evaluator reads.
@@ -331,33 +250,5 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
         },
         attribution: Attribution::from_statements(stated),
         testimony,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dbscan_joins_a_chain_of_close_points_and_leaves_a_far_one_as_noise() {
-        // 1 km apart along a meridian, then one point 50 km away.
-        let points = [(37.0, 48.0), (37.0, 48.009), (37.0, 48.018), (37.0, 48.5)];
-        let labels = dbscan(&points, 1.5, 2);
-        assert_eq!(labels, vec![Some(0), Some(0), Some(0), None]);
-    }
-
-    #[test]
-    fn dbscan_with_min_points_above_the_neighbourhood_finds_no_cluster() {
-        let points = [(37.0, 48.0), (37.0, 48.009)];
-        assert_eq!(dbscan(&points, 1.5, 3), vec![None, None]);
-    }
-
-    #[test]
-    fn dbscan_numbers_clusters_in_order_of_first_core_point() {
-        let points = [(38.0, 48.0), (37.0, 48.0), (38.0, 48.001), (37.0, 48.001)];
-        assert_eq!(
-            dbscan(&points, 1.0, 2),
-            vec![Some(0), Some(1), Some(0), Some(1)]
-        );
     }
 }
