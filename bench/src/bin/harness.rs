@@ -1,0 +1,535 @@
+//! The benchmark harness's Rust side: Pacta's stages at one size, and the physical limits of
+//! ingest. `bench/run` drives it (one child process per size, so each size's peak memory is
+//! its own) together with the Python peers in `bench/peers/`.
+//!
+//! ```text
+//! harness stages --size 1000000 --dir bench/target/data   # JSON on standard output
+//! harness limits                                          # JSON on standard output
+//! ```
+//!
+//! `stages` generates `size` signed reports over the demo agreement with `pacta_sim`
+//! (streamed to `<dir>/reports-<size>.ndjson`), then replays them as a verifier would: parse
+//! and strictly verify every line on every core, assess (corroborate, attribute, adjudicate,
+//! respond, phases, indicators) and hash the assessment. It then runs the clustering kernel
+//! (`pacta_core::cluster::dbscan`) and the zone checks on the reports' points, and writes the
+//! inputs and answers the peers are compared on: `points-<size>.f64` (latitude, longitude in
+//! radians, little-endian pairs), `labels-<size>.i32` (Pacta's DBSCAN labels, -1 for noise),
+//! `line.json` (the line of contact, `[[lon, lat], ...]` per part) and
+//! `within-<size>.u8` (1 where Pacta puts the point within the zone's distance of the line).
+//!
+//! Peak memory is the kernel's `VmHWM` of this process, reset before each stage by writing
+//! `5` to `/proc/self/clear_refs`, so each figure is the peak resident size *during* that
+//! stage (the data earlier stages left in memory included).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use base64::Engine as _;
+use clap::{Parser, Subcommand};
+use ed25519_dalek::{Signer, SigningKey};
+use pacta_core::agreement::model::Agreement;
+use pacta_core::agreement::{parse_agreement, SourceLoader};
+use pacta_core::assess::{assess_observed, Stage};
+use pacta_core::cluster::dbscan;
+use pacta_core::entry::types::Entry;
+use pacta_core::entry::{parse_entry, resolve_location, KeyRing};
+use pacta_core::zone::ZoneIndex;
+use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Lines verified together: enough to keep both cores busy, few enough that only this many
+/// raw lines are held at once (the file itself is never read whole).
+const VERIFY_BATCH_LINES: usize = 16_384;
+
+/// Reports a simulated day holds: about the density of the OSCE SMM's heaviest days (a few
+/// thousand explosions a day along the whole front). Days = size / this.
+const REPORTS_PER_DAY: u64 = 4_000;
+
+/// The zone whose check is timed against shapely: 15 km either side of the line of contact.
+const ZONE: &str = "dmz";
+/// The line it is measured from.
+const LINE: &str = "contact_line";
+
+#[derive(Parser)]
+#[command(about = "Pacta's benchmark harness (driven by bench/run)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every Pacta stage at one size; JSON on standard output.
+    Stages {
+        /// Reports to generate.
+        #[arg(long)]
+        size: u64,
+        /// Where the reports and the peers' inputs go.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The scenario seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// DBSCAN radius, km.
+        #[arg(long, default_value_t = 0.5)]
+        eps_km: f64,
+        /// DBSCAN points (the point itself included) that make a core point.
+        #[arg(long, default_value_t = 5)]
+        min_samples: usize,
+    },
+    /// Strict Ed25519 verification and SHA-256 of report-sized messages, on one core and on
+    /// all; JSON on standard output.
+    Limits {
+        /// Bytes per message: the mean signed canonical form of a generated report.
+        #[arg(long, default_value_t = 410)]
+        message_bytes: usize,
+        /// Seconds each measurement runs at least.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let output = match Cli::parse().command {
+        Command::Stages {
+            size,
+            dir,
+            seed,
+            eps_km,
+            min_samples,
+        } => stages(size, &dir, seed, eps_km, min_samples)?,
+        Command::Limits {
+            message_bytes,
+            seconds,
+        } => limits(message_bytes, seconds)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(())
+}
+
+/// The repository's `examples/demo`, found from this crate's manifest directory.
+fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/demo")
+}
+
+struct Dir(PathBuf);
+
+impl SourceLoader for Dir {
+    fn load(&self, relative_path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(relative_path)).map_err(|e| e.to_string())
+    }
+}
+
+fn demo_agreement() -> anyhow::Result<Agreement> {
+    let dir = demo_dir();
+    let path = dir.join("agreement.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    parse_agreement("agreement.toml", &text, &Dir(dir))
+        .map(|parsed| parsed.agreement)
+        .map_err(|_| {
+            anyhow!(
+                "{} does not parse (run `pacta check` on it)",
+                path.display()
+            )
+        })
+}
+
+/// The demo monitors' DEMO-ONLY signing keys from `examples/demo/keys/<monitor>.key.json`.
+fn demo_keys(agreement: &Agreement) -> anyhow::Result<MonitorKeys> {
+    let mut keys = MonitorKeys::new();
+    for monitor in agreement.monitors.keys() {
+        let path = demo_dir().join("keys").join(format!("{monitor}.key.json"));
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+        let json: Value =
+            serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        let secret = json
+            .get("secret")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("{}: no `secret`", path.display()))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .with_context(|| format!("{}: `secret`", path.display()))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow!("{}: `secret` is not 32 bytes", path.display()))?;
+        keys.insert(monitor.clone(), SigningKey::from_bytes(&seed));
+    }
+    Ok(keys)
+}
+
+/// Peak resident set of this process since the last [`reset_peak`], in MiB (`None` where
+/// `/proc` is not there).
+fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Resets the peak resident set to the current one (Linux 4.0 and later).
+fn reset_peak() {
+    // Where this fails (no /proc, older kernel) the peaks are since the process started,
+    // which only overstates them; the figures say which stage they belong to either way.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Times `f` and records its seconds and the peak memory during it under `name`.
+fn stage<T>(record: &mut Map<String, Value>, name: &str, f: impl FnOnce() -> T) -> T {
+    reset_peak();
+    let started = Instant::now();
+    let out = f();
+    let seconds = started.elapsed().as_secs_f64();
+    record.insert(
+        name.to_string(),
+        json!({ "seconds": seconds, "peak_mib": peak_mib() }),
+    );
+    out
+}
+
+/// What a replay's verification produced.
+struct Verified {
+    entries: Vec<Entry>,
+    rejected: u64,
+    duplicates: u64,
+    /// Total bytes of the signed messages (canonical forms without `signature`).
+    signed_bytes: u64,
+}
+
+/// Reads NDJSON from `path` in batches; each batch is parsed and strictly verified on every
+/// core, then ids are checked in input order (a repeated id is a duplicate if its signed body
+/// is the same, else rejected), as `pacta_core::entry::EntryReader` does line by line.
+fn verify_file(path: &Path, keys: &KeyRing) -> anyhow::Result<Verified> {
+    let mut reader = BufReader::new(File::open(path).with_context(|| path.display().to_string())?);
+    let mut verified = Verified {
+        entries: Vec::new(),
+        rejected: 0,
+        duplicates: 0,
+        signed_bytes: 0,
+    };
+    let mut seen: HashMap<String, [u8; 32]> = HashMap::new();
+    let mut batch: Vec<String> = Vec::with_capacity(VERIFY_BATCH_LINES);
+    loop {
+        batch.clear();
+        for _ in 0..VERIFY_BATCH_LINES {
+            let mut line = String::new();
+            if reader
+                .read_line(&mut line)
+                .with_context(|| path.display().to_string())?
+                == 0
+            {
+                break;
+            }
+            batch.push(line);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let checked: Vec<Option<(Entry, [u8; 32], u64)>> = batch
+            .par_iter()
+            .map(|line| {
+                let parsed = parse_entry(line.trim_end()).ok()?;
+                let authorised = keys.authorise(&parsed).ok()?;
+                let signed = &authorised.canonical.signed;
+                let body: [u8; 32] = Sha256::digest(signed).into();
+                Some((parsed.entry, body, signed.len() as u64))
+            })
+            .collect();
+        for outcome in checked {
+            let Some((entry, body, bytes)) = outcome else {
+                verified.rejected += 1;
+                continue;
+            };
+            match seen.get(entry.id()) {
+                Some(first) if *first == body => verified.duplicates += 1,
+                Some(_) => verified.rejected += 1,
+                None => {
+                    seen.insert(entry.id().to_string(), body);
+                    verified.signed_bytes += bytes;
+                    verified.entries.push(entry);
+                }
+            }
+        }
+    }
+    Ok(verified)
+}
+
+fn stages(
+    size: u64,
+    dir: &Path,
+    seed: u64,
+    eps_km: f64,
+    min_samples: usize,
+) -> anyhow::Result<Value> {
+    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    let agreement = demo_agreement()?;
+    let keys = demo_keys(&agreement)?;
+    let reports_path = dir.join(format!("reports-{size}.ndjson"));
+    let mut record = Map::new();
+
+    // Generation: simulate and sign on every core, streamed to disk.
+    let config = ScenarioConfig {
+        days: u32::try_from(size.div_ceil(REPORTS_PER_DAY).max(1))
+            .context("too many days for the scenario")?,
+        ..ScenarioConfig::default()
+    };
+    let summary = stage(&mut record, "generate", || -> anyhow::Result<_> {
+        let mut reports = BufWriter::new(File::create(&reports_path)?);
+        let mut truth = BufWriter::new(File::create(dir.join(format!("truth-{size}.json")))?);
+        let options = RunOptions {
+            target_reports: Some(size),
+        };
+        let summary = simulate_to(
+            &agreement,
+            &config,
+            &keys,
+            seed,
+            &options,
+            &mut reports,
+            &mut truth,
+            &mut |_| {},
+        )?;
+        reports.flush()?;
+        truth.flush()?;
+        Ok(summary)
+    })?;
+    let file_bytes = std::fs::metadata(&reports_path)?.len();
+
+    // Full replay: verify on every core, assess, digest. Stage times come from the
+    // assessment's own stage announcements.
+    let ring = KeyRing::new(&agreement);
+    reset_peak();
+    let replay_started = Instant::now();
+    let verified = stage(&mut record, "verify", || verify_file(&reports_path, &ring))?;
+    let as_of = verified
+        .entries
+        .iter()
+        .map(Entry::submitted_at)
+        .max()
+        .unwrap_or(agreement.effective);
+    let mut marks: Vec<(Stage, Instant)> = Vec::new();
+    let assess_started = Instant::now();
+    let assessment = assess_observed(&agreement, &verified.entries, as_of, &mut |s| {
+        marks.push((s, Instant::now()))
+    });
+    let assessed = Instant::now();
+    let digest = assessment.digest()?;
+    let replay_seconds = replay_started.elapsed().as_secs_f64();
+    let digest_seconds = assessed.elapsed().as_secs_f64();
+    let replay_peak = peak_mib();
+    let mut stage_seconds = Map::new();
+    let mut bounds: Vec<Instant> = marks.iter().map(|(_, at)| *at).collect();
+    bounds.push(assessed);
+    stage_seconds.insert(
+        "known_entries".into(),
+        json!(marks
+            .first()
+            .map_or(0.0, |(_, at)| (*at - assess_started).as_secs_f64())),
+    );
+    for (i, (s, at)) in marks.iter().enumerate() {
+        let end = bounds.get(i + 1).copied().unwrap_or(assessed);
+        stage_seconds.insert(
+            format!("{s:?}").to_lowercase(),
+            json!((end - *at).as_secs_f64()),
+        );
+    }
+    record.insert(
+        "assess".into(),
+        json!({
+            "seconds": (assessed - assess_started).as_secs_f64(),
+            "stages": stage_seconds,
+        }),
+    );
+    record.insert("digest".into(), json!({ "seconds": digest_seconds }));
+    record.insert(
+        "replay".into(),
+        json!({ "seconds": replay_seconds, "peak_mib": replay_peak }),
+    );
+    let counts = json!({
+        "reports": assessment.counts.reports,
+        "incidents": assessment.counts.incidents,
+        "findings": assessment.counts.findings,
+        "obligations": assessment.counts.obligations,
+    });
+    drop(assessment);
+
+    // The clustering kernel on the reports' points, alone (single-threaded, as
+    // scikit-learn's DBSCAN with its default n_jobs).
+    let points: Vec<(f64, f64)> = verified
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Report(r) => {
+                let at = resolve_location(&r.location);
+                Some((at.lon, at.lat))
+            }
+            _ => None,
+        })
+        .collect();
+    let entries = verified.entries.len();
+    drop(verified.entries);
+    let clustering = stage(&mut record, "cluster", || {
+        dbscan(&points, eps_km, min_samples)
+    });
+    let noise = clustering.labels.iter().filter(|l| l.is_none()).count();
+    let core = clustering.core.iter().filter(|c| **c).count();
+    write_points(&dir.join(format!("points-{size}.f64")), &points)?;
+    write_labels(&dir.join(format!("labels-{size}.i32")), &clustering.labels)?;
+
+    // Zone checks: is each point within 15 km of the line of contact (the DMZ), and its
+    // distance from the line.
+    let zones = ZoneIndex::compile(&agreement);
+    let within: Vec<bool> = stage(&mut record, "zone_contains", || {
+        points
+            .iter()
+            .map(|p| zones.contains(ZONE, p.0, p.1))
+            .collect()
+    });
+    let distance_sum: f64 = stage(&mut record, "zone_distance", || {
+        points
+            .iter()
+            .filter_map(|p| zones.position_along(LINE, p.0, p.1))
+            .map(|at| at.distance_km)
+            .sum()
+    });
+    write_line(&dir.join("line.json"), &agreement)?;
+    std::fs::write(
+        dir.join(format!("within-{size}.u8")),
+        within.iter().map(|w| u8::from(*w)).collect::<Vec<u8>>(),
+    )?;
+    let zone_km = match agreement.zones.get(ZONE).map(|z| &z.shape) {
+        Some(pacta_core::agreement::model::ZoneShape::Within { km, .. }) => *km,
+        _ => bail!("the demo agreement's `{ZONE}` zone is not a `within` zone"),
+    };
+
+    Ok(json!({
+        "size": size,
+        "seed": seed,
+        "file_bytes": file_bytes,
+        "generated": summary,
+        "entries": entries,
+        "rejected": verified.rejected,
+        "duplicates": verified.duplicates,
+        "signed_bytes_mean": verified.signed_bytes as f64 / entries.max(1) as f64,
+        "counts": counts,
+        "digest": digest,
+        "threads": rayon::current_num_threads(),
+        "cluster": {
+            "eps_km": eps_km,
+            "min_samples": min_samples,
+            "points": points.len(),
+            "clusters": clustering.clusters,
+            "core": core,
+            "noise": noise,
+        },
+        "zone": {
+            "zone": ZONE,
+            "km": zone_km,
+            "within": within.iter().filter(|w| **w).count(),
+            "mean_distance_km": distance_sum / points.len().max(1) as f64,
+        },
+        "measures": record,
+    }))
+}
+
+fn write_points(path: &Path, points: &[(f64, f64)]) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(File::create(path).with_context(|| path.display().to_string())?);
+    for (lon, lat) in points {
+        // The same conversion the kernel makes, so both sides see the same bits.
+        out.write_all(&lat.to_radians().to_le_bytes())?;
+        out.write_all(&lon.to_radians().to_le_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_labels(path: &Path, labels: &[Option<u32>]) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(File::create(path).with_context(|| path.display().to_string())?);
+    for label in labels {
+        let value = match label {
+            Some(l) => i32::try_from(*l).context("more than 2^31 clusters")?,
+            None => -1,
+        };
+        out.write_all(&value.to_le_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_line(path: &Path, agreement: &Agreement) -> anyhow::Result<()> {
+    let parts: Vec<Vec<[f64; 2]>> = match agreement.zones.get(LINE).map(|z| &z.shape) {
+        Some(pacta_core::agreement::model::ZoneShape::Line(lines)) => lines
+            .iter()
+            .map(|l| l.coords().map(|c| [c.x, c.y]).collect())
+            .collect(),
+        _ => bail!("the demo agreement's `{LINE}` zone is not a line"),
+    };
+    std::fs::write(path, serde_json::to_vec(&parts)?).with_context(|| path.display().to_string())
+}
+
+/// Runs `work` on `threads` threads at once for at least `seconds`; operations per second
+/// over all threads.
+fn rate(threads: usize, seconds: f64, work: &(dyn Fn() -> u64 + Sync)) -> f64 {
+    let started = Instant::now();
+    let done: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut n = 0u64;
+                    while started.elapsed().as_secs_f64() < seconds {
+                        n += work();
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).sum()
+    });
+    done as f64 / started.elapsed().as_secs_f64()
+}
+
+fn limits(message_bytes: usize, seconds: f64) -> anyhow::Result<Value> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let public = key.verifying_key();
+    let message: Vec<u8> = (0..message_bytes).map(|i| (i % 251) as u8).collect();
+    let signature = key.sign(&message);
+    if public.verify_strict(&message, &signature).is_err() {
+        bail!("a fresh signature does not verify");
+    }
+    const PER_CALL: u64 = 64;
+    let verify = || {
+        let mut ok = 0;
+        for _ in 0..PER_CALL {
+            ok += u64::from(public.verify_strict(&message, &signature).is_ok());
+        }
+        ok
+    };
+    let hash = || {
+        let mut acc = 0u8;
+        for _ in 0..PER_CALL {
+            acc ^= Sha256::digest(&message)[0];
+        }
+        std::hint::black_box(acc);
+        PER_CALL
+    };
+    let verify_one = rate(1, seconds, &verify);
+    let verify_all = rate(cores, seconds, &verify);
+    let sha_one = rate(1, seconds, &hash);
+    let sha_all = rate(cores, seconds, &hash);
+    Ok(json!({
+        "cores": cores,
+        "message_bytes": message_bytes,
+        "ed25519_verify_strict_per_s": { "one_core": verify_one, "all_cores": verify_all },
+        "sha256_messages_per_s": { "one_core": sha_one, "all_cores": sha_all },
+        "sha256_mb_per_s": {
+            "one_core": sha_one * message_bytes as f64 / 1e6,
+            "all_cores": sha_all * message_bytes as f64 / 1e6,
+        },
+    }))
+}
