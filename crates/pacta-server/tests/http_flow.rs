@@ -109,7 +109,7 @@ fn finding_proof_bundle_verifies_with_pacta_log() {
     let origin = bundle["origin"].as_str().unwrap();
     let checkpoint = Checkpoint::open(
         bundle["checkpoint"].as_str().unwrap().as_bytes(),
-        &[verifier.clone()],
+        std::slice::from_ref(&verifier),
         Some(origin),
     )
     .unwrap();
@@ -120,7 +120,11 @@ fn finding_proof_bundle_verifies_with_pacta_log() {
         let proof = InclusionProof::parse(proven["proof"].as_str().unwrap()).unwrap();
         assert_eq!(proof.index, proven["index"].as_u64().unwrap());
         let proved = proof
-            .verify(entry.as_bytes(), &[verifier.clone()], Some(origin))
+            .verify(
+                entry.as_bytes(),
+                std::slice::from_ref(&verifier),
+                Some(origin),
+            )
             .unwrap();
         assert_eq!(proved.root, checkpoint.root);
     }
