@@ -19,8 +19,8 @@ use crate::truth::{FalseReport, Truth, TruthCounts, TRUTH_SCHEMA};
 /// Signing keys by monitor id.
 pub type MonitorKeys = BTreeMap<String, SigningKey>;
 
-/// Reports signed together: large enough to keep every core busy, small enough that a batch
-/// of 10^4 reports of about 1 KiB each is the only per-report memory held.
+/// Reports signed together: enough to keep every core busy, and the only reports held in
+/// memory (about 8 MiB at roughly 1 KiB per signed report).
 pub const SIGN_BATCH_REPORTS: usize = 8_192;
 
 /// Days simulated before giving up on reaching a requested number of reports.
