@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use pacta_core::entry::read_entries;
-use pacta_sim::{simulate, ScenarioConfig};
+use pacta_sim::{simulate, simulate_to, RunOptions, ScenarioConfig, Truth};
 
 fn small() -> ScenarioConfig {
     ScenarioConfig {
@@ -45,13 +45,10 @@ fn every_report_verifies_against_the_agreement() {
     assert_eq!(accepted.len(), sim.reports.len());
 }
 
-#[test]
-fn truth_links_every_report_exactly_once() {
-    let agreement = common::demo_agreement();
-    let keys = common::demo_keys(&agreement);
-    let sim = simulate(&agreement, &small(), &keys, 4).unwrap();
-    let ids: Vec<String> = sim
-        .reports
+/// Asserts that every report id is linked once, to an event or as a false report, and that
+/// nothing else is linked.
+fn assert_links_consistent(reports: &[String], truth: &Truth) {
+    let ids: Vec<String> = reports
         .iter()
         .map(|r| {
             serde_json::from_str::<serde_json::Value>(r).unwrap()["id"]
@@ -60,15 +57,52 @@ fn truth_links_every_report_exactly_once() {
                 .to_string()
         })
         .collect();
-    let mut linked: Vec<String> = sim
-        .truth
+    let mut linked: Vec<String> = truth
         .events
         .iter()
         .flat_map(|e| e.reports.clone())
         .collect();
-    linked.extend(sim.truth.false_reports.iter().map(|f| f.id.clone()));
+    linked.extend(truth.false_reports.iter().map(|f| f.id.clone()));
     let linked_set: BTreeSet<&String> = linked.iter().collect();
     assert_eq!(linked.len(), linked_set.len(), "a report is linked twice");
     assert_eq!(linked_set, ids.iter().collect::<BTreeSet<_>>());
-    assert_eq!(sim.truth.counts.reports, ids.len() as u64);
+    assert_eq!(truth.counts.reports, ids.len() as u64);
+}
+
+#[test]
+fn truth_links_every_report_exactly_once() {
+    let agreement = common::demo_agreement();
+    let keys = common::demo_keys(&agreement);
+    let sim = simulate(&agreement, &small(), &keys, 4).unwrap();
+    assert_links_consistent(&sim.reports, &sim.truth);
+}
+
+#[test]
+fn a_run_cut_at_a_report_count_keeps_its_truth_links_consistent() {
+    let agreement = common::demo_agreement();
+    let keys = common::demo_keys(&agreement);
+    let (mut reports, mut truth) = (Vec::new(), Vec::new());
+    let options = RunOptions {
+        target_reports: Some(777),
+    };
+    let summary = simulate_to(
+        &agreement,
+        &small(),
+        &keys,
+        5,
+        &options,
+        &mut reports,
+        &mut truth,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(summary.reports, 777);
+    let lines: Vec<String> = String::from_utf8(reports)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 777);
+    let truth = Truth::from_json(&String::from_utf8(truth).unwrap()).unwrap();
+    assert_links_consistent(&lines, &truth);
 }
