@@ -130,6 +130,7 @@ impl Default for WithdrawalConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OffensiveConfig {
+    /// Whether the scenario has an offensive at all.
     pub enabled: bool,
     /// The attacking party; default the last party in id order.
     pub party: Option<String>,
@@ -168,10 +169,15 @@ pub struct MonitorConfig {
     pub density: f64,
     /// Kind of a monitor, by monitor id, overriding the kind derived from its modes.
     pub kinds: BTreeMap<String, MonitorKind>,
+    /// Ground patrols.
     pub patrol: UnitConfig,
+    /// Fixed cameras.
     pub camera: UnitConfig,
+    /// UAV units.
     pub uav: UnitConfig,
+    /// Acoustic sensors.
     pub sensor: UnitConfig,
+    /// Satellite passes.
     pub satellite: UnitConfig,
 }
 
@@ -302,10 +308,13 @@ pub struct UnitConfig {
     pub hours: Option<[u32; 2]>,
     /// UAV flights per day (0: not a flying unit).
     pub flights_per_day: u32,
+    /// Length of one flight, hours.
     pub flight_hours: f64,
     /// Probability of detecting an event in coverage, by kind of event.
     pub p_fire: f64,
+    /// Probability of detecting heavy weapons in coverage.
     pub p_weapons: f64,
+    /// Probability of verifying a completed act in coverage.
     pub p_verification: f64,
     /// Standard deviation of the location error, km (times `noise.scale`).
     pub location_sigma_km: f64,
@@ -321,6 +330,7 @@ pub struct UnitConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NoiseConfig {
+    /// Multiplies every error and error rate below, and every unit's location and time errors.
     pub scale: f64,
     /// Relative standard deviation of reported counts.
     pub count_sigma: f64,

@@ -33,7 +33,9 @@ use crate::truth::{TrueEvent, TrueKind, Truth};
 /// How close an incident must be to a true event to describe it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Tolerance {
+    /// Farthest an incident's centroid may lie from the event, km.
     pub distance_km: f64,
+    /// Largest gap between the incident's and the event's time spans, seconds.
     pub time_s: i64,
 }
 
@@ -52,55 +54,80 @@ impl Default for Tolerance {
 /// ignored.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Outcome {
+    /// The assessment's as-of time.
     pub as_of: Timestamp,
     #[serde(default)]
+    /// Incidents, any order.
     pub incidents: Vec<OutcomeIncident>,
     #[serde(default)]
+    /// Findings, any order.
     pub findings: Vec<OutcomeFinding>,
     #[serde(default)]
+    /// Obligations, any order.
     pub obligations: Vec<OutcomeObligation>,
 }
 
 /// An incident as the assessment writes it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct OutcomeIncident {
+    /// The incident id.
     pub id: String,
     #[serde(default)]
+    /// Member report ids.
     pub reports: Vec<String>,
+    /// Centroid longitude.
     pub lon: f64,
+    /// Centroid latitude.
     pub lat: f64,
+    /// Earliest observed start of a member.
     pub start: Timestamp,
+    /// Latest observed end of a member.
     pub end: Timestamp,
+    /// Kinds its members reported.
     pub kinds: Vec<EventKind>,
+    /// The party it is laid at.
     pub attribution: OutcomeAttribution,
 }
 
 /// An incident's attribution.
 #[derive(Clone, Debug, PartialEq, Default, Deserialize)]
 pub struct OutcomeAttribution {
+    /// The party, if attributed.
     pub party: Option<String>,
 }
 
 /// A finding as the assessment writes it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct OutcomeFinding {
+    /// The finding id.
     pub id: String,
+    /// The commitment breached.
     pub commitment: String,
+    /// The party, if attributed.
     pub party: Option<String>,
+    /// The severity ruled.
     pub severity: Severity,
+    /// `provisional`, `contested`, `confirmed` or `dismissed`.
     pub status: String,
+    /// The incident it rests on; `None` for a deadline finding.
     pub incident: Option<String>,
 }
 
 /// An obligation as the assessment writes it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct OutcomeObligation {
+    /// The obligation id.
     pub id: String,
+    /// `response`, `phase` or `snapback`.
     pub source: String,
+    /// The rung or phase that opened it.
     pub origin: String,
+    /// The finding id, `pattern:…`, `offensive:…` or `entry`.
     pub trigger: String,
     #[serde(default)]
+    /// The findings it rests on.
     pub findings: Vec<String>,
+    /// When it opened.
     pub opened_at: Timestamp,
 }
 
@@ -158,8 +185,11 @@ fn round4(x: f64) -> f64 {
 pub struct AttributionScore {
     /// Matched items considered.
     pub items: u64,
+    /// Attributed to the true party.
     pub correct: u64,
+    /// Attributed to another party.
     pub wrong: u64,
+    /// Attributed to no party.
     pub unattributed: u64,
     /// `correct / items`.
     pub accuracy: Option<f64>,
@@ -191,6 +221,7 @@ pub struct ObligationScore {
     /// True breaches no true finding established, by severity: the obligations they should
     /// have opened did not.
     pub missed_breaches: BTreeMap<String, u64>,
+    /// Renewed offensives that started by the assessment time.
     pub episodes: u64,
     /// Episodes for which an offensive obligation opened in time.
     pub episodes_detected: u64,
@@ -199,18 +230,23 @@ pub struct ObligationScore {
 /// The whole evaluation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Evaluation {
+    /// The matching tolerance used.
     pub tolerance: Tolerance,
+    /// The assessment's as-of time.
     pub as_of: Timestamp,
     /// Incidents against all true events.
     pub incidents: Score,
     /// Recall against the events at least one report describes (what any method could find).
     pub incident_recall_reported: Option<f64>,
+    /// Findings against all expected breaches.
     pub findings: Score,
+    /// The same, per commitment.
     pub findings_by_commitment: BTreeMap<String, Score>,
     /// Parties of matched incidents against the true party.
     pub incident_attribution: AttributionScore,
     /// Parties of true findings against the true party.
     pub finding_attribution: AttributionScore,
+    /// Obligations against the truth.
     pub obligations: ObligationScore,
 }
 

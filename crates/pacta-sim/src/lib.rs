@@ -10,6 +10,8 @@
 //!
 //! The format of scenario files is documented in `docs/simulation.md`.
 
+#![deny(missing_docs)]
+
 pub mod baseline;
 pub mod config;
 pub mod evaluate;

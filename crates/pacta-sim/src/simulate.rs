@@ -41,8 +41,11 @@ pub struct RunOptions {
 /// What a run produced.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
+    /// Reports written.
     pub reports: u64,
+    /// True events written to the truth.
     pub events: u64,
+    /// Reports that describe nothing.
     pub false_reports: u64,
     /// Days simulated (the last one possibly cut short).
     pub days: u32,
@@ -57,6 +60,7 @@ pub struct Summary {
 pub struct Simulation {
     /// Signed `pacta.report/1` entries, one JSON object per string.
     pub reports: Vec<String>,
+    /// The ground truth.
     pub truth: Truth,
 }
 
@@ -64,24 +68,39 @@ pub struct Simulation {
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("scenario `start`: {0}")]
+    /// The scenario's `start` is not an RFC 3339 time.
     Start(String),
     #[error("key for monitor `{0}`: the agreement lists no such monitor")]
+    /// A key was given for a monitor the agreement does not list.
     UnknownMonitor(String),
     #[error("key for monitor `{0}` is not one of the keys the agreement lists for it")]
+    /// A key was given that the agreement does not list for its monitor.
     WrongKey(String),
     #[error("no monitor of the agreement has a signing key: nobody can report")]
+    /// No monitor can sign.
     NoMonitorKeys,
     #[error("the agreement has no parties: nobody acts")]
+    /// The agreement has no parties.
     NoParties,
     #[error("the scenario produces no reports, so {0} reports cannot be reached")]
+    /// `target_reports` was asked of a scenario that produces none.
     NoReports(u64),
     #[error("signing report `{id}`: {reason}")]
-    Sign { id: String, reason: String },
+    /// Signing a report failed.
+    Sign {
+        /// The report's id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
     #[error("writing output: {0}")]
+    /// Writing failed.
     Io(#[from] std::io::Error),
     #[error("serialising output: {0}")]
+    /// Serialising failed.
     Json(#[from] serde_json::Error),
     #[error("reading back the truth: {0}")]
+    /// The truth written could not be read back.
     Truth(#[from] crate::truth::TruthError),
 }
 

@@ -12,11 +12,16 @@ pub const TRUTH_SCHEMA: &str = "pacta.truth/1";
 /// order is not this one; readers must not depend on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
+    /// Always [`TRUTH_SCHEMA`].
     pub schema: String,
+    /// The agreement id.
     pub agreement: String,
+    /// The seed of the run.
     pub seed: u64,
-    /// First simulated instant and the end of the last simulated day.
+    /// The first simulated instant.
     pub start: Timestamp,
+    /// The end of the simulated period: the end of the last day, or the start of the event
+    /// the run stopped in when it was cut at a report count.
     pub end: Timestamp,
     /// The latest submission time of any report: assess as of this (or later) to see all.
     pub as_of: Timestamp,
@@ -28,6 +33,7 @@ pub struct Truth {
     pub events: Vec<TrueEvent>,
     /// Reports that describe no event.
     pub false_reports: Vec<FalseReport>,
+    /// Totals.
     pub counts: TruthCounts,
 }
 
@@ -50,18 +56,24 @@ pub enum TrueKind {
 pub struct TrueEvent {
     /// `ev-` and a sequence number.
     pub id: String,
+    /// What happened.
     pub kind: TrueKind,
     /// The party that did it.
     pub party: String,
     /// When it happened (fire: a few minutes; weapons: while they stayed).
     pub start: Timestamp,
+    /// When it ended (or stopped being observable).
     pub end: Timestamp,
+    /// Longitude of the true place.
     pub lon: f64,
+    /// Latitude of the true place.
     pub lat: f64,
     /// Weapon class (`undetermined` for restrictions and withdrawals).
     pub weapon_class: String,
+    /// Rounds, salvoes or vehicles.
     pub count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Casualties, if any.
     pub casualties: Option<u32>,
     /// For withdrawals, the act completed (the report subtype monitors verify).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,17 +91,24 @@ pub struct TrueEvent {
 /// A commitment a true event breaches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrueBreach {
+    /// The commitment id.
     pub commitment: String,
+    /// The severity the commitment's rule gives the true event.
     pub severity: Severity,
 }
 
 /// An obligation by deadline for one bound party, and what the party really did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrueObligation {
+    /// The obligation-by-deadline commitment.
     pub commitment: String,
+    /// The bound party.
     pub party: String,
+    /// The act required.
     pub act: String,
+    /// The commitment's deadline.
     pub deadline: Timestamp,
+    /// Whether the party completed the act before the deadline.
     pub complied: bool,
     /// The withdrawal event, when the party complied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,9 +118,13 @@ pub struct TrueObligation {
 /// A renewed offensive: many fire events spread along the line within hours.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Episode {
+    /// `offensive-` and a number.
     pub id: String,
+    /// The attacking party.
     pub party: String,
+    /// When it began.
     pub start: Timestamp,
+    /// When it ended.
     pub end: Timestamp,
     /// Where along the line it spreads, km from the line's first vertex.
     pub along_km: [f64; 2],
@@ -110,24 +133,36 @@ pub struct Episode {
 /// A report that describes nothing that happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FalseReport {
+    /// The report id.
     pub id: String,
+    /// The monitor that wrote it.
     pub monitor: String,
+    /// The phantom's time.
     pub time: Timestamp,
+    /// The phantom's longitude.
     pub lon: f64,
+    /// The phantom's latitude.
     pub lat: f64,
 }
 
 /// Totals.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TruthCounts {
+    /// True events.
     pub events: u64,
     /// Events described by at least one report.
     pub events_reported: u64,
+    /// Expected findings: breaches of events plus obligations not complied with.
     pub breaches: u64,
+    /// All reports.
     pub reports: u64,
+    /// Reports describing a true event.
     pub reports_true: u64,
+    /// Reports describing nothing.
     pub reports_false: u64,
+    /// Second copies of an observation.
     pub reports_duplicate: u64,
+    /// Reports submitted one to five days late.
     pub reports_late: u64,
 }
 
@@ -146,7 +181,9 @@ impl Truth {
 #[derive(Debug, thiserror::Error)]
 pub enum TruthError {
     #[error("not a ground-truth file: {0}")]
+    /// The text is not a truth file.
     Json(serde_json::Error),
     #[error("schema `{0}` is not `{TRUTH_SCHEMA}`")]
+    /// The schema member names another format.
     Schema(String),
 }
