@@ -25,6 +25,7 @@
 
 use std::collections::HashMap;
 use std::f64::consts::PI;
+use std::ops::Range;
 
 use crate::geodesy::EARTH_RADIUS_KM;
 
@@ -72,15 +73,21 @@ impl Radians {
 /// overflowing.
 const CELLS_PER_AXIS_MAX: i64 = 1 << 24;
 
-/// Points bucketed in cells of a latitude-longitude grid.
+/// Points bucketed in cells of a latitude-longitude grid, stored in cell order so that a
+/// scan of neighbouring cells reads memory in sequence. Positions in that order are what the
+/// kernel works on; `original` maps them back to input indices.
 struct Grid {
     rows: i64,
     columns: i64,
     row_height: f64,
     column_width: f64,
-    /// Point indices sorted by cell.
-    order: Vec<u32>,
-    /// Cell key → range of `order`. Only looked up, never iterated, so its order reaches no
+    /// The largest latitude difference (radians) two neighbours can have, with a margin.
+    reach: f64,
+    /// The points in cell order.
+    points: Vec<Radians>,
+    /// Input index of the point at each position.
+    original: Vec<u32>,
+    /// Cell key → range of positions. Only looked up, never iterated, so its order reaches no
     /// output.
     cells: HashMap<i64, (u32, u32)>,
 }
@@ -109,7 +116,9 @@ impl Grid {
             columns,
             row_height,
             column_width,
-            order: Vec::new(),
+            reach,
+            points: Vec::new(),
+            original: Vec::new(),
             cells: HashMap::new(),
         };
         let mut keyed: Vec<(i64, u32)> = points
@@ -124,7 +133,8 @@ impl Grid {
             grid.cells.insert(key, (start as u32, end as u32));
             start = end;
         }
-        grid.order = keyed.into_iter().map(|(_, i)| i).collect();
+        grid.original = keyed.into_iter().map(|(_, i)| i).collect();
+        grid.points = grid.original.iter().map(|&i| points[i as usize]).collect();
         grid
     }
 
@@ -139,27 +149,37 @@ impl Grid {
         row * self.columns + column
     }
 
-    /// Calls `visit` with every point in the 3 × 3 cells around `p` (columns wrap around the
-    /// antimeridian; each cell once), until it returns `false`.
-    fn around(&self, p: &Radians, visit: &mut impl FnMut(u32) -> bool) {
+    /// The position ranges of the 3 × 3 cells around the point at position `at` (columns
+    /// wrap around the antimeridian; each cell once; missing cells are empty ranges).
+    fn around(&self, at: usize) -> [Range<usize>; 9] {
+        let mut out: [Range<usize>; 9] = Default::default();
+        let Some(p) = self.points.get(at) else {
+            return out;
+        };
         let (row, column) = self.cell(p);
         let mut columns = [column - 1, column, column + 1].map(|c| c.rem_euclid(self.columns));
         columns.sort_unstable();
+        let mut slots = out.iter_mut();
         for r in (row - 1).max(0)..=(row + 1).min(self.rows - 1) {
             for (k, c) in columns.iter().enumerate() {
                 if k > 0 && columns.get(k - 1) == Some(c) {
                     continue;
                 }
-                let Some(&(start, end)) = self.cells.get(&self.key((r, *c))) else {
-                    continue;
-                };
-                for &j in self.order.get(start as usize..end as usize).unwrap_or(&[]) {
-                    if !visit(j) {
-                        return;
-                    }
+                if let (Some(&(start, end)), Some(slot)) =
+                    (self.cells.get(&self.key((r, *c))), slots.next())
+                {
+                    *slot = start as usize..end as usize;
                 }
             }
         }
+        out
+    }
+
+    /// Whether the points at positions `a` and `b` are neighbours: reduced distance at most
+    /// `limit`. The latitude test first is exact (see `reach`) and spares the sines.
+    fn near(&self, a: usize, b: usize, limit: f64) -> bool {
+        let (p, q) = (&self.points[a], &self.points[b]);
+        (p.lat - q.lat).abs() <= self.reach && p.reduced_distance(q) <= limit
     }
 }
 
@@ -210,66 +230,88 @@ pub fn dbscan(points: &[(f64, f64)], eps_km: f64, min_samples: usize) -> Cluster
     let half = (0.5 * eps).sin();
     let limit = half * half;
     let grid = Grid::new(&pts, eps);
+    drop(pts);
 
+    // Everything below works on positions in cell order; `grid.original` maps back.
     // Core points: stop counting at `min_samples`.
     let mut core = vec![false; n];
-    for (i, p) in pts.iter().enumerate() {
+    for (at, is_core) in core.iter_mut().enumerate() {
         let mut count = 0usize;
-        grid.around(p, &mut |j| {
-            if p.reduced_distance(&pts[j as usize]) <= limit {
-                count += 1;
+        'cells: for cell in grid.around(at) {
+            for other in cell {
+                if grid.near(at, other, limit) {
+                    count += 1;
+                    if count >= min_samples {
+                        break 'cells;
+                    }
+                }
             }
-            count < min_samples
-        });
-        core[i] = count >= min_samples;
+        }
+        *is_core = count >= min_samples;
     }
 
-    // Clusters: components of the core-neighbour graph.
+    // Clusters: components of the core-neighbour graph. A neighbour already in the same
+    // component is skipped before its distance is computed (most are, inside a cluster).
     let mut components = Components((0..n as u32).collect());
-    for (i, p) in pts.iter().enumerate() {
-        if !core[i] {
+    for at in 0..n {
+        if !core[at] {
             continue;
         }
-        grid.around(p, &mut |j| {
-            let ju = j as usize;
-            if ju > i && core[ju] && p.reduced_distance(&pts[ju]) <= limit {
-                components.union(i as u32, j);
+        for cell in grid.around(at) {
+            for other in cell {
+                if other > at
+                    && core[other]
+                    && components.find(at as u32) != components.find(other as u32)
+                    && grid.near(at, other, limit)
+                {
+                    components.union(at as u32, other as u32);
+                }
             }
-            true
-        });
+        }
+    }
+
+    // Cluster numbers in the order of each cluster's lowest-indexed (input order) core point.
+    let mut position = vec![0u32; n];
+    for (at, &i) in grid.original.iter().enumerate() {
+        position[i as usize] = at as u32;
     }
     let mut label_of_root: Vec<Option<u32>> = vec![None; n];
     let mut labels: Vec<Option<u32>> = vec![None; n];
     let mut clusters = 0u32;
-    for i in 0..n {
-        if !core[i] {
+    for &at in &position {
+        let at = at as usize;
+        if !core[at] {
             continue;
         }
-        let root = components.find(i as u32) as usize;
+        let root = components.find(at as u32) as usize;
         let label = *label_of_root[root].get_or_insert_with(|| {
             clusters += 1;
             clusters - 1
         });
-        labels[i] = Some(label);
+        labels[at] = Some(label);
     }
 
     // Border points: the lowest-numbered cluster among their core neighbours.
-    for (i, p) in pts.iter().enumerate() {
-        if core[i] {
+    for at in 0..n {
+        if core[at] {
             continue;
         }
         let mut best: Option<u32> = None;
-        grid.around(p, &mut |j| {
-            let ju = j as usize;
-            if core[ju] && p.reduced_distance(&pts[ju]) <= limit {
-                if let Some(label) = labels[ju] {
-                    best = Some(best.map_or(label, |b| b.min(label)));
+        for cell in grid.around(at) {
+            for other in cell {
+                if let (true, Some(label)) = (core[other], labels[other]) {
+                    if best.is_none_or(|b| label < b) && grid.near(at, other, limit) {
+                        best = Some(label);
+                    }
                 }
             }
-            true
-        });
-        labels[i] = best;
+        }
+        labels[at] = best;
     }
+
+    // Back to input order.
+    let labels = position.iter().map(|&at| labels[at as usize]).collect();
+    let core = position.iter().map(|&at| core[at as usize]).collect();
     Clustering {
         labels,
         core,
