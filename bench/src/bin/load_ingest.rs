@@ -1,0 +1,224 @@
+//! Ingest load test: sustained signed reports per second accepted by `pacta serve` over
+//! loopback HTTP, batched (NDJSON) and single, each reported as a ratio to strict Ed25519
+//! verification measured in the same run (the physical limit of ingest).
+//!
+//! ```text
+//! cargo run --release -p pacta-bench --bin load_ingest -- --batched 100000 --single 5000
+//! ```
+//!
+//! A server runs in-process on 127.0.0.1 (ephemeral port) over a fresh data directory of the
+//! scenario agreement (`tests/scenarios/agreements/ceasefire`); clients are threads with
+//! blocking HTTP connections. Every acknowledged report is durable (journal fsync) before
+//! the answer.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use base64::Engine as _;
+use clap::Parser;
+use ed25519_dalek::SigningKey;
+use pacta_core::entry::{parse_entry, sign_entry, KeyRing};
+use pacta_server::{Config, DataDir, Server, SystemClock};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+/// Ingest load test over loopback HTTP.
+#[derive(Parser)]
+struct Args {
+    /// Reports submitted in NDJSON batches.
+    #[arg(long, default_value_t = 100_000)]
+    batched: usize,
+    /// Lines per batch.
+    #[arg(long, default_value_t = 1_000)]
+    batch: usize,
+    /// Concurrent batch clients.
+    #[arg(long, default_value_t = 4)]
+    batch_clients: usize,
+    /// Reports submitted one per request.
+    #[arg(long, default_value_t = 5_000)]
+    single: usize,
+    /// Concurrent single-report clients.
+    #[arg(long, default_value_t = 32)]
+    single_clients: usize,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn key(signer: &str) -> anyhow::Result<SigningKey> {
+    let path = repo().join(format!("tests/scenarios/keys/{signer}.key.json"));
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let file: Value = serde_json::from_str(&text)?;
+    let seed = base64::engine::general_purpose::STANDARD
+        .decode(file["secret"].as_str().context("no secret")?)?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("secret is not 32 bytes"))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// `count` signed reports with ids `{prefix}-N`, spread over a week and a small area.
+fn reports(prefix: &str, count: usize, keys: &[(&str, SigningKey)]) -> Vec<String> {
+    (0..count)
+        .into_par_iter()
+        .map(|n| {
+            let (monitor, key) = &keys[n % keys.len()];
+            let seconds = 1_772_409_600 + (n as i64 * 37) % (7 * 86_400);
+            let time = pacta_core::time::Timestamp(seconds).to_rfc3339();
+            let lon = 37.3 + (n % 997) as f64 * 0.0004;
+            let lat = 47.9 + (n % 491) as f64 * 0.0004;
+            let entry = json!({
+                "schema": "pacta.report/1", "id": format!("{prefix}-{n}"),
+                "agreement": "scenario-ceasefire", "monitor": monitor,
+                "submitted_at": time, "observed": {"start": time},
+                "location": {"point": [lon, lat], "uncertainty_m": 500},
+                "event": {"kind": "explosion", "count": 1, "weapon_class": "undetermined"},
+                "mode": "saw"
+            });
+            sign_entry(&entry, key)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(300)))
+        .build()
+        .into()
+}
+
+/// Runs `clients` threads taking work items from `items` until none is left; returns the
+/// elapsed time. `send` answers how many reports an item got accepted.
+fn drive<T: Sync>(
+    items: &[T],
+    clients: usize,
+    send: impl Fn(&ureq::Agent, &T) -> anyhow::Result<usize> + Sync,
+) -> anyhow::Result<(Duration, usize)> {
+    let next = AtomicUsize::new(0);
+    let accepted = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let handles: Vec<_> = (0..clients)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    let agent = agent();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(item) = items.get(i) else {
+                            return Ok(());
+                        };
+                        accepted.fetch_add(send(&agent, item)?, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a client panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok((started.elapsed(), accepted.into_inner()))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let keys = vec![("m1", key("m1")?), ("m3", key("m3")?)];
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    DataDir::create(&data, &repo().join("tests/scenarios/agreements/ceasefire"))?;
+
+    eprintln!("signing {} + {} reports ...", args.batched, args.single);
+    let batched = reports("b", args.batched, &keys);
+    let single = reports("s", args.single, &keys);
+
+    // Strict verification as ingest does it (parse, canonical form, verify_strict), one core
+    // and all cores.
+    let agreement = pacta_server::datadir::AgreementFiles::read(
+        &repo().join("tests/scenarios/agreements/ceasefire"),
+    )?
+    .agreement;
+    let ring = KeyRing::new(&agreement);
+    let sample = &batched[..batched.len().min(20_000)];
+    let check = |line: &String| {
+        parse_entry(line)
+            .ok()
+            .and_then(|parsed| ring.authorise(&parsed).ok())
+            .is_some()
+    };
+    let started = Instant::now();
+    let ok = sample.iter().filter(|l| check(l)).count();
+    let verify_one_core = ok as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let ok_all = sample.par_iter().filter(|l| check(l)).count();
+    let verify_all_cores = ok_all as f64 / started.elapsed().as_secs_f64();
+    if ok != sample.len() || ok_all != sample.len() {
+        bail!("generated reports do not verify");
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let config = Config {
+        data: data.clone(),
+        listen: "127.0.0.1:0".parse()?,
+        assessment_interval_seconds: 3_600,
+        derived_interval_ms: 3_600_000,
+        ..Config::default()
+    };
+    let server = runtime.block_on(Server::start(config, Arc::new(SystemClock)))?;
+    let address = server.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(server.serve(async {
+        let _ = stopped.await;
+    }));
+
+    let url = format!("http://{address}/v1/reports");
+    let bodies: Vec<String> = batched.chunks(args.batch).map(|c| c.join("\n")).collect();
+    let (batched_time, batched_ok) = drive(&bodies, args.batch_clients, |agent, body| {
+        let mut response = agent
+            .post(&url)
+            .header("Content-Type", "application/x-ndjson")
+            .send(body.as_bytes())?;
+        let text = response.body_mut().with_config().limit(64 << 20).read_to_string()?;
+        let json: Value = serde_json::from_str(&text)?;
+        Ok(json["accepted"].as_u64().unwrap_or(0) as usize)
+    })?;
+    let (single_time, single_ok) = drive(&single, args.single_clients, |agent, body| {
+        let response = agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes())?;
+        Ok(usize::from(response.status().as_u16() == 201))
+    })?;
+    let _ = stop.send(());
+    runtime.block_on(serving)??;
+    if batched_ok != args.batched || single_ok != args.single {
+        bail!("accepted {batched_ok}/{} batched and {single_ok}/{} single", args.batched, args.single);
+    }
+
+    let batched_rate = batched_ok as f64 / batched_time.as_secs_f64();
+    let single_rate = single_ok as f64 / single_time.as_secs_f64();
+    println!("cores: {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!("strict Ed25519 verification (parse + canonical + verify): {verify_one_core:.0}/s on one core, {verify_all_cores:.0}/s on all cores");
+    println!(
+        "batched ingest ({} reports, {} per batch, {} clients): {batched_rate:.0} reports/s = {:.2} x all-core verification",
+        args.batched,
+        args.batch,
+        args.batch_clients,
+        batched_rate / verify_all_cores
+    );
+    println!(
+        "single ingest ({} reports, {} clients): {single_rate:.0} reports/s = {:.2} x all-core verification",
+        args.single,
+        args.single_clients,
+        single_rate / verify_all_cores
+    );
+    Ok(())
+}
