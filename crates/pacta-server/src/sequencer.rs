@@ -10,7 +10,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use pacta_core::agreement::model::Agreement;
+use pacta_core::assess::Assessment;
+use pacta_core::engine::Engine;
 use pacta_core::entry::types::Entry;
+use pacta_core::time::Timestamp;
 use pacta_log::{DirStore, LogWriter};
 use tokio::sync::{mpsc, oneshot};
 
@@ -57,11 +61,12 @@ struct Seen {
     report_monitor: Option<String>,
 }
 
-/// Every entry accepted so far, in log order, with the index of each id.
-#[derive(Debug, Default)]
+/// Every entry accepted so far, with the index of each id, and the incremental engine that
+/// keeps the assessment of them up to date (`pacta_core::engine`, equal to a batch
+/// `assess` of the same entries).
 pub struct Ledger {
     ids: HashMap<String, Seen>,
-    entries: Vec<Entry>,
+    engine: Engine,
     /// Log size: the index the next entry will get.
     log_size: u64,
     /// Log size when the last `pacta.assessment/1` entry was appended (0 if none).
@@ -69,11 +74,14 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// A ledger for a log of `log_size` entries holding no domain entries yet.
-    pub fn new(log_size: u64) -> Ledger {
+    /// A ledger for `agreement` over a log of `log_size` entries holding no domain entries
+    /// yet.
+    pub fn new(agreement: Agreement, log_size: u64) -> Ledger {
         Ledger {
+            ids: HashMap::new(),
+            engine: Engine::new(agreement),
             log_size,
-            ..Ledger::default()
+            assessed_size: 0,
         }
     }
 
@@ -91,8 +99,14 @@ impl Ledger {
                 report_monitor,
             },
         );
-        self.entries.push(entry);
+        self.engine.insert(entry);
         self.log_size = self.log_size.max(index + 1);
+    }
+
+    /// The assessment of every accepted entry as of `as_of`, brought up to date
+    /// incrementally.
+    pub fn assessment(&mut self, as_of: Timestamp) -> &Assessment {
+        self.engine.assessment(as_of)
     }
 
     /// Notes a log entry that is not a domain entry (agreement, assessment digest).
@@ -105,7 +119,7 @@ impl Ledger {
 
     /// The domain entries accepted, in log order.
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        self.engine.entries()
     }
 
     /// The log index of the entry with this id.
@@ -126,7 +140,7 @@ impl Ledger {
 
 /// Builds an entry the server itself appends (an assessment digest) from the ledger as it
 /// stands when sequenced; `Ok(None)` means there is nothing to append.
-pub type OwnEntry = Box<dyn FnOnce(&Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
+pub type OwnEntry = Box<dyn FnOnce(&mut Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
 
 /// An entry the server appended: its index and bytes.
 pub type Appended = (u64, Vec<u8>);
@@ -268,8 +282,8 @@ fn append_own(
     ledger: &RwLock<Ledger>,
 ) -> Result<Option<Appended>, String> {
     let bytes = {
-        let ledger = ledger.read().map_err(|_| "the ledger lock is poisoned")?;
-        build(&ledger)?
+        let mut ledger = ledger.write().map_err(|_| "the ledger lock is poisoned")?;
+        build(&mut ledger)?
     };
     let Some(bytes) = bytes else {
         return Ok(None);

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::assess;
 use pacta_core::entry::types::Entry;
 use pacta_core::entry::{canonical_bytes, canonical_forms, parse_entry, sign_entry};
 use pacta_core::time::Timestamp;
@@ -103,7 +102,7 @@ fn recover(entries: Vec<Vec<u8>>) -> Result<Recovered, ServerError> {
     let agreement = AgreementFiles::from_log_entry(&first)
         .map_err(|reason| ServerError::LogEntry { index: 0, reason })?
         .agreement;
-    let mut ledger = Ledger::new(1);
+    let mut ledger = Ledger::new(agreement.clone(), 1);
     for (i, bytes) in iter {
         let index = i as u64;
         let bad = |reason: String| ServerError::LogEntry { index, reason };
@@ -147,14 +146,15 @@ pub(crate) fn read_domain_entry(bytes: &[u8]) -> Result<(Entry, [u8; 32]), Strin
 /// log key; `None` if nothing arrived since the last one.
 fn assessment_entry(
     agreement: &Agreement,
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     as_of: Timestamp,
     key: &SigningKey,
 ) -> Result<Option<Vec<u8>>, String> {
     if !ledger.grew_since_assessment() {
         return Ok(None);
     }
-    let digest = assess(agreement, ledger.entries(), as_of)
+    let digest = ledger
+        .assessment(as_of)
         .digest()
         .map_err(|e| format!("assessment digest: {e}"))?;
     let value = serde_json::json!({

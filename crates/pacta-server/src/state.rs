@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::{assess, Assessment};
+use pacta_core::assess::Assessment;
 use pacta_core::entry::KeyRing;
 use pacta_core::time::Timestamp;
 use pacta_log::{DirStore, LogWriter};
@@ -194,15 +194,20 @@ impl AppState {
             .map_err(|_| Problem::internal("the assessment lock is poisoned"))?;
         let cached = cache.as_ref().filter(|cached| cached.as_of == as_of);
         let cached_entries = cached.map(|cached| cached.entries);
-        // One read of the ledger: the count cached is the count assessed.
-        let fresh = self.with_ledger(|ledger| {
+        // The engine needs the ledger mutably; the count cached is the count assessed.
+        let fresh = {
+            let mut ledger = self
+                .inner
+                .ledger
+                .write()
+                .map_err(|_| Problem::internal("the ledger lock is poisoned"))?;
             let entries = ledger.entries().len();
             (Some(entries) != cached_entries).then(|| CachedAssessment {
                 entries,
                 as_of,
-                assessment: Arc::new(assess(&self.inner.agreement, ledger.entries(), as_of)),
+                assessment: Arc::new(ledger.assessment(as_of).clone()),
             })
-        })?;
+        };
         match (fresh, cache.as_ref()) {
             (Some(fresh), _) => {
                 let assessment = fresh.assessment.clone();
