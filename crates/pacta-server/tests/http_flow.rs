@@ -193,3 +193,39 @@ fn a_batch_answers_line_by_line() {
     assert_eq!(json["results"][1]["status"], 403);
     assert_eq!(json["results"][1]["problem"]["line"], 3);
 }
+
+#[test]
+fn metrics_count_entries_by_kind_and_outcome() {
+    let (_dir, server) = two_reports();
+    let forged = report("s08-r9", "m1", "2026-03-02T10:40:00Z", [37.51, 48.0]);
+    assert_eq!(
+        server
+            .post_json("/v1/reports", &signed(&forged, "m3"))
+            .status,
+        403
+    );
+    let metrics = server.get("/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics
+        .content_type
+        .starts_with("text/plain; version=0.0.4"));
+    assert!(metrics
+        .body
+        .contains("pacta_entries_total{kind=\"report\",outcome=\"accepted\"} 2\n"));
+    assert!(metrics
+        .body
+        .contains("pacta_entries_total{kind=\"report\",outcome=\"unauthorised-signer\"} 1\n"));
+    assert!(metrics.body.contains("pacta_log_entries 3\n"));
+    assert!(metrics
+        .body
+        .contains("pacta_http_request_duration_seconds_count{route=\"/v1/reports\"} 3\n"));
+}
+
+#[test]
+fn healthz_reports_the_log_size() {
+    let (_dir, server) = two_reports();
+    let health = server.get("/healthz");
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    assert_eq!(health.json()["log_entries"], 3);
+}
