@@ -10,7 +10,7 @@
 //! own keep-alive `ureq` agent) send requests whose bbox is centred on a random stored
 //! incident.
 //!
-//! Usage: `load_queries [--reports N] [--clients N] [--requests N] [--dir DIR]`
+//! Usage: `load_queries [--reports N] [--clients N] [--requests N] [--dir DIR] [--keep]`
 //! (defaults 1000000, 16, 2000 per client and shape, `$PACTA_BENCH_DIR` or the system
 //! temporary directory).
 
@@ -37,6 +37,8 @@ struct Options {
     clients: usize,
     requests: usize,
     dir: PathBuf,
+    /// Keep the data directory (its path is printed), to inspect the store afterwards.
+    keep: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -47,9 +49,14 @@ fn options() -> Result<Options, String> {
         dir: std::env::var_os("PACTA_BENCH_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir),
+        keep: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--keep" {
+            o.keep = true;
+            continue;
+        }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         let number = || {
             value
@@ -212,6 +219,7 @@ struct Measured {
     latencies: Vec<Duration>,
     items: usize,
     parsed: usize,
+    bytes: usize,
     failures: usize,
 }
 
@@ -229,6 +237,7 @@ fn client(base: &str, queries: &[IncidentQuery]) -> Measured {
         latencies: Vec::with_capacity(queries.len()),
         items: 0,
         parsed: 0,
+        bytes: 0,
         failures: 0,
     };
     for (n, query) in queries.iter().enumerate() {
@@ -241,6 +250,7 @@ fn client(base: &str, queries: &[IncidentQuery]) -> Measured {
             .filter(|r| r.status().is_success())
             .and_then(|mut r| r.body_mut().read_to_vec().ok());
         m.latencies.push(started.elapsed());
+        m.bytes += body.as_ref().map_or(0, Vec::len);
         match body {
             Some(bytes) if n % PARSE_EVERY == 0 => match serde_json::from_slice::<Value>(&bytes) {
                 Ok(page) => {
@@ -316,15 +326,17 @@ fn run_shape(base: &str, rows: &DerivedRows, shape: &Shape, options: &Options) {
     let items: usize = results.iter().map(|m| m.items).sum();
     let failures: usize = results.iter().map(|m| m.failures).sum();
     let parsed: usize = results.iter().map(|m| m.parsed).sum();
+    let bytes: usize = results.iter().map(|m| m.bytes).sum();
     println!(
         "{} (HTTP): {} requests, {} clients, {:.0} req/s; latency ms {}; {:.1} items per \
-         parsed answer; {} failures",
+         parsed answer; {:.0} bytes per answer; {} failures",
         shape.name,
         latencies.len(),
         options.clients,
         latencies.len() as f64 / seconds,
         summary(&mut latencies),
         items as f64 / parsed.max(1) as f64,
+        bytes as f64 / latencies.len().max(1) as f64,
         failures
     );
 }
@@ -349,7 +361,7 @@ fn main() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let log = Arc::new(Mutex::new(data.open_log().map_err(|e| e.to_string())?));
-    let ledger = Arc::new(RwLock::new(Ledger::new(1)));
+    let ledger = Arc::new(RwLock::new(Ledger::new(pacta_bench::agreement(), 1)));
     let base = runtime.block_on(async {
         let (sequencer, _thread) = Sequencer::start(
             log.clone(),
@@ -397,5 +409,8 @@ fn main() -> Result<(), String> {
         run_shape(&base, &rows, &shape, &options);
     }
     runtime.shutdown_timeout(Duration::from_secs(1));
+    if options.keep {
+        println!("kept {}", dir.keep().display());
+    }
     Ok(())
 }

@@ -46,6 +46,9 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// Page cache per connection, in KiB.
     pub cache_kib: u32,
+    /// How much of the database file connections map into memory, in MiB (0: none). Reads
+    /// of mapped pages need no system call and no copy into each connection's cache.
+    pub mmap_mib: u32,
 }
 
 impl Default for SqliteOptions {
@@ -55,6 +58,7 @@ impl Default for SqliteOptions {
             readers_max: 16,
             busy_timeout: Duration::from_secs(10),
             cache_kib: 32 * 1024,
+            mmap_mib: 1024,
         }
     }
 }
@@ -368,6 +372,8 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", -i64::from(self.options.cache_kib))
             .ctx(at)?;
         conn.pragma_update(None, "temp_store", "MEMORY").ctx(at)?;
+        conn.pragma_update(None, "mmap_size", i64::from(self.options.mmap_mib) << 20)
+            .ctx(at)?;
         Ok(())
     }
 
