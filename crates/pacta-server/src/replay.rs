@@ -5,6 +5,7 @@ use std::path::Path;
 
 use pacta_core::assess::assess;
 use pacta_core::entry::types::Entry;
+use pacta_core::entry::{canonical_bytes, parse_signature};
 use pacta_core::time::Timestamp;
 use pacta_log::{verify_log, DirStore};
 
@@ -33,6 +34,23 @@ impl Replay {
     pub fn matches(&self) -> bool {
         self.recorded == self.replayed
     }
+}
+
+/// Checks that a digest entry carries a strict Ed25519 signature of the log key over its
+/// RFC 8785 form without `signature`, as entries are signed.
+fn check_log_signature(bytes: &[u8], dir: &DataDir) -> Result<(), String> {
+    let mut object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| format!("malformed assessment entry: {e}"))?;
+    let signature = match object.remove("signature") {
+        Some(serde_json::Value::String(text)) => {
+            parse_signature(&text).map_err(|e| format!("/signature: {e}"))?
+        }
+        _ => return Err("the assessment entry is not signed".into()),
+    };
+    let message = canonical_bytes(&object).map_err(|e| e.to_string())?;
+    let key = dir.log_key().map_err(|e| e.to_string())?.verifying_key();
+    key.verify_strict(&message, &signature)
+        .map_err(|_| "the assessment entry is not signed by this log's key".to_owned())
 }
 
 #[derive(serde::Deserialize)]
@@ -66,6 +84,8 @@ pub fn replay(data: &Path) -> Result<Replay, String> {
             (log_entry_schema(bytes).ok()? == ASSESSMENT_SCHEMA).then_some((i, bytes))
         })
         .ok_or_else(|| format!("the log has no `{ASSESSMENT_SCHEMA}` entry to check against"))?;
+    check_log_signature(recorded, &dir)
+        .map_err(|e| format!("log entry {assessment_index}: {e}"))?;
     let recorded: AssessmentEntry = serde_json::from_slice(recorded)
         .map_err(|e| format!("log entry {assessment_index}: malformed assessment: {e}"))?;
     let as_of: Timestamp = recorded
