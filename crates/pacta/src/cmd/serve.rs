@@ -19,8 +19,10 @@ use super::EXIT_OK;
 /// Configuration, highest precedence first: flags; environment variables (`PACTA_DATA`,
 /// `PACTA_LISTEN`, `PACTA_CLOCK_SKEW_SECONDS`, `PACTA_CHECKPOINT_INTERVAL_MS`,
 /// `PACTA_ASSESSMENT_INTERVAL_SECONDS`, `PACTA_CONFIG`); a TOML file given by `--config`
-/// with the keys `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms` and
-/// `assessment_interval_seconds`; the defaults shown.
+/// with the keys `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms`,
+/// `assessment_interval_seconds` and `derived_interval_ms` (least milliseconds between
+/// refreshes of the store's incidents, findings and obligations; default 1000); the
+/// defaults shown.
 ///
 /// Limits (fixed): request body 16 MiB, batch 10,000 lines, entry 64 KiB (413 beyond).
 ///
