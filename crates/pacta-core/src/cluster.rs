@@ -149,8 +149,9 @@ impl Grid {
         row * self.columns + column
     }
 
-    /// The position ranges of the 3 × 3 cells around the point at position `at` (columns
-    /// wrap around the antimeridian; each cell once; missing cells are empty ranges).
+    /// The position ranges of the 3 × 3 cells around the point at position `at`, its own cell
+    /// first (where a core point finds its neighbours soonest); columns wrap around the
+    /// antimeridian; each cell once; missing cells are empty ranges.
     fn around(&self, at: usize) -> [Range<usize>; 9] {
         let mut out: [Range<usize>; 9] = Default::default();
         let Some(p) = self.points.get(at) else {
@@ -160,9 +161,14 @@ impl Grid {
         let mut columns = [column - 1, column, column + 1].map(|c| c.rem_euclid(self.columns));
         columns.sort_unstable();
         let mut slots = out.iter_mut();
+        if let (Some(&(start, end)), Some(slot)) =
+            (self.cells.get(&self.key((row, column))), slots.next())
+        {
+            *slot = start as usize..end as usize;
+        }
         for r in (row - 1).max(0)..=(row + 1).min(self.rows - 1) {
             for (k, c) in columns.iter().enumerate() {
-                if k > 0 && columns.get(k - 1) == Some(c) {
+                if (k > 0 && columns.get(k - 1) == Some(c)) || (r, *c) == (row, column) {
                     continue;
                 }
                 if let (Some(&(start, end)), Some(slot)) =
@@ -257,14 +263,16 @@ pub fn dbscan(points: &[(f64, f64)], eps_km: f64, min_samples: usize) -> Cluster
         if !core[at] {
             continue;
         }
+        let mut root = components.find(at as u32);
         for cell in grid.around(at) {
             for other in cell {
                 if other > at
                     && core[other]
-                    && components.find(at as u32) != components.find(other as u32)
+                    && components.find(other as u32) != root
                     && grid.near(at, other, limit)
                 {
                     components.union(at as u32, other as u32);
+                    root = components.find(at as u32);
                 }
             }
         }
