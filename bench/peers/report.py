@@ -80,6 +80,24 @@ def main():
         rows,
     ))
 
+    print("\n### Growth: microseconds per report (constant = linear)\n")
+    rows = []
+    for s, _ in runs:
+        m = s["measures"]
+        st = m["assess"]["stages"]
+        per = 1e6 / s["entries"]
+        rows.append([
+            s["size"], m["generate"]["seconds"] * per, m["verify"]["seconds"] * per,
+            st.get("corroborate", 0) * per, (st.get("attribute", 0) + st.get("adjudicate", 0)) * per,
+            st.get("respond", 0) * per, m["digest"]["seconds"] * per, m["replay"]["seconds"] * per,
+            m["cluster"]["seconds"] * per,
+        ])
+    print(table(
+        ["reports", "generate", "verify", "corroborate", "attribute+adjudicate", "respond",
+         "digest", "full replay", "DBSCAN"],
+        rows,
+    ))
+
     print("\n### Against the limits and the peers\n")
     rows = []
     for s, p in runs:
