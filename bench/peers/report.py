@@ -73,10 +73,11 @@ def main():
             st.get("corroborate"), st.get("attribute", 0) + st.get("adjudicate", 0),
             m["assess"]["seconds"], m["digest"]["seconds"], m["replay"]["seconds"],
             m["generate"]["peak_mib"], m["replay"]["peak_mib"],
+            m["cluster"]["peak_mib"] - (m["cluster"].get("resident_before_mib") or 0),
         ])
     print(table(
         ["reports", "load", "generate", "verify", "corroborate", "attribute+adjudicate",
-         "assess (all stages)", "digest", "full replay", "peak MiB generate", "peak MiB replay"],
+         "assess (all stages)", "digest", "full replay", "peak MiB generate", "peak MiB replay", "MiB the DBSCAN kernel added"],
         rows,
     ))
 
@@ -112,7 +113,7 @@ def main():
         rows.append([
             s["size"], s["load"], n / replay, bound, replay / bound,
             cluster, d and d["seconds"], d and d["seconds"] / cluster,
-            d and d["identical_labels"],
+            d and d["identical_labels"], d and d["peak_mib"],
             contains, z and min(z["distance_seconds"], z["dwithin_seconds"]),
             z and min(z["distance_seconds"], z["dwithin_seconds"]) / contains,
             distance, z and z["distance_seconds"], z and z["distance_seconds"] / distance,
@@ -120,6 +121,7 @@ def main():
     print(table(
         ["reports", "load", "replay reports/s", "verify bound s", "replay / bound",
          "Pacta DBSCAN s", "sklearn DBSCAN s", "speed-up", "identical labels",
+         "sklearn process peak MiB",
          "Pacta zone check s", "shapely best s", "speed-up",
          "Pacta distance s", "shapely distance s", "speed-up"],
         rows,

@@ -166,8 +166,17 @@ fn demo_keys(agreement: &Agreement) -> anyhow::Result<MonitorKeys> {
 /// Peak resident set of this process since the last [`reset_peak`], in MiB (`None` where
 /// `/proc` is not there).
 fn peak_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// Resident set of this process now, in MiB.
+fn resident_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
@@ -179,15 +188,17 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// Times `f` and records its seconds and the peak memory during it under `name`.
+/// Times `f` and records under `name` its seconds, the resident size before it and the peak
+/// during it (the difference is what the stage itself added at most).
 fn stage<T>(record: &mut Map<String, Value>, name: &str, f: impl FnOnce() -> T) -> T {
+    let before = resident_mib();
     reset_peak();
     let started = Instant::now();
     let out = f();
     let seconds = started.elapsed().as_secs_f64();
     record.insert(
         name.to_string(),
-        json!({ "seconds": seconds, "peak_mib": peak_mib() }),
+        json!({ "seconds": seconds, "resident_before_mib": before, "peak_mib": peak_mib() }),
     );
     out
 }
