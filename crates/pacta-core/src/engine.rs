@@ -4,24 +4,25 @@
 //!
 //! # How it stays equal to a replay
 //!
-//! Corroboration is a greedy sweep in canonical order (observed start, then id), and two
-//! reports can only be compatible if the later one starts no more than `time_window` after
-//! the earlier one ends. So the reports, in canonical order, fall into *segments*: a new
-//! segment begins at a report that starts more than `time_window` after every earlier report
-//! has ended. No report of one segment is compatible with any report of another, so no
-//! incident spans two segments, and the sweep over all reports gives exactly the union of
-//! the sweeps over each segment (a report never joins an incident it is incompatible with,
-//! and the tie-break between joinable incidents compares only incidents of its own segment).
-//! Each segment is the connected component of the reports' *reach* intervals
-//! `[start, end + time_window]`.
+//! Corroboration is a greedy sweep in canonical order (observed start, then id) in which a
+//! report joins an incident only if it is compatible with every member, and two reports can
+//! only be compatible if their observations are at most `time_window` apart and their
+//! locations at most `max_extent_km` apart. Link every two reports that close: the linked
+//! groups (*components*) are independent. A report never joins an incident holding a report
+//! of another component, the choice between incidents it can join looks only at those
+//! incidents, and an incident's expiry and size bound depend only on its members; so the
+//! sweep over all reports gives exactly the union of the sweeps over each component, with
+//! the same incident ids (each the id of its first report).
 //!
-//! When a report comes or goes (inserted, retracted, superseded as the first copy of its id,
-//! or moved across the as-of horizon), its reach interval is marked dirty. At the next
-//! assessment every segment whose reach meets a dirty interval is dropped with its incidents,
-//! the reports in the merged span are split into segments again and corroborated, and only
-//! the resulting incidents are attributed and ruled on. Everything downstream of the per
-//! incident rulings (deadline findings, objections and rulings, responses, phases,
-//! indicators, counts) is a cheap function of the findings and is recomputed.
+//! The engine keeps the kept copy of every report (one per id, the one corroboration keeps)
+//! in a grid of cells, each ordered by observed start, so a report's possible partners are
+//! found by a few range scans. When a report comes or goes (inserted, retracted, replaced as
+//! the kept copy of its id, or moved across the as-of horizon), the next assessment drops the
+//! components it belonged to or can reach, links their reports again (a removal can split a
+//! component, an arrival merge several), and corroborates, attributes and rules on only those
+//! components. Everything downstream of the per-incident rulings (deadline findings,
+//! objections and rulings, responses, phases, indicators, counts) is a function of the whole
+//! list of findings and is recomputed.
 //!
 //! # Entries not yet known
 //!
@@ -34,12 +35,13 @@
 //!
 //! # Cost model
 //!
-//! With `n` known reports, `r` reports in the segments a change touches, `I` incidents,
+//! With `n` known reports, `r` reports in the components a change touches, `I` incidents,
 //! `F` findings, `O` obligations and `E` objections, rulings and actions:
 //! - [`Engine::insert`]: O(log n) bookkeeping; nothing is corroborated until an assessment
-//!   is asked for, so a batch pays for each touched segment once.
+//!   is asked for, so a batch pays for each touched component once.
 //! - [`Engine::assessment`] with the same `as_of` and no insert since: free (cached).
-//! - otherwise: O(r log r) corroboration, attribution and ruling for the touched segments,
+//! - otherwise: O(r log r) linking, corroboration, attribution and ruling for the touched
+//!   components,
 //!   plus O(I + F log F + O log O + E log E) to splice the new incidents and findings into
 //!   the kept lists (moves, not copies), settle objections, rerun the response ladders,
 //!   phases and counts, plus the indicators' zone tests on the incidents with a standing
@@ -61,11 +63,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
-use crate::agreement::model::Agreement;
+use crate::agreement::model::{Agreement, CorroborationRules};
 use crate::assess::{Assessment, Counts};
 use crate::attribute::attribute;
 use crate::corroborate::{corroborate, Incident};
+use crate::entry::resolve_location;
 use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
+use crate::geodesy::{distance_km, KM_PER_DEGREE};
 use crate::indicator::{indicators, Indicators, Level};
 use crate::phase::phases;
 use crate::respond::{respond, ActionIndex, ObligationStatus};
@@ -115,7 +119,7 @@ impl Changes {
 type Copy = (Timestamp, Timestamp, String, usize);
 
 /// The known (applied) entries, indexed for incremental work.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Ledger {
     /// Entries known, of every kind (resubmitted copies included, as `assess` counts them).
     entries: u64,
@@ -129,23 +133,13 @@ struct Ledger {
     retractions: BTreeMap<(String, String), usize>,
     /// Live (known, not retracted) copies by report id.
     live: BTreeMap<String, BTreeSet<Copy>>,
-    /// The copy corroboration keeps for each id, by its canonical key (start, id).
-    effective: BTreeMap<(Timestamp, String), usize>,
+    /// The copies corroboration keeps, one per id, placed in space and time.
+    field: Field,
     actions: BTreeSet<usize>,
     objections: BTreeSet<usize>,
     rulings: BTreeSet<usize>,
-    /// Reach intervals of reports that came or went since the last rebuild.
-    dirty: Vec<(Timestamp, Timestamp)>,
     /// Something known changed since the last rebuild.
     changed: bool,
-    /// `time_window`, never negative.
-    window: Duration,
-}
-
-/// The interval in which a report can meet others: its observation, extended by the window.
-fn reach(r: &Report, window: Duration) -> (Timestamp, Timestamp) {
-    let start = r.observed.start;
-    (start, r.observed.end_or_start().max(start).plus(window))
 }
 
 fn report_at(entries: &[Entry], index: usize) -> Option<&Report> {
@@ -278,43 +272,215 @@ impl Ledger {
         self.elect(entries, &r.id, before, after);
     }
 
-    /// Makes `after` the copy of `id` that corroboration sees, in place of `before`, and marks
-    /// both reach intervals dirty.
+    /// Makes `after` the copy of `id` that corroboration sees, in place of `before`.
     fn elect(&mut self, entries: &[Entry], id: &str, before: Option<Copy>, after: Option<Copy>) {
         if before == after {
             return;
         }
-        for (copy, keep) in [(before, false), (after, true)] {
-            let Some((start, _, _, index)) = copy else {
-                continue;
-            };
-            if keep {
-                self.effective.insert((start, id.to_string()), index);
-            } else {
-                self.effective.remove(&(start, id.to_string()));
-            }
+        if let Some((start, ..)) = before {
+            self.field.remove(&(start, id.to_string()));
+        }
+        if let Some((start, _, _, index)) = after {
             if let Some(r) = report_at(entries, index) {
-                self.dirty.push(reach(r, self.window));
+                self.field.place((start, id.to_string()), index, r);
             }
         }
     }
 }
 
-/// A run of reports, in canonical order, that no report outside it can corroborate.
+/// A report's canonical key: observed start, then id (one kept copy per id).
+type Key = (Timestamp, String);
+
+/// The component of a report placed since the last rebuild.
+const UNASSIGNED: u64 = 0;
+
+/// The kept copy of a report, where the neighbour search finds it.
 #[derive(Debug)]
-struct Segment {
-    /// The latest end of its reports plus `time_window`.
-    reach: Timestamp,
+struct Placed {
+    /// Its index in the engine's entries.
+    index: usize,
+    /// The resolved location, as corroboration computes it.
+    lon: f64,
+    lat: f64,
+    /// The end of the observation (the start for an instant).
+    end: Timestamp,
+    /// Its cell: (row, column).
+    cell: (i64, i64),
+    /// The component it was corroborated in, or [`UNASSIGNED`].
+    component: u64,
+}
+
+/// The reports corroboration sees, indexed by place and time so that a report's possible
+/// partners (within `time_window` and `max_extent_km`) are found without a scan.
+#[derive(Debug)]
+struct Field {
+    /// `time_window`, never negative.
+    window: Duration,
+    /// `max_extent_km` as corroboration bounds it: no two members of an incident are farther
+    /// apart, so no two compatible reports are.
+    extent_km: f64,
+    /// The side of a cell in degrees (at least the extent, in degrees of latitude).
+    cell_deg: f64,
+    /// The longest observation interval placed so far (never shrinks): how far back in start
+    /// time a partner can begin.
+    longest: Duration,
+    reports: BTreeMap<Key, Placed>,
+    /// Keys by (row, column), so one range per row covers a span of columns.
+    cells: BTreeMap<(i64, i64), BTreeSet<Key>>,
+    /// Reports placed since the last rebuild.
+    added: BTreeSet<Key>,
+    /// Components that lost a report since the last rebuild.
+    stale: BTreeSet<u64>,
+}
+
+impl Field {
+    fn new(rules: &CorroborationRules) -> Field {
+        // The same bound corroboration applies.
+        let extent_km = if rules.max_extent_km.is_finite() {
+            rules.max_extent_km.max(0.0)
+        } else {
+            360.0 * KM_PER_DEGREE
+        };
+        Field {
+            window: rules.time_window.max(Duration(0)),
+            extent_km,
+            cell_deg: (extent_km / KM_PER_DEGREE).clamp(1e-4, 360.0),
+            longest: Duration(0),
+            reports: BTreeMap::new(),
+            cells: BTreeMap::new(),
+            added: BTreeSet::new(),
+            stale: BTreeSet::new(),
+        }
+    }
+
+    /// Longitude in [-180, 180), so that one place has one column.
+    fn wrap(lon: f64) -> f64 {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
+
+    fn row(&self, lat: f64) -> i64 {
+        (lat / self.cell_deg).floor() as i64
+    }
+
+    /// The column of a longitude already in [-180, 180] (180 itself past the last column).
+    fn column(&self, lon: f64) -> i64 {
+        (lon / self.cell_deg).floor() as i64
+    }
+
+    fn place(&mut self, key: Key, index: usize, r: &Report) {
+        let at = resolve_location(&r.location);
+        let end = r.observed.end_or_start().max(r.observed.start);
+        self.longest = self.longest.max(end.since(r.observed.start));
+        let cell = (self.row(at.lat), self.column(Field::wrap(at.lon)));
+        self.cells.entry(cell).or_default().insert(key.clone());
+        self.added.insert(key.clone());
+        let placed = Placed {
+            index,
+            lon: at.lon,
+            lat: at.lat,
+            end,
+            cell,
+            component: UNASSIGNED,
+        };
+        if let Some(old) = self.reports.insert(key, placed) {
+            self.forget(old);
+        }
+    }
+
+    fn remove(&mut self, key: &Key) {
+        self.added.remove(key);
+        if let Some(old) = self.reports.remove(key) {
+            if let Some(keys) = self.cells.get_mut(&old.cell) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.cells.remove(&old.cell);
+                }
+            }
+            self.forget(old);
+        }
+    }
+
+    fn forget(&mut self, old: Placed) {
+        if old.component != UNASSIGNED {
+            self.stale.insert(old.component);
+        }
+    }
+
+    /// Every placed report that could be compatible with `key`'s: observations no more than
+    /// `time_window` apart and locations no more than the extent apart (a superset of
+    /// corroboration's compatibility, which also bounds distance and compares kinds).
+    fn neighbours(&self, key: &Key, out: &mut Vec<Key>) {
+        out.clear();
+        let Some(q) = self.reports.get(key) else {
+            return;
+        };
+        let start = key.0;
+        let dlat = self.extent_km / KM_PER_DEGREE * 1.01 + 1e-9;
+        let polar = q.lat.abs() + dlat;
+        let dlon = if polar < 89.0 {
+            dlat / polar.to_radians().cos() * 1.01
+        } else {
+            360.0
+        };
+        // Column spans, split where the box crosses the antimeridian.
+        let lon = Field::wrap(q.lon);
+        let spans: Vec<(f64, f64)> = if dlon >= 180.0 {
+            vec![(-180.0, 180.0)]
+        } else if lon - dlon < -180.0 {
+            vec![(-180.0, lon + dlon), (lon - dlon + 360.0, 180.0)]
+        } else if lon + dlon >= 180.0 {
+            vec![(lon - dlon, 180.0), (-180.0, lon + dlon - 360.0)]
+        } else {
+            vec![(lon - dlon, lon + dlon)]
+        };
+        let earliest = start.minus(self.window).minus(self.longest);
+        let latest = q.end.plus(self.window);
+        for row in self.row(q.lat - dlat)..=self.row(q.lat + dlat) {
+            for &(west, east) in &spans {
+                let columns = (row, self.column(west))..=(row, self.column(east));
+                for keys in self.cells.range(columns).map(|(_, keys)| keys) {
+                    let candidates = keys
+                        .range((earliest, String::new())..)
+                        .take_while(|k| k.0 <= latest);
+                    for k in candidates {
+                        if k == key {
+                            continue;
+                        }
+                        let Some(p) = self.reports.get(k) else {
+                            continue;
+                        };
+                        let gap = k.0.since(q.end).max(start.since(p.end));
+                        if gap > self.window {
+                            continue;
+                        }
+                        let d = distance_km((q.lon, q.lat), (p.lon, p.lat));
+                        // NaN (no valid input gives it) fails here as it fails corroboration.
+                        if d <= self.extent_km * (1.0 + 1e-9) + 1e-9 {
+                            out.push(k.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reports connected by possible compatibility, corroborated together: no report outside
+/// can join or affect its incidents.
+#[derive(Debug)]
+struct Component {
+    /// Its reports' keys, in canonical order.
+    members: Vec<Key>,
     /// The ids of its incidents.
     incidents: Vec<String>,
 }
 
-/// What re-corroborating the touched segments produced.
+/// What re-corroborating the touched components produced.
 #[derive(Default)]
 struct Recomputed {
-    /// Incidents of the dropped segments.
+    /// Incidents of the dropped components.
     removed: BTreeSet<String>,
-    /// The new segments' incidents, attributed, sorted by id.
+    /// The new components' incidents, attributed, sorted by id.
     incidents: Vec<Incident>,
     /// Their prohibition findings (status not settled), sorted by id.
     findings: Vec<Finding>,
@@ -333,8 +499,10 @@ pub struct Engine {
     /// Entries submitted at or before this are applied; `None` before the first assessment.
     horizon: Option<Timestamp>,
     ledger: Ledger,
-    /// Segments by the observed start of their first report.
-    segments: BTreeMap<Timestamp, Segment>,
+    /// Components by id.
+    components: BTreeMap<u64, Component>,
+    /// The last component id given.
+    next_component: u64,
     /// The last assessment built (as of `horizon`).
     state: Assessment,
     /// Whether `state` is as of the current horizon with every applied entry.
@@ -364,8 +532,17 @@ impl Engine {
             },
         };
         let ledger = Ledger {
-            window: agreement.corroboration.time_window.max(Duration(0)),
-            ..Ledger::default()
+            entries: 0,
+            reports: 0,
+            retracted: 0,
+            copies: BTreeMap::new(),
+            retractions: BTreeMap::new(),
+            live: BTreeMap::new(),
+            field: Field::new(&agreement.corroboration),
+            actions: BTreeSet::new(),
+            objections: BTreeSet::new(),
+            rulings: BTreeSet::new(),
+            changed: false,
         };
         Engine {
             agreement,
@@ -374,7 +551,8 @@ impl Engine {
             by_submission: BTreeSet::new(),
             horizon: None,
             ledger,
-            segments: BTreeMap::new(),
+            components: BTreeMap::new(),
+            next_component: UNASSIGNED,
             state,
             built: false,
             generation: 0,
@@ -614,79 +792,73 @@ impl Engine {
         self.built = true;
     }
 
-    /// Drops the segments the dirty intervals touch and corroborates their reports again.
+    /// Drops the components that lost a report or that a new report can reach, and
+    /// corroborates their reports again, component by component.
     fn recorroborate(&mut self) -> Recomputed {
         let mut out = Recomputed::default();
-        let mut dirty = std::mem::take(&mut self.ledger.dirty);
-        if dirty.is_empty() {
-            return out;
-        }
-        dirty.sort_unstable();
-        let mut next = 0;
-        while let Some(&(mut lo, mut hi)) = dirty.get(next) {
-            next += 1;
-            // Grow the span until no dirty interval and no segment meets it any more.
-            loop {
-                let mut grew = false;
-                while let Some(&(start, end)) = dirty.get(next).filter(|d| d.0 <= hi) {
-                    lo = lo.min(start);
-                    hi = hi.max(end);
-                    next += 1;
-                    grew = true;
-                }
-                // Segments are disjoint and sorted, so only the last one starting by `hi`
-                // can meet the span; once it ends before `lo`, every earlier one does too.
-                let meeting = self
-                    .segments
-                    .range(..=hi)
-                    .next_back()
-                    .filter(|(_, s)| s.reach >= lo)
-                    .map(|(&k, _)| k);
-                if let Some(key) = meeting {
-                    if let Some(segment) = self.segments.remove(&key) {
-                        lo = lo.min(key);
-                        hi = hi.max(segment.reach);
-                        out.removed.extend(segment.incidents);
-                        grew = true;
-                    }
-                }
-                if !grew {
-                    break;
+        let field = &mut self.ledger.field;
+        let added = std::mem::take(&mut field.added);
+        let mut stale = std::mem::take(&mut field.stale);
+        let mut near = Vec::new();
+        for key in &added {
+            field.neighbours(key, &mut near);
+            for k in &near {
+                if let Some(p) = field.reports.get(k) {
+                    stale.insert(p.component);
                 }
             }
-            self.corroborate_span(lo, hi, &mut out);
         }
-        out.incidents.sort_by(|a, b| a.id.cmp(&b.id));
-        out.findings.sort_by(|a, b| a.id.cmp(&b.id));
-        out.verifications.sort_by(|a, b| a.id.cmp(&b.id));
-        out
-    }
+        let mut members = added;
+        for id in stale {
+            if let Some(component) = self.components.remove(&id) {
+                out.removed.extend(component.incidents);
+                members.extend(
+                    component
+                        .members
+                        .into_iter()
+                        .filter(|k| field.reports.contains_key(k)),
+                );
+            }
+        }
+        let keys: Vec<Key> = members.into_iter().collect();
 
-    /// Splits the reports starting in `[lo, hi]` into segments and corroborates each.
-    fn corroborate_span(&mut self, lo: Timestamp, hi: Timestamp, out: &mut Recomputed) {
-        let window = self.ledger.window;
-        let mut pieces: Vec<(Timestamp, Timestamp, Vec<&Report>)> = Vec::new();
-        let reports = self
-            .ledger
-            .effective
-            .range((lo, String::new())..)
-            .take_while(|((start, _), _)| *start <= hi)
-            .filter_map(|(_, &i)| report_at(&self.entries, i));
-        for r in reports {
-            let (start, end) = reach(r, window);
-            match pieces.last_mut() {
-                Some((_, piece_reach, members)) if start <= *piece_reach => {
-                    *piece_reach = (*piece_reach).max(end);
-                    members.push(r);
+        // Connected components of possible compatibility among these reports. Every
+        // neighbour of one of them is one of them: the old components were closed under
+        // neighbourhood, and the new reports' neighbours' components were all dropped.
+        let mut parent: Vec<usize> = (0..keys.len()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            field.neighbours(key, &mut near);
+            for k in &near {
+                if let Ok(j) = keys.binary_search(k) {
+                    union(&mut parent, i, j);
                 }
-                _ => pieces.push((start, end, vec![r])),
             }
         }
-        for (first, piece_reach, members) in pieces {
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for i in 0..keys.len() {
+            let r = root(&mut parent, i);
+            groups.entry(r).or_default().push(i);
+        }
+
+        for group in groups.into_values() {
+            self.next_component += 1;
+            let id = self.next_component;
+            let mut reports = Vec::with_capacity(group.len());
+            let mut group_keys = Vec::with_capacity(group.len());
+            for i in group {
+                let Some(key) = keys.get(i) else {
+                    continue;
+                };
+                if let Some(p) = field.reports.get_mut(key) {
+                    p.component = id;
+                    reports.extend(report_at(&self.entries, p.index));
+                }
+                group_keys.push(key.clone());
+            }
             let mut incidents = corroborate(
                 &self.agreement.corroboration,
                 &self.agreement.monitors,
-                members,
+                reports,
             );
             for incident in &mut incidents {
                 incident.attribution =
@@ -707,15 +879,43 @@ impl Engine {
                     .filter(|f| f.incident.is_some()),
             );
             out.verifications.extend(rulings.verifications);
-            self.segments.insert(
-                first,
-                Segment {
-                    reach: piece_reach,
+            self.components.insert(
+                id,
+                Component {
+                    members: group_keys,
                     incidents: incidents.iter().map(|i| i.id.clone()).collect(),
                 },
             );
             out.incidents.extend(incidents);
         }
+        out.incidents.sort_by(|a, b| a.id.cmp(&b.id));
+        out.findings.sort_by(|a, b| a.id.cmp(&b.id));
+        out.verifications.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+}
+
+/// The representative of `i`'s set, halving paths on the way.
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while let Some(&p) = parent.get(i) {
+        if p == i {
+            break;
+        }
+        let grand = parent.get(p).copied().unwrap_or(p);
+        if let Some(slot) = parent.get_mut(i) {
+            *slot = grand;
+        }
+        i = grand;
+    }
+    i
+}
+
+/// Joins the sets of `a` and `b` under the smaller representative.
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (root(parent, a), root(parent, b));
+    let (low, high) = (ra.min(rb), ra.max(rb));
+    if let Some(slot) = parent.get_mut(high) {
+        *slot = low;
     }
 }
 

@@ -1,6 +1,7 @@
-//! The incremental engine's segments and horizon, case by case: a late report regroups the
+//! The incremental engine's components and horizon, case by case: a late report regroups the
 //! incidents around it as a replay would, a retraction takes a member out, a change leaves
-//! other segments alone, and entries submitted after the as-of time wait.
+//! other components alone, reports across the antimeridian or near a pole are linked, and
+//! entries submitted after the as-of time wait.
 
 mod engine_common;
 
@@ -45,7 +46,7 @@ fn b() -> Entry {
     blast("b", "m3", 20 * MINUTE, 4.0, 0)
 }
 
-/// A shelling a day later, far from the others in time: its own segment.
+/// A shelling a day later, far from the others in time: its own component.
 fn far() -> Vec<Entry> {
     shelling("far", "a", DAY, 37.05)
 }
@@ -134,7 +135,7 @@ fn a_retraction_by_another_monitor_retracts_nothing() {
 }
 
 #[test]
-fn a_change_leaves_the_incidents_of_other_segments_unchanged() {
+fn a_change_leaves_the_incidents_of_other_components_unchanged() {
     let mut entries = vec![x(), a(), b()];
     entries.extend(far());
     let mut engine = engine_with(&entries);
@@ -151,7 +152,7 @@ fn a_change_leaves_the_incidents_of_other_segments_unchanged() {
 }
 
 #[test]
-fn a_report_observed_over_hours_joins_the_segments_it_spans() {
+fn a_report_observed_over_hours_links_the_reports_it_spans() {
     let mut long = report("long", "m2", 0, 37.05, 48.0, EventKind::Burst);
     long.observed.end = Some(at(DAY + HOUR));
     long.submitted_at = at(DAY + 2 * HOUR);
@@ -210,4 +211,36 @@ fn a_resubmitted_copy_counts_as_an_entry_but_not_as_a_second_report_of_the_event
     let now = engine.assessment(at(HOUR));
     assert_eq!((now.counts.entries, now.counts.reports), (3, 3));
     assert_eq!(groups(now), vec![ids(&["a", "x"])]);
+}
+
+/// Two monitors' reports of one explosion at (`lon`, `lat`) and (`lon2`, `lat2`).
+fn pair(lon: f64, lat: f64, lon2: f64, lat2: f64) -> Vec<Entry> {
+    vec![
+        Entry::Report(report("p1", "m1", 0, lon, lat, EventKind::Explosion)),
+        Entry::Report(report("p2", "m3", MINUTE, lon2, lat2, EventKind::Explosion)),
+    ]
+}
+
+#[test]
+fn reports_either_side_of_the_antimeridian_are_corroborated_as_a_replay_does() {
+    let entries = pair(179.999, 10.0, -179.999, 10.0);
+    let mut engine = Engine::new(agreement());
+    for e in &entries {
+        engine.insert(e.clone());
+        engine.assessment(at(HOUR));
+    }
+    let expected = assess(&agreement(), &entries, at(HOUR));
+    assert_eq!(digest(engine.assessment(at(HOUR))), digest(&expected));
+}
+
+#[test]
+fn reports_near_a_pole_are_corroborated_as_a_replay_does() {
+    let entries = pair(10.0, 89.99, -170.0, 89.99);
+    let mut engine = Engine::new(agreement());
+    for e in &entries {
+        engine.insert(e.clone());
+        engine.assessment(at(HOUR));
+    }
+    let expected = assess(&agreement(), &entries, at(HOUR));
+    assert_eq!(digest(engine.assessment(at(HOUR))), digest(&expected));
 }
