@@ -964,25 +964,18 @@ fn counts(ledger: &Ledger, state: &Assessment) -> Counts {
     }
 }
 
-/// Merges two lists sorted by id into one, moving the items.
+/// Merges two lists sorted by id into one, moving the items. Additions are few next to the
+/// kept items, so each finds its place by binary search rather than by comparing every kept
+/// id on the way.
 fn merge<T>(kept: Vec<T>, additions: Vec<T>, id: impl Fn(&T) -> &String) -> Vec<T> {
     let mut out = Vec::with_capacity(kept.len() + additions.len());
-    let mut kept = kept.into_iter().peekable();
-    let mut additions = additions.into_iter().peekable();
-    loop {
-        let take_kept = match (kept.peek(), additions.peek()) {
-            (Some(k), Some(a)) => id(k) <= id(a),
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        let next = if take_kept {
-            kept.next()
-        } else {
-            additions.next()
-        };
-        out.extend(next);
+    let mut kept = kept.into_iter();
+    for a in additions {
+        let before = kept.as_slice().partition_point(|k| id(k) <= id(&a));
+        out.extend(kept.by_ref().take(before));
+        out.push(a);
     }
+    out.extend(kept);
     out
 }
 
