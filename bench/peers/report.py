@@ -73,11 +73,10 @@ def main():
             st.get("corroborate"), st.get("attribute", 0) + st.get("adjudicate", 0),
             m["assess"]["seconds"], m["digest"]["seconds"], m["replay"]["seconds"],
             m["generate"]["peak_mib"], m["replay"]["peak_mib"],
-            m["cluster"]["peak_mib"] - (m["cluster"].get("resident_before_mib") or 0),
         ])
     print(table(
         ["reports", "load", "generate", "verify", "corroborate", "attribute+adjudicate",
-         "assess (all stages)", "digest", "full replay", "peak MiB generate", "peak MiB replay", "MiB the DBSCAN kernel added"],
+         "assess (all stages)", "digest", "full replay", "peak MiB generate", "peak MiB replay"],
         rows,
     ))
 
