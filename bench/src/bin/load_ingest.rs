@@ -164,7 +164,9 @@ fn main() -> anyhow::Result<()> {
         bail!("generated reports do not verify");
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let config = Config {
         data: data.clone(),
         listen: "127.0.0.1:0".parse()?,
@@ -186,7 +188,11 @@ fn main() -> anyhow::Result<()> {
             .post(&url)
             .header("Content-Type", "application/x-ndjson")
             .send(body.as_bytes())?;
-        let text = response.body_mut().with_config().limit(64 << 20).read_to_string()?;
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()?;
         let json: Value = serde_json::from_str(&text)?;
         Ok(json["accepted"].as_u64().unwrap_or(0) as usize)
     })?;
@@ -200,12 +206,21 @@ fn main() -> anyhow::Result<()> {
     let _ = stop.send(());
     runtime.block_on(serving)??;
     if batched_ok != args.batched || single_ok != args.single {
-        bail!("accepted {batched_ok}/{} batched and {single_ok}/{} single", args.batched, args.single);
+        bail!(
+            "accepted {batched_ok}/{} batched and {single_ok}/{} single",
+            args.batched,
+            args.single
+        );
     }
 
     let batched_rate = batched_ok as f64 / batched_time.as_secs_f64();
     let single_rate = single_ok as f64 / single_time.as_secs_f64();
-    println!("cores: {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "cores: {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     println!("strict Ed25519 verification (parse + canonical + verify): {verify_one_core:.0}/s on one core, {verify_all_cores:.0}/s on all cores");
     println!(
         "batched ingest ({} reports, {} per batch, {} clients): {batched_rate:.0} reports/s = {:.2} x all-core verification",
