@@ -186,27 +186,29 @@ fn diff_fingerprints<T: Keyed>(
 impl DerivedDelta {
     /// The writes that turn `old` (what the store holds) into `new`.
     pub fn between(old: &DerivedRows, new: &DerivedRows) -> DerivedDelta {
-        let (upsert_incidents, delete_incidents) = diff_rows(&old.incidents, &new.incidents);
-        let (upsert_findings, delete_findings) = diff_rows(&old.findings, &new.findings);
-        let (upsert_obligations, delete_obligations) =
-            diff_rows(&old.obligations, &new.obligations);
-        DerivedDelta {
-            upsert_incidents,
-            delete_incidents,
-            upsert_findings,
-            delete_findings,
-            upsert_obligations,
-            delete_obligations,
-        }
+        DerivedDelta::from_tables(
+            diff_rows(&old.incidents, &new.incidents),
+            diff_rows(&old.findings, &new.findings),
+            diff_rows(&old.obligations, &new.obligations),
+        )
     }
 
     /// The writes that turn the stored rows, known by their fingerprints, into `new`.
     pub fn from_fingerprints(old: &DerivedFingerprints, new: &DerivedRows) -> DerivedDelta {
-        let (upsert_incidents, delete_incidents) =
-            diff_fingerprints(&old.incidents, &new.incidents);
-        let (upsert_findings, delete_findings) = diff_fingerprints(&old.findings, &new.findings);
-        let (upsert_obligations, delete_obligations) =
-            diff_fingerprints(&old.obligations, &new.obligations);
+        DerivedDelta::from_tables(
+            diff_fingerprints(&old.incidents, &new.incidents),
+            diff_fingerprints(&old.findings, &new.findings),
+            diff_fingerprints(&old.obligations, &new.obligations),
+        )
+    }
+
+    /// Assembles a delta from each table's `(upserts, deletes)`, whichever way they were
+    /// diffed.
+    fn from_tables(
+        (upsert_incidents, delete_incidents): (Vec<IncidentRow>, Vec<String>),
+        (upsert_findings, delete_findings): (Vec<FindingRow>, Vec<String>),
+        (upsert_obligations, delete_obligations): (Vec<ObligationRow>, Vec<String>),
+    ) -> DerivedDelta {
         DerivedDelta {
             upsert_incidents,
             delete_incidents,

@@ -557,50 +557,51 @@ trait Listed: Sized {
     fn key(&self) -> PageKey;
 }
 
-impl Listed for IncidentRow {
-    const TABLE: &'static str = "incidents";
-    const COLUMNS: &'static str = INCIDENT_COLUMNS;
-    const TIME_COLUMN: &'static str = "start_at";
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        incident_from_row(row)
-    }
-    fn key(&self) -> PageKey {
-        PageKey {
-            at: self.start,
-            id: self.id.clone(),
+/// Implements [`Listed`] for a row type: its table, columns, time column, row decoder and
+/// the field holding its time.
+macro_rules! listed {
+    ($row:ty, $table:literal, $columns:expr, $time_column:literal, $from_row:path, $time:ident) => {
+        impl Listed for $row {
+            const TABLE: &'static str = $table;
+            const COLUMNS: &'static str = $columns;
+            const TIME_COLUMN: &'static str = $time_column;
+            fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+                $from_row(row)
+            }
+            fn key(&self) -> PageKey {
+                PageKey {
+                    at: self.$time,
+                    id: self.id.clone(),
+                }
+            }
         }
-    }
+    };
 }
 
-impl Listed for FindingRow {
-    const TABLE: &'static str = "findings";
-    const COLUMNS: &'static str = FINDING_COLUMNS;
-    const TIME_COLUMN: &'static str = "established_at";
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        finding_from_row(row)
-    }
-    fn key(&self) -> PageKey {
-        PageKey {
-            at: self.established_at,
-            id: self.id.clone(),
-        }
-    }
-}
-
-impl Listed for ObligationRow {
-    const TABLE: &'static str = "obligations";
-    const COLUMNS: &'static str = OBLIGATION_COLUMNS;
-    const TIME_COLUMN: &'static str = "opened_at";
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        obligation_from_row(row)
-    }
-    fn key(&self) -> PageKey {
-        PageKey {
-            at: self.opened_at,
-            id: self.id.clone(),
-        }
-    }
-}
+listed!(
+    IncidentRow,
+    "incidents",
+    INCIDENT_COLUMNS,
+    "start_at",
+    incident_from_row,
+    start
+);
+listed!(
+    FindingRow,
+    "findings",
+    FINDING_COLUMNS,
+    "established_at",
+    finding_from_row,
+    established_at
+);
+listed!(
+    ObligationRow,
+    "obligations",
+    OBLIGATION_COLUMNS,
+    "opened_at",
+    obligation_from_row,
+    opened_at
+);
 
 /// Runs a keyset-paged list query: one row more than the page, to know whether a next page
 /// exists.
@@ -727,6 +728,17 @@ fn one<T>(
     conn.prepare_cached(sql)
         .and_then(|mut stmt| stmt.query_row([param], map).optional())
         .ctx(what)
+}
+
+/// Reads the row of type `T` with primary key `id`, if any; `noun` names it in errors.
+fn by_id<T: Listed>(conn: &Connection, id: &str, noun: &str) -> Result<Option<T>> {
+    one(
+        conn,
+        &format!("SELECT {} FROM {} WHERE id = ?", T::COLUMNS, T::TABLE),
+        id,
+        T::from_row,
+        || format!("reading {noun} {id:?}"),
+    )
 }
 
 fn many<T>(
@@ -883,14 +895,7 @@ impl Store for SqliteStore {
     }
 
     fn incident(&self, id: &str) -> Result<Option<IncidentRow>> {
-        let conn = self.reader()?;
-        one(
-            &conn,
-            &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"),
-            id,
-            incident_from_row,
-            || format!("reading incident {id:?}"),
-        )
+        by_id::<IncidentRow>(&*self.reader()?, id, "incident")
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Page<FindingRow>> {
@@ -911,14 +916,7 @@ impl Store for SqliteStore {
     }
 
     fn finding(&self, id: &str) -> Result<Option<FindingRow>> {
-        let conn = self.reader()?;
-        one(
-            &conn,
-            &format!("SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?"),
-            id,
-            finding_from_row,
-            || format!("reading finding {id:?}"),
-        )
+        by_id::<FindingRow>(&*self.reader()?, id, "finding")
     }
 
     fn obligations(&self, query: &ObligationQuery) -> Result<Page<ObligationRow>> {
@@ -936,14 +934,7 @@ impl Store for SqliteStore {
     }
 
     fn obligation(&self, id: &str) -> Result<Option<ObligationRow>> {
-        let conn = self.reader()?;
-        one(
-            &conn,
-            &format!("SELECT {OBLIGATION_COLUMNS} FROM obligations WHERE id = ?"),
-            id,
-            obligation_from_row,
-            || format!("reading obligation {id:?}"),
-        )
+        by_id::<ObligationRow>(&*self.reader()?, id, "obligation")
     }
 
     fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>> {
