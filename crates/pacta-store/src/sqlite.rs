@@ -905,10 +905,9 @@ impl Store for SqliteStore {
         filter.eq("status", &query.status);
         filter.eq("severity", &query.severity);
         filter.time_range("established_at", query.from, query.to);
-        let conn = self.reader()?;
         page(
-            &conn,
-            <FindingRow as Listed>::TABLE,
+            &*self.reader()?,
+            FindingRow::TABLE,
             filter,
             &query.after,
             query.limit,
@@ -923,10 +922,9 @@ impl Store for SqliteStore {
         let mut filter = Filter::default();
         filter.eq("guarantor", &query.guarantor);
         filter.eq("status", &query.status);
-        let conn = self.reader()?;
         page(
-            &conn,
-            <ObligationRow as Listed>::TABLE,
+            &*self.reader()?,
+            ObligationRow::TABLE,
             filter,
             &query.after,
             query.limit,
@@ -1096,6 +1094,24 @@ impl SqliteTransaction<'_> {
         }
     }
 
+    /// Writes `rows` into `table` through the one upsert statement `sql`, each by `write`.
+    fn upsert<T>(
+        &self,
+        sql: &str,
+        rows: &[T],
+        table: &str,
+        write: impl Fn(&mut rusqlite::CachedStatement<'_>, &T) -> Result<usize>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .ctx(|| format!("writing {table}"))?;
+        for row in rows {
+            write(&mut stmt, row)?;
+        }
+        Ok(())
+    }
+
     fn delete(&self, table: &str, ids: &[String]) -> Result<()> {
         let at = || format!("deleting from {table}");
         let mut stmt = self
@@ -1118,20 +1134,16 @@ impl Transaction for SqliteTransaction<'_> {
         self.delete("incidents", &delta.delete_incidents)?;
         self.delete("findings", &delta.delete_findings)?;
         self.delete("obligations", &delta.delete_obligations)?;
-        {
-            let at = || "writing incidents".to_string();
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO incidents (id, start_at, end_at, lon, lat, kinds, party, body, \
-                     body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE \
-                     SET start_at = excluded.start_at, end_at = excluded.end_at, \
-                     lon = excluded.lon, lat = excluded.lat, kinds = excluded.kinds, \
-                     party = excluded.party, body = excluded.body, \
-                     body_sha256 = excluded.body_sha256",
-                )
-                .ctx(at)?;
-            for r in &delta.upsert_incidents {
+        self.upsert(
+            "INSERT INTO incidents (id, start_at, end_at, lon, lat, kinds, party, body, \
+             body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE \
+             SET start_at = excluded.start_at, end_at = excluded.end_at, \
+             lon = excluded.lon, lat = excluded.lat, kinds = excluded.kinds, \
+             party = excluded.party, body = excluded.body, \
+             body_sha256 = excluded.body_sha256",
+            &delta.upsert_incidents,
+            "incidents",
+            |stmt, r| {
                 stmt.execute(params![
                     r.id,
                     r.start.0,
@@ -1143,24 +1155,20 @@ impl Transaction for SqliteTransaction<'_> {
                     r.body,
                     body_fingerprint(&r.body).as_slice(),
                 ])
-                .ctx(|| format!("writing incident {:?}", r.id))?;
-            }
-        }
-        {
-            let at = || "writing findings".to_string();
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO findings (id, commitment, party, status, severity, \
-                     established_at, incident, body, body_sha256) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE \
-                     SET commitment = excluded.commitment, party = excluded.party, \
-                     status = excluded.status, severity = excluded.severity, \
-                     established_at = excluded.established_at, incident = excluded.incident, \
-                     body = excluded.body, body_sha256 = excluded.body_sha256",
-                )
-                .ctx(at)?;
-            for r in &delta.upsert_findings {
+                .ctx(|| format!("writing incident {:?}", r.id))
+            },
+        )?;
+        self.upsert(
+            "INSERT INTO findings (id, commitment, party, status, severity, \
+             established_at, incident, body, body_sha256) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE \
+             SET commitment = excluded.commitment, party = excluded.party, \
+             status = excluded.status, severity = excluded.severity, \
+             established_at = excluded.established_at, incident = excluded.incident, \
+             body = excluded.body, body_sha256 = excluded.body_sha256",
+            &delta.upsert_findings,
+            "findings",
+            |stmt, r| {
                 stmt.execute(params![
                     r.id,
                     r.commitment,
@@ -1172,33 +1180,30 @@ impl Transaction for SqliteTransaction<'_> {
                     r.body,
                     body_fingerprint(&r.body).as_slice(),
                 ])
-                .ctx(|| format!("writing finding {:?}", r.id))?;
-            }
-        }
-        let at = || "writing obligations".to_string();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO obligations (id, guarantor, status, opened_at, due_at, body, \
-                 body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE \
-                 SET guarantor = excluded.guarantor, status = excluded.status, \
-                 opened_at = excluded.opened_at, due_at = excluded.due_at, \
-                 body = excluded.body, body_sha256 = excluded.body_sha256",
-            )
-            .ctx(at)?;
-        for r in &delta.upsert_obligations {
-            stmt.execute(params![
-                r.id,
-                r.guarantor,
-                r.status,
-                r.opened_at.0,
-                r.due_at.0,
-                r.body,
-                body_fingerprint(&r.body).as_slice(),
-            ])
-            .ctx(|| format!("writing obligation {:?}", r.id))?;
-        }
-        Ok(())
+                .ctx(|| format!("writing finding {:?}", r.id))
+            },
+        )?;
+        self.upsert(
+            "INSERT INTO obligations (id, guarantor, status, opened_at, due_at, body, \
+             body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE \
+             SET guarantor = excluded.guarantor, status = excluded.status, \
+             opened_at = excluded.opened_at, due_at = excluded.due_at, \
+             body = excluded.body, body_sha256 = excluded.body_sha256",
+            &delta.upsert_obligations,
+            "obligations",
+            |stmt, r| {
+                stmt.execute(params![
+                    r.id,
+                    r.guarantor,
+                    r.status,
+                    r.opened_at.0,
+                    r.due_at.0,
+                    r.body,
+                    body_fingerprint(&r.body).as_slice(),
+                ])
+                .ctx(|| format!("writing obligation {:?}", r.id))
+            },
+        )
     }
 
     fn put_checkpoint(&mut self, checkpoint: &CheckpointRecord) -> Result<()> {
