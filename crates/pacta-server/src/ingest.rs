@@ -12,7 +12,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
 use pacta_core::entry::parse_entry;
 use pacta_core::entry::types::{
@@ -35,51 +35,23 @@ pub const NDJSON: &str = "application/x-ndjson";
 /// The write routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/reports", post(post_reports))
-        .route("/v1/actions", post(post_actions))
-        .route("/v1/objections", post(post_objections))
-        .route("/v1/rulings", post(post_rulings))
-        .route("/v1/retractions", post(post_retractions))
+        .route("/v1/reports", endpoint(REPORT_SCHEMA))
+        .route("/v1/actions", endpoint(ACTION_SCHEMA))
+        .route("/v1/objections", endpoint(OBJECTION_SCHEMA))
+        .route("/v1/rulings", endpoint(RULING_SCHEMA))
+        .route("/v1/retractions", endpoint(RETRACTION_SCHEMA))
 }
 
-async fn post_reports(
-    state: State<AppState>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    submit(state.0, &headers, body, REPORT_SCHEMA).await
-}
-
-async fn post_actions(
-    state: State<AppState>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    submit(state.0, &headers, body, ACTION_SCHEMA).await
-}
-
-async fn post_objections(
-    state: State<AppState>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    submit(state.0, &headers, body, OBJECTION_SCHEMA).await
-}
-
-async fn post_rulings(
-    state: State<AppState>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    submit(state.0, &headers, body, RULING_SCHEMA).await
-}
-
-async fn post_retractions(
-    state: State<AppState>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    submit(state.0, &headers, body, RETRACTION_SCHEMA).await
+/// The `POST` handler of the endpoint that accepts entries of `schema`; the endpoints differ
+/// only in that.
+fn endpoint(schema: &'static str) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              headers: HeaderMap,
+              body: Result<axum::body::Bytes, BytesRejection>| async move {
+            submit(state, &headers, body, schema).await
+        },
+    )
 }
 
 /// The short name of a schema, for metrics: `pacta.report/1` → `report`.
