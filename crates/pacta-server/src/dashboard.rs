@@ -47,15 +47,31 @@ const COORDINATE_DECIMALS: i32 = 4;
 /// acyclic, this only stops a pathological chain from recursing without limit.
 const ZONE_DEPTH_MAX: usize = 16;
 
+/// The dashboard's static files: path, media type, body.
+const ASSETS: [(&str, &str, &str); 5] = [
+    ("/", "text/html; charset=utf-8", INDEX_HTML),
+    ("/dashboard/", "text/html; charset=utf-8", INDEX_HTML),
+    (
+        "/dashboard/app.js",
+        "text/javascript; charset=utf-8",
+        APP_JS,
+    ),
+    ("/dashboard/style.css", "text/css; charset=utf-8", STYLE_CSS),
+    (
+        "/dashboard/oblasts.geojson",
+        "application/geo+json",
+        OBLASTS_GEOJSON,
+    ),
+];
+
 /// The dashboard's routes: `/` (also `/dashboard/`), `/dashboard/app.js`,
 /// `/dashboard/style.css`, `/dashboard/oblasts.geojson` and `/dashboard/zones.geojson`.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/dashboard/", get(index))
-        .route("/dashboard/app.js", get(app_js))
-        .route("/dashboard/style.css", get(style_css))
-        .route("/dashboard/oblasts.geojson", get(oblasts))
+    ASSETS
+        .into_iter()
+        .fold(Router::new(), |router, (path, content_type, body)| {
+            router.route(path, get(move || async move { asset(content_type, body) }))
+        })
         .route("/dashboard/zones.geojson", get(zones))
 }
 
@@ -68,22 +84,6 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-async fn index() -> Response {
-    asset("text/html; charset=utf-8", INDEX_HTML)
-}
-
-async fn app_js() -> Response {
-    asset("text/javascript; charset=utf-8", APP_JS)
-}
-
-async fn style_css() -> Response {
-    asset("text/css; charset=utf-8", STYLE_CSS)
-}
-
-async fn oblasts() -> Response {
-    asset("application/geo+json", OBLASTS_GEOJSON)
 }
 
 async fn zones(State(state): State<AppState>) -> Response {
