@@ -98,14 +98,20 @@ struct LogConfig {
     origin: String,
 }
 
-/// A key file in the `pacta keygen` format.
+/// The algorithm name in key files.
+const KEY_ALGORITHM: &str = "ed25519";
+
+/// A key file in the `pacta keygen` format: `{"algorithm":"ed25519","name":...,
+/// "secret":"BASE64(32-byte seed)","public":"ed25519:BASE64"}`.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeyFile {
     algorithm: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    /// The 32-byte seed, standard base64.
     secret: String,
+    /// `ed25519:BASE64`, as agreements list keys.
     public: String,
 }
 
@@ -273,7 +279,8 @@ impl DataDir {
         }
         let origin = log_origin(&agreement.agreement.id);
         if !data.key_path().exists() {
-            write_key_file(&data.key_path(), &origin)?;
+            let key = SigningKey::generate(&mut rand_core::OsRng);
+            write_key_file(&data.key_path(), &key, Some(&origin), false)?;
         }
         let signer = data.log_signer(&origin)?;
         let log_dir = data.log_dir();
@@ -454,54 +461,78 @@ pub fn read_log_entry(source: &dyn TileSource, index: u64, size: u64) -> Result<
         .ok_or_else(|| format!("{path} has no entry {index}"))
 }
 
-/// Writes a new `pacta keygen`-format key file, mode 0600, named `name`.
-fn write_key_file(path: &Path, name: &str) -> Result<(), DataDirError> {
-    let key = SigningKey::generate(&mut rand_core::OsRng);
+/// Writes `key` to a `pacta keygen`-format key file at `path`, labelled `name`, readable by
+/// the owner only (mode 0600 on Unix). An existing file is refused (an
+/// [`std::io::ErrorKind::AlreadyExists`] I/O error) unless `replace`.
+pub fn write_key_file(
+    path: &Path,
+    key: &SigningKey,
+    name: Option<&str>,
+    replace: bool,
+) -> Result<(), DataDirError> {
     let file = KeyFile {
-        algorithm: "ed25519".into(),
-        name: Some(name.to_owned()),
+        algorithm: KEY_ALGORITHM.into(),
+        name: name.map(str::to_owned),
         secret: BASE64.encode(key.to_bytes()),
-        public: format_public_key(&public_key_of(&key)),
+        public: format_public_key(&public_key_of(key)),
     };
-    let text = serde_json::to_string_pretty(&file).map_err(|e| DataDirError::Malformed {
+    let mut text = serde_json::to_string_pretty(&file).map_err(|e| DataDirError::Malformed {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
+    text.push('\n');
     let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut out = options.open(path).map_err(io(path))?;
+    // A replaced file keeps its old mode; tighten it before the secret goes in.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        out.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io(path))?;
+    }
     out.write_all(text.as_bytes())
-        .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.sync_all())
         .map_err(io(path))
 }
 
-/// Reads a `pacta keygen`-format key file, checking its public half against its secret.
-fn read_key_file(path: &Path) -> Result<SigningKey, DataDirError> {
+/// Reads a `pacta keygen`-format key file; see [`parse_key_file`].
+pub fn read_key_file(path: &Path) -> Result<SigningKey, DataDirError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
-    let malformed = |reason: String| DataDirError::Malformed {
+    parse_key_file(&text).map_err(|reason| DataDirError::Malformed {
         path: path.to_path_buf(),
         reason,
-    };
+    })
+}
+
+/// Parses the text of a `pacta keygen`-format key file, checking its public half against
+/// its secret (a file edited by hand or truncated is refused rather than signing with a key
+/// the agreement does not list).
+pub fn parse_key_file(text: &str) -> Result<SigningKey, String> {
     let file: KeyFile =
-        serde_json::from_str(&text).map_err(|e| malformed(format!("not a key file: {e}")))?;
-    if file.algorithm != "ed25519" {
-        return Err(malformed(format!(
-            "algorithm `{}` is not supported",
+        serde_json::from_str(text).map_err(|e| format!("not a pacta key file: {e}"))?;
+    if file.algorithm != KEY_ALGORITHM {
+        return Err(format!(
+            "algorithm `{}` is not supported; expected `{KEY_ALGORITHM}`",
             file.algorithm
-        )));
+        ));
     }
     let seed: [u8; 32] = BASE64
         .decode(&file.secret)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| malformed("`secret` must be 32 bytes in standard base64".into()))?;
+        .ok_or("`secret` must be 32 bytes in standard base64")?;
     let key = SigningKey::from_bytes(&seed);
-    let stated = parse_public_key(&file.public).map_err(|e| malformed(format!("`public`: {e}")))?;
+    let stated = parse_public_key(&file.public).map_err(|e| format!("`public`: {e}"))?;
     if stated != public_key_of(&key) {
-        return Err(malformed("`public` does not match `secret`".into()));
+        return Err("`public` does not match `secret`; the file is damaged".into());
     }
     Ok(key)
 }
