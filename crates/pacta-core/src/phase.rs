@@ -111,23 +111,12 @@ pub fn phases(
             Some(at) => {
                 entries.insert(phase.id.as_str(), at);
                 state.status = PhaseStatus::Entered;
+                let owed = |duty: Duty<'_>, breach: Option<&Finding>| {
+                    phase_obligations(&phase.id, duty, at, breach, actions, as_of)
+                };
                 if let Some(c) = &phase.consequence {
-                    for g in &c.guarantors {
-                        obligations.push(phase_obligation(
-                            format!("phase:{}/{g}", phase.id),
-                            ObligationSource::Phase,
-                            &phase.id,
-                            g,
-                            &c.action,
-                            &c.description,
-                            "entry".to_string(),
-                            Vec::new(),
-                            at,
-                            c.within,
-                            actions,
-                            as_of,
-                        ));
-                    }
+                    let duty = Duty::new(&c.guarantors, &c.action, &c.description, c.within);
+                    obligations.extend(owed(duty, None));
                 }
                 if let Some(s) = &phase.snapback {
                     let breach = standing
@@ -137,22 +126,8 @@ pub fn phases(
                         state.status = PhaseStatus::SnappedBack;
                         state.snapped_back_at = Some(f.established_at);
                         state.snapback_finding = Some(f.id.clone());
-                        for g in &s.guarantors {
-                            obligations.push(phase_obligation(
-                                format!("snapback:{}/{g}", phase.id),
-                                ObligationSource::Snapback,
-                                &phase.id,
-                                g,
-                                &s.action,
-                                &s.description,
-                                f.id.clone(),
-                                vec![f.id.clone()],
-                                f.established_at,
-                                s.within,
-                                actions,
-                                as_of,
-                            ));
-                        }
+                        let duty = Duty::new(&s.guarantors, &s.action, &s.description, s.within);
+                        obligations.extend(owed(duty, Some(f)));
                     }
                 }
             }
@@ -164,39 +139,79 @@ pub fn phases(
     (states, obligations)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn phase_obligation(
-    id: String,
-    source: ObligationSource,
-    phase: &str,
-    guarantor: &str,
-    action: &str,
-    description: &str,
-    trigger: String,
-    findings: Vec<String>,
-    at: Timestamp,
+/// What a phase owes on entry (its consequence) or on snapback: the same fields in both.
+struct Duty<'a> {
+    guarantors: &'a [String],
+    action: &'a str,
+    description: &'a str,
     within: Duration,
+}
+
+impl<'a> Duty<'a> {
+    fn new(
+        guarantors: &'a [String],
+        action: &'a str,
+        description: &'a str,
+        within: Duration,
+    ) -> Self {
+        Duty {
+            guarantors,
+            action,
+            description,
+            within,
+        }
+    }
+}
+
+/// The obligations of `duty`, one per guarantor: the consequence of entering `phase` at
+/// `entered_at` when `breach` is `None`, else its snapback on that finding.
+fn phase_obligations(
+    phase: &str,
+    duty: Duty<'_>,
+    entered_at: Timestamp,
+    breach: Option<&Finding>,
     actions: &ActionIndex,
     as_of: Timestamp,
-) -> Obligation {
-    let mut o = Obligation {
-        id,
-        source,
-        origin: phase.to_string(),
-        guarantor: guarantor.to_string(),
-        action: action.to_string(),
-        description: description.to_string(),
-        trigger,
-        findings,
-        opened_at: at,
-        due_at: at.plus(within),
-        status: ObligationStatus::Open,
-        fulfilled_by: None,
-        acted_at: None,
-        escalated_from: None,
+) -> Vec<Obligation> {
+    let (source, prefix, trigger, findings, at) = match breach {
+        None => (
+            ObligationSource::Phase,
+            "phase",
+            "entry".to_string(),
+            Vec::new(),
+            entered_at,
+        ),
+        Some(f) => (
+            ObligationSource::Snapback,
+            "snapback",
+            f.id.clone(),
+            vec![f.id.clone()],
+            f.established_at,
+        ),
     };
-    fulfil(&mut o, actions, as_of);
-    o
+    duty.guarantors
+        .iter()
+        .map(|g| {
+            let mut o = Obligation {
+                id: format!("{prefix}:{phase}/{g}"),
+                source,
+                origin: phase.to_string(),
+                guarantor: g.to_string(),
+                action: duty.action.to_string(),
+                description: duty.description.to_string(),
+                trigger: trigger.clone(),
+                findings: findings.clone(),
+                opened_at: at,
+                due_at: at.plus(duty.within),
+                status: ObligationStatus::Open,
+                fulfilled_by: None,
+                acted_at: None,
+                escalated_from: None,
+            };
+            fulfil(&mut o, actions, as_of);
+            o
+        })
+        .collect()
 }
 
 /// A phase's conditions with what deciding them needs: for `no_findings`, the times at which
