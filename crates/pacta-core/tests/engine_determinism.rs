@@ -6,7 +6,7 @@ mod engine_common;
 use std::collections::BTreeMap;
 
 use engine_common::*;
-use pacta_core::agreement::model::{EventKind, WeaponClass};
+use pacta_core::agreement::model::EventKind;
 use pacta_core::assess::assess;
 use pacta_core::corroborate::corroborate;
 use pacta_core::entry::types::{Entry, Report};
@@ -24,17 +24,12 @@ struct Witness {
     submitted_after_s: i64,
 }
 
-/// An event near the line of contact in the first ten days, seen by one to three monitors;
-/// mostly fire, some heavy weapons and withdrawal verifications; a third attributed to each
-/// party and a third unattributed; a quarter answered by a guarantor action on the
-/// consultation it would open.
+/// An occurrence near the line of contact in the first ten days (see
+/// [`engine_common::occurrence`]), seen by one to three monitors; a quarter answered by a
+/// guarantor action on the consultation it would open.
 #[derive(Clone, Debug)]
 struct Happening {
-    at_s: i64,
-    lon: f64,
-    lat: f64,
-    kind: EventKind,
-    party: Option<&'static str>,
+    what: Occurrence,
     witnesses: Vec<Witness>,
     action_after_s: Option<i64>,
 }
@@ -56,34 +51,16 @@ fn happening() -> impl Strategy<Value = Happening> {
                 submitted_after_s,
             },
         );
-    let kind = prop_oneof![
-        1 => Just(EventKind::WeaponPresence),
-        1 => Just(EventKind::Verification),
-        3 => Just(EventKind::Burst),
-        5 => Just(EventKind::Explosion),
-    ];
-    let party = prop_oneof![Just(Some("a")), Just(Some("b")), Just(None)];
-    let action = prop_oneof![3 => Just(None), 1 => (0..2 * DAY).prop_map(Some)];
     (
-        0..10 * DAY,
-        36.8..37.2f64,
-        47.0..49.0f64,
-        kind,
-        party,
+        occurrence(10 * DAY, 36.8..37.2, 47.0..49.0),
         prop::collection::vec(witness, 1..=3),
-        action,
+        action_delay(),
     )
-        .prop_map(
-            |(at_s, lon, lat, kind, party, witnesses, action_after_s)| Happening {
-                at_s,
-                lon,
-                lat,
-                kind,
-                party,
-                witnesses,
-                action_after_s,
-            },
-        )
+        .prop_map(|(what, witnesses, action_after_s)| Happening {
+            what,
+            witnesses,
+            action_after_s,
+        })
 }
 
 /// 1,000 to 1,400 happenings: about 2,200 to 3,200 entries.
@@ -101,52 +78,24 @@ fn fixed_happenings() -> Vec<Happening> {
 }
 
 fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
-    const MONITORS: [&str; 4] = ["m1", "m2", "m3", "u1"];
     let mut entries = Vec::new();
     for (n, h) in happenings.iter().enumerate() {
         for (k, w) in h.witnesses.iter().enumerate() {
             let monitor = MONITORS.get(w.monitor).copied().unwrap_or("m1");
-            let t = h.at_s + w.delay_s;
-            let mut r = report(
-                &format!("e{n}-{k}"),
-                monitor,
-                t,
-                h.lon + w.dlon,
-                h.lat + w.dlat,
-                h.kind,
-            );
+            let t = h.what.at_s + w.delay_s;
+            let mut r = report_of(&h.what, &format!("e{n}-{k}"), monitor, t, (w.dlon, w.dlat));
             r.submitted_at = at(t + w.submitted_after_s);
-            match h.kind {
-                EventKind::WeaponPresence => {
-                    r.event.weapon_class = WeaponClass("artillery_ge_100mm".into())
-                }
-                EventKind::Verification => r.event.subtype = Some("withdrawal".into()),
-                _ => {}
-            }
-            if let Some(p) = h.party {
-                r = stated(r, p);
-            }
             entries.push(Entry::Report(r));
         }
         if let Some(after) = h.action_after_s {
-            let obligation = format!("consult/g1/ceasefire@inc:e{n}-0");
-            entries.push(action(
-                &format!("a{n}"),
-                "g1",
-                &obligation,
-                "consultations",
-                h.at_s + after,
-            ));
+            entries.push(consultation_action(n, h.what.at_s + after));
         }
     }
     entries
 }
 
 fn digest(entries: &[Entry]) -> String {
-    match assess(&agreement(), entries, at(12 * DAY)).digest() {
-        Ok(d) => d,
-        Err(e) => panic!("assessment does not serialise: {e}"),
-    }
+    digest_of(&assess(&agreement(), entries, at(12 * DAY)))
 }
 
 proptest! {
@@ -154,13 +103,11 @@ proptest! {
 
     #[test]
     fn digest_is_the_same_under_any_permutation_of_the_entries(
-        (entries, order) in happenings().prop_flat_map(|h| {
+        (entries, shuffled) in happenings().prop_flat_map(|h| {
             let entries = entries_of(&h);
-            let order = Just((0..entries.len()).collect::<Vec<usize>>()).prop_shuffle();
-            (Just(entries), order)
+            (Just(entries.clone()), shuffled(entries))
         })
     ) {
-        let shuffled: Vec<Entry> = order.iter().filter_map(|&i| entries.get(i).cloned()).collect();
         prop_assert!(entries.len() >= 2_000);
         prop_assert_eq!(shuffled.len(), entries.len());
         prop_assert_eq!(digest(&entries), digest(&shuffled));

@@ -7,15 +7,12 @@ mod engine_common;
 use std::collections::BTreeSet;
 
 use engine_common::*;
-use pacta_core::agreement::model::{EventKind, WeaponClass};
 use pacta_core::assess::{assess, Assessment};
 use pacta_core::engine::Engine;
 use pacta_core::entry::types::*;
 use pacta_core::time::Timestamp;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-
-const MONITORS: [&str; 4] = ["m1", "m2", "m3", "u1"];
 
 /// One monitor's report of an event, and what may happen to it later.
 #[derive(Clone, Debug)]
@@ -36,15 +33,11 @@ struct Witness {
     retraction: Option<(i64, bool)>,
 }
 
-/// An event seen by one to three monitors, with the guarantor's action and the party's
+/// An occurrence seen by one to three monitors, with the guarantor's action and the party's
 /// objection (and the panel's ruling) that may follow.
 #[derive(Clone, Debug)]
 struct Happening {
-    at_s: i64,
-    lon: f64,
-    lat: f64,
-    kind: EventKind,
-    party: Option<&'static str>,
+    what: Occurrence,
     witnesses: Vec<Witness>,
     action_after_s: Option<i64>,
     objection: Option<Contest>,
@@ -88,43 +81,25 @@ fn witness() -> impl Strategy<Value = Witness> {
         )
 }
 
-/// Events within `span_s` seconds of the agreement's start.
+/// Occurrences within `span_s` seconds of the agreement's start.
 fn happening(span_s: i64) -> impl Strategy<Value = Happening> {
-    let kind = prop_oneof![
-        1 => Just(EventKind::WeaponPresence),
-        1 => Just(EventKind::Verification),
-        3 => Just(EventKind::Burst),
-        5 => Just(EventKind::Explosion),
-    ];
-    let party = prop_oneof![Just(Some("a")), Just(Some("b")), Just(None)];
-    let action = prop_oneof![3 => Just(None), 1 => (0..2 * DAY).prop_map(Some)];
     let ruling = prop_oneof![Just(None), (prop::bool::ANY, 0..5 * DAY).prop_map(Some)];
     let objection = prop_oneof![
         3 => Just(None),
         1 => (prop_oneof![Just("a"), Just("b")], 0..4 * DAY, ruling).prop_map(Some)
     ];
     (
-        0..span_s,
-        36.9..37.1f64,
-        47.8..48.2f64,
-        kind,
-        party,
+        occurrence(span_s, 36.9..37.1, 47.8..48.2),
         prop::collection::vec(witness(), 1..=3),
-        action,
+        action_delay(),
         objection,
     )
-        .prop_map(
-            |(at_s, lon, lat, kind, party, witnesses, action_after_s, objection)| Happening {
-                at_s,
-                lon,
-                lat,
-                kind,
-                party,
-                witnesses,
-                action_after_s,
-                objection,
-            },
-        )
+        .prop_map(|(what, witnesses, action_after_s, objection)| Happening {
+            what,
+            witnesses,
+            action_after_s,
+            objection,
+        })
 }
 
 fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
@@ -132,21 +107,11 @@ fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
     for (n, h) in happenings.iter().enumerate() {
         for (k, w) in h.witnesses.iter().enumerate() {
             let monitor = MONITORS.get(w.monitor).copied().unwrap_or("m1");
-            let t = h.at_s + w.delay_s;
+            let t = h.what.at_s + w.delay_s;
             let id = format!("e{n}-{k}");
-            let mut r = report(&id, monitor, t, h.lon + w.dlon, h.lat + w.dlat, h.kind);
+            let mut r = report_of(&h.what, &id, monitor, t, (w.dlon, w.dlat));
             r.submitted_at = at(t + w.submitted_after_s);
             r.observed.end = w.lasting_s.map(|s| at(t + s));
-            match h.kind {
-                EventKind::WeaponPresence => {
-                    r.event.weapon_class = WeaponClass("artillery_ge_100mm".into())
-                }
-                EventKind::Verification => r.event.subtype = Some("withdrawal".into()),
-                _ => {}
-            }
-            if let Some(p) = h.party {
-                r = stated(r, p);
-            }
             if let Some((later_s, shift_s)) = w.copy {
                 let mut copy = r.clone();
                 copy.submitted_at = at(t + w.submitted_after_s + later_s);
@@ -170,16 +135,10 @@ fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
             entries.push(Entry::Report(r));
         }
         if let Some(after) = h.action_after_s {
-            entries.push(action(
-                &format!("a{n}"),
-                "g1",
-                &format!("consult/g1/ceasefire@inc:e{n}-0"),
-                "consultations",
-                h.at_s + after,
-            ));
+            entries.push(consultation_action(n, h.what.at_s + after));
         }
         if let Some((party, after, ruling)) = h.objection {
-            let submitted = h.at_s + after;
+            let submitted = h.what.at_s + after;
             entries.push(Entry::Objection(Objection {
                 schema: OBJECTION_SCHEMA.into(),
                 id: format!("o{n}"),
@@ -216,23 +175,7 @@ fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
 fn arrivals(
     happenings: impl Strategy<Value = Vec<Happening>>,
 ) -> impl Strategy<Value = Vec<Entry>> {
-    happenings.prop_flat_map(|h| {
-        let entries = entries_of(&h);
-        let order = Just((0..entries.len()).collect::<Vec<usize>>()).prop_shuffle();
-        order.prop_map(move |order| {
-            order
-                .iter()
-                .filter_map(|&i| entries.get(i).cloned())
-                .collect::<Vec<Entry>>()
-        })
-    })
-}
-
-fn digest(a: &Assessment) -> String {
-    match a.digest() {
-        Ok(d) => d,
-        Err(e) => panic!("assessment does not serialise: {e}"),
-    }
+    happenings.prop_flat_map(|h| shuffled(entries_of(&h)))
 }
 
 /// The engine's assessment as of `as_of` is the batch assessment of `known`.
@@ -256,7 +199,12 @@ fn equals_replay(
         "findings as of {}",
         as_of
     );
-    prop_assert_eq!(digest(got), digest(&expected), "digest as of {}", as_of);
+    prop_assert_eq!(
+        digest_of(got),
+        digest_of(&expected),
+        "digest as of {}",
+        as_of
+    );
     Ok(())
 }
 

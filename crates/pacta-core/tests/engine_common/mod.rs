@@ -18,6 +18,7 @@ use pacta_core::agreement::model::*;
 use pacta_core::entry::types::*;
 use pacta_core::geodesy::KM_PER_DEGREE;
 use pacta_core::time::{Duration, Timestamp};
+use proptest::prelude::*;
 
 /// 2026-03-01T00:00:00Z, when the demo agreement takes effect.
 pub const T0: i64 = 1_772_323_200;
@@ -443,4 +444,110 @@ pub fn verification(id: &str, act: &str, seconds: i64, lon: f64) -> Entry {
         media_type: None,
     }];
     Entry::Report(r)
+}
+
+/// The monitors of the demo agreement, by the index property tests draw.
+pub const MONITORS: [&str; 4] = ["m1", "m2", "m3", "u1"];
+
+/// What happened, when (seconds from `T0`), where, and which party its reports state (if
+/// any); what property tests generate before deciding who saw it.
+#[derive(Clone, Debug)]
+pub struct Occurrence {
+    pub at_s: i64,
+    pub lon: f64,
+    pub lat: f64,
+    pub kind: EventKind,
+    pub party: Option<&'static str>,
+}
+
+/// Occurrences in the first `span_s` seconds within the box `lon` × `lat`: mostly fire, some
+/// heavy weapons and withdrawal verifications; a third stated against each party and a
+/// third unattributed.
+pub fn occurrence(
+    span_s: i64,
+    lon: std::ops::Range<f64>,
+    lat: std::ops::Range<f64>,
+) -> impl Strategy<Value = Occurrence> {
+    let kind = prop_oneof![
+        1 => Just(EventKind::WeaponPresence),
+        1 => Just(EventKind::Verification),
+        3 => Just(EventKind::Burst),
+        5 => Just(EventKind::Explosion),
+    ];
+    let party = prop_oneof![Just(Some("a")), Just(Some("b")), Just(None)];
+    (0..span_s, lon, lat, kind, party).prop_map(|(at_s, lon, lat, kind, party)| Occurrence {
+        at_s,
+        lon,
+        lat,
+        kind,
+        party,
+    })
+}
+
+/// For a quarter of occurrences, how long after it the guarantor acts on the consultation
+/// it would open.
+pub fn action_delay() -> impl Strategy<Value = Option<i64>> {
+    prop_oneof![3 => Just(None), 1 => (0..2 * DAY).prop_map(Some)]
+}
+
+/// The report `id` of `what` by `monitor`, observed at `T0 + seconds` offset by
+/// (`dlon`, `dlat`): heavy weapons carry their class, verifications the withdrawal act, and
+/// the report states the occurrence's party.
+pub fn report_of(
+    what: &Occurrence,
+    id: &str,
+    monitor: &str,
+    seconds: i64,
+    (dlon, dlat): (f64, f64),
+) -> Report {
+    let mut r = report(
+        id,
+        monitor,
+        seconds,
+        what.lon + dlon,
+        what.lat + dlat,
+        what.kind,
+    );
+    match what.kind {
+        EventKind::WeaponPresence => {
+            r.event.weapon_class = WeaponClass("artillery_ge_100mm".into())
+        }
+        EventKind::Verification => r.event.subtype = Some("withdrawal".into()),
+        _ => {}
+    }
+    match what.party {
+        Some(p) => stated(r, p),
+        None => r,
+    }
+}
+
+/// Guarantor g1's consultation action on the incident of report `e{n}-0`.
+pub fn consultation_action(n: usize, seconds: i64) -> Entry {
+    action(
+        &format!("a{n}"),
+        "g1",
+        &format!("consult/g1/ceasefire@inc:e{n}-0"),
+        "consultations",
+        seconds,
+    )
+}
+
+/// `entries` in an order drawn from a shuffle of their indices.
+pub fn shuffled(entries: Vec<Entry>) -> impl Strategy<Value = Vec<Entry>> {
+    Just((0..entries.len()).collect::<Vec<usize>>())
+        .prop_shuffle()
+        .prop_map(move |order| {
+            order
+                .iter()
+                .filter_map(|&i| entries.get(i).cloned())
+                .collect()
+        })
+}
+
+/// The assessment's digest; a test fails if it does not serialise.
+pub fn digest_of(assessment: &pacta_core::assess::Assessment) -> String {
+    match assessment.digest() {
+        Ok(d) => d,
+        Err(e) => panic!("assessment does not serialise: {e}"),
+    }
 }
