@@ -3,9 +3,10 @@
 //! read back through `/v1/incidents`, `/v1/findings`, `/v1/obligations`, `/v1/assessment`
 //! and `/v1/agreements`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
@@ -13,9 +14,8 @@ use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use pacta_core::entry::sign_entry;
 use pacta_core::time::Timestamp;
-use pacta_server::{Config, DataDir, FakeClock, Server};
+use pacta_server::{Config, DataDir};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 /// 2026-03-02T00:00:00Z: the first incident.
 const FIRST: i64 = 1_772_409_600;
@@ -80,54 +80,38 @@ fn reports_batch() -> String {
     lines.join("\n") + "\n"
 }
 
-/// A server on an ephemeral port, stopped when dropped.
-struct TestServer {
-    base: String,
-    agent: ureq::Agent,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// A server on the demo agreement on an ephemeral port, stopped when dropped (before its
+/// directory is removed).
+struct DemoServer {
+    server: common::TestServer,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// A response: status, content type and body.
+/// A response: status, content type and body (JSON, or the text when it is not JSON).
 struct Answer {
     status: u16,
     content_type: String,
     body: Value,
 }
 
-impl TestServer {
+impl DemoServer {
     /// Starts a server on the demo agreement and feeds it the fixture's reports; returns
     /// once every incident is readable.
-    fn with_incidents() -> TestServer {
-        let server = TestServer::start();
-        let answer = server
-            .agent
-            .post(format!("{}/v1/reports", server.base))
-            .header("content-type", "application/x-ndjson")
-            .send(reports_batch())
-            .unwrap();
+    fn with_incidents() -> DemoServer {
+        let demo = DemoServer::start();
+        let answer = demo
+            .server
+            .post("/v1/reports", "application/x-ndjson", &reports_batch());
         assert!(
-            answer.status().is_success(),
-            "batch refused: {:?}",
-            answer.status()
+            (200..300).contains(&answer.status),
+            "batch refused: {}",
+            answer.status
         );
-        server.wait_for_incidents(INCIDENTS);
-        server
+        demo.wait_for_incidents(INCIDENTS);
+        demo
     }
 
-    fn start() -> TestServer {
+    fn start() -> DemoServer {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         DataDir::create(&data, &repo_root().join("examples/demo")).unwrap();
@@ -137,58 +121,18 @@ impl TestServer {
             checkpoint_interval_ms: 20,
             ..Config::default()
         };
-        let clock = Arc::new(FakeClock::new(Timestamp(NOW)));
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let server = Server::start(config, clock).await.unwrap();
-                addr_tx.send(server.local_addr().unwrap()).unwrap();
-                server
-                    .serve(async {
-                        let _ = shutdown_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build(),
-        );
-        TestServer {
-            base: format!("http://{addr}"),
-            agent,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
+        DemoServer {
+            server: common::TestServer::start_with(config, Timestamp(NOW)),
             _dir: dir,
         }
     }
 
     fn get(&self, path_and_query: &str) -> Answer {
-        let mut response = self
-            .agent
-            .get(format!("{}{path_and_query}", self.base))
-            .call()
-            .unwrap();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let text = response.body_mut().read_to_string().unwrap();
+        let response = self.server.get(path_and_query);
         Answer {
-            status: response.status().as_u16(),
-            content_type,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            status: response.status,
+            content_type: response.content_type,
+            body: serde_json::from_str(&response.body).unwrap_or(Value::String(response.body)),
         }
     }
 
@@ -255,7 +199,7 @@ fn expected_incidents(keep: impl Fn(usize) -> bool) -> Vec<String> {
 
 #[test]
 fn incident_pages_cover_every_incident_once_in_time_order() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let (ids, pages) = server.all_ids("/v1/incidents", "", 5);
     assert_eq!(pages, 3);
     assert_eq!(ids, expected_incidents(|_| true));
@@ -268,21 +212,21 @@ fn incident_pages_cover_every_incident_once_in_time_order() {
 
 #[test]
 fn filtered_incident_pages_have_no_gaps_or_duplicates() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let (ids, _) = server.all_ids("/v1/incidents", "&party=b", 2);
     assert_eq!(ids, expected_incidents(|i| !i.is_multiple_of(2)));
 }
 
 #[test]
 fn incidents_filter_by_bbox() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let page = server.ok("/v1/incidents?bbox=37.4,47.99,37.6,48.12");
     assert_eq!(item_ids(&page), expected_incidents(|i| i <= 2));
 }
 
 #[test]
 fn incidents_filter_by_time_range_from_inclusive_to_exclusive() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let from = rfc3339(FIRST + 3 * 3 * HOUR);
     let to = rfc3339(FIRST + 6 * 3 * HOUR);
     let page = server.ok(&format!("/v1/incidents?from={from}&to={to}"));
@@ -291,21 +235,21 @@ fn incidents_filter_by_time_range_from_inclusive_to_exclusive() {
 
 #[test]
 fn incidents_filter_by_kind() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let page = server.ok("/v1/incidents?kind=burst");
     assert_eq!(item_ids(&page), expected_incidents(|i| i.is_multiple_of(3)));
 }
 
 #[test]
 fn incidents_filter_by_party() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let page = server.ok("/v1/incidents?party=a");
     assert_eq!(item_ids(&page), expected_incidents(|i| i.is_multiple_of(2)));
 }
 
 #[test]
 fn an_incident_is_read_by_id_and_an_unknown_one_is_404() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let incident = server.ok("/v1/incidents/inc:q04-0");
     assert_eq!(incident["reports"], json!(["q04-0", "q04-1"]));
     let missing = server.get("/v1/incidents/inc:nothing");
@@ -315,7 +259,7 @@ fn an_incident_is_read_by_id_and_an_unknown_one_is_404() {
 
 #[test]
 fn findings_are_listed_filtered_and_read_by_id() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let all = server.ok("/v1/findings?limit=1000");
     let items = all["items"].as_array().unwrap();
     assert!(
@@ -336,7 +280,7 @@ fn findings_are_listed_filtered_and_read_by_id() {
 
 #[test]
 fn obligations_filter_by_guarantor() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let all = server.ok("/v1/obligations?limit=1000");
     let guarantors: BTreeSet<String> = all["items"]
         .as_array()
@@ -362,7 +306,7 @@ fn obligations_filter_by_guarantor() {
 
 #[test]
 fn bad_parameters_are_answered_400_with_a_problem() {
-    let server = TestServer::start();
+    let server = DemoServer::start();
     let findings_cursor = "ZmluZGluZ3N8MXx4"; // base64url of `findings|1|x`
     for query in [
         "/v1/incidents?bbox=1,2,3",
@@ -397,7 +341,7 @@ fn bad_parameters_are_answered_400_with_a_problem() {
 
 #[test]
 fn the_assessment_summary_has_the_digest_and_counts_as_of_now() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     let summary = server.ok("/v1/assessment");
     assert_eq!(summary["as_of"], json!(rfc3339(NOW)));
     assert_eq!(summary["counts"]["incidents"], json!(INCIDENTS));
@@ -407,7 +351,7 @@ fn the_assessment_summary_has_the_digest_and_counts_as_of_now() {
 
 #[test]
 fn an_assessment_as_of_a_past_time_counts_only_what_was_known_then() {
-    let server = TestServer::with_incidents();
+    let server = DemoServer::with_incidents();
     // Incident i's reports are submitted 10 minutes after its start: by the start of
     // incident 4, incidents 0 to 3 are known.
     let as_of = rfc3339(FIRST + 4 * 3 * HOUR);
@@ -418,7 +362,7 @@ fn an_assessment_as_of_a_past_time_counts_only_what_was_known_then() {
 
 #[test]
 fn an_assessment_of_the_future_is_refused() {
-    let server = TestServer::start();
+    let server = DemoServer::start();
     let answer = server.get(&format!("/v1/assessment?as_of={}", rfc3339(NOW + 3_600)));
     assert_eq!(answer.status, 400);
     assert_eq!(answer.content_type, "application/problem+json");
@@ -426,7 +370,7 @@ fn an_assessment_of_the_future_is_refused() {
 
 #[test]
 fn the_agreement_lists_commitments_keys_and_zones() {
-    let server = TestServer::start();
+    let server = DemoServer::start();
     let list = server.ok("/v1/agreements");
     assert_eq!(item_ids(&list), vec!["demo-ceasefire"]);
     let agreement = server.ok("/v1/agreements/demo-ceasefire");

@@ -80,15 +80,23 @@ pub fn create_data(dir: &std::path::Path) -> PathBuf {
 impl TestServer {
     /// Starts a server on `data` on 127.0.0.1, port chosen by the OS, clock at `now`.
     pub fn start(data: PathBuf, now: Timestamp) -> TestServer {
+        TestServer::start_with(
+            Config {
+                data,
+                listen: "127.0.0.1:0".parse().unwrap(),
+                checkpoint_interval_ms: 50,
+                assessment_interval_seconds: 3_600,
+                derived_interval_ms: 3_600_000,
+                ..Config::default()
+            },
+            now,
+        )
+    }
+
+    /// Starts a server with `config` (which should listen on 127.0.0.1), clock at `now`.
+    pub fn start_with(config: Config, now: Timestamp) -> TestServer {
         let clock = Arc::new(FakeClock::new(now));
-        let config = Config {
-            data: data.clone(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            checkpoint_interval_ms: 50,
-            assessment_interval_seconds: 3_600,
-            derived_interval_ms: 3_600_000,
-            ..Config::default()
-        };
+        let data = config.data.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let server_clock = clock.clone();
