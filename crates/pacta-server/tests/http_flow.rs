@@ -65,28 +65,24 @@ fn two_monitors_reports_make_an_incident_and_a_finding() {
 #[test]
 fn guarantor_actions_close_their_obligations() {
     let (_dir, server) = two_reports();
-    server.clock.set(at("2026-03-02T18:05:00Z"));
-    let a1 = action(
-        "s08-a1",
-        "g1",
-        "2026-03-02T18:00:00Z",
-        "2026-03-02T18:05:00Z",
-    );
-    assert_eq!(
-        server.post_json("/v1/actions", &signed(&a1, "g1")).status,
-        201
-    );
-    server.clock.set(at("2026-03-03T09:10:00Z"));
-    let a2 = action(
-        "s08-a2",
-        "g2",
-        "2026-03-03T09:00:00Z",
-        "2026-03-03T09:10:00Z",
-    );
-    assert_eq!(
-        server.post_json("/v1/actions", &signed(&a2, "g2")).status,
-        201
-    );
+    for (id, guarantor, taken, submitted) in [
+        (
+            "s08-a1",
+            "g1",
+            "2026-03-02T18:00:00Z",
+            "2026-03-02T18:05:00Z",
+        ),
+        (
+            "s08-a2",
+            "g2",
+            "2026-03-03T09:00:00Z",
+            "2026-03-03T09:10:00Z",
+        ),
+    ] {
+        server.clock.set(at(submitted));
+        let entry = signed(&action(id, guarantor, taken, submitted), guarantor);
+        assert_eq!(server.post_json("/v1/actions", &entry).status, 201, "{id}");
+    }
     let assessment = assessment(&server);
     for guarantor in ["g1", "g2"] {
         let obligation = assessment
