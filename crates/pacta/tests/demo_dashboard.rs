@@ -6,6 +6,11 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+// The server tests' HTTP client (no proxy, whole-body reads).
+#[path = "../../pacta-server/tests/common/http.rs"]
+mod http;
+use http::{agent, Response};
+
 /// A `pacta demo` child process serving on 127.0.0.1; killed when dropped.
 struct Demo {
     child: Child,
@@ -53,25 +58,12 @@ impl Demo {
 
     /// Status, content type and body of `GET path`.
     fn get(&self, path: &str) -> (u16, String, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .proxy(None)
-            .build()
-            .into();
-        let mut response = agent.get(&format!("{}{path}", self.base)).call().unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(10 << 20)
-            .read_to_string()
-            .unwrap();
+        let response = agent().get(&format!("{}{path}", self.base)).call().unwrap();
+        let Response {
+            status,
+            content_type,
+            body,
+        } = Response::read(response);
         (status, content_type, body)
     }
 }

@@ -14,6 +14,10 @@ use pacta_core::time::Timestamp;
 use pacta_server::{AppState, Config, DataDir, FakeClock, Server};
 use serde_json::Value;
 
+// The HTTP client is shared with `crates/pacta/tests` (which includes the same file).
+mod http;
+pub use http::{agent, Response};
+
 /// `tests/scenarios` of the repository.
 pub fn scenarios_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
@@ -174,48 +178,5 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop_inner();
-    }
-}
-
-/// An HTTP agent that returns 4xx and 5xx responses instead of errors.
-pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// A response read whole.
-pub struct Response {
-    pub status: u16,
-    pub content_type: String,
-    pub body: String,
-}
-
-impl Response {
-    fn read(mut response: ureq::http::Response<ureq::Body>) -> Response {
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_string()
-            .unwrap();
-        Response {
-            status,
-            content_type,
-            body,
-        }
-    }
-
-    /// The body as JSON.
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
     }
 }
