@@ -500,63 +500,8 @@ fn confirm_at(f: &mut Finding, at: Timestamp, as_of: Timestamp) -> FindingStatus
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agreement::model::{AloneRule, ObservationMode, SeverityRaise, WeaponClass};
+    use crate::agreement::model::{SeverityRaise, WeaponClass};
     use crate::assess::fixtures;
-
-    fn testimony(
-        report: usize,
-        monitor: usize,
-        org: usize,
-        mode: ObservationMode,
-        media: bool,
-        at: i64,
-    ) -> Testimony {
-        Testimony {
-            report,
-            monitor,
-            organisation: org,
-            mode,
-            with_media: media,
-            submitted_at: Timestamp(at),
-        }
-    }
-
-    fn two_monitors() -> EvidenceStandard {
-        EvidenceStandard {
-            id: "standard".into(),
-            min_reports: 2,
-            min_independent_monitors: 2,
-            min_organisations: 1,
-            alone: vec![AloneRule {
-                mode: ObservationMode::Uav,
-                with_media: true,
-            }],
-        }
-    }
-
-    #[test]
-    fn evidence_is_established_by_the_report_that_completes_the_standard() {
-        let t = [
-            testimony(0, 0, 0, ObservationMode::Saw, false, 10),
-            testimony(1, 0, 0, ObservationMode::Saw, false, 20),
-            testimony(2, 1, 0, ObservationMode::Heard, false, 30),
-        ];
-        assert_eq!(established_at(&two_monitors(), &t), Some(Timestamp(30)));
-    }
-
-    #[test]
-    fn a_single_report_does_not_meet_a_two_monitor_standard() {
-        let t = [testimony(0, 0, 0, ObservationMode::Saw, false, 10)];
-        assert_eq!(established_at(&two_monitors(), &t), None);
-    }
-
-    #[test]
-    fn uav_with_media_stands_alone_but_not_without_media() {
-        let with = [testimony(0, 0, 0, ObservationMode::Uav, true, 10)];
-        let without = [testimony(0, 0, 0, ObservationMode::Uav, false, 10)];
-        assert_eq!(established_at(&two_monitors(), &with), Some(Timestamp(10)));
-        assert_eq!(established_at(&two_monitors(), &without), None);
-    }
 
     #[test]
     fn severity_is_raised_by_the_first_matching_rule() {

@@ -4,11 +4,67 @@
 mod engine_common;
 
 use engine_common::*;
-use pacta_core::adjudicate::FindingStatus;
-use pacta_core::agreement::model::{EventKind, Severity, WeaponClass};
+use pacta_core::adjudicate::{established_at, FindingStatus};
+use pacta_core::agreement::model::{
+    EventKind, EvidenceStandard, ObservationMode, Severity, WeaponClass,
+};
 use pacta_core::assess::assess;
 use pacta_core::attribute::AttributionBasis;
+use pacta_core::corroborate::Testimony;
 use pacta_core::entry::types::*;
+use pacta_core::time::Timestamp;
+
+/// The fixture's `standard`: two reports from two monitors, or one UAV report with media.
+fn standard() -> EvidenceStandard {
+    match agreement().evidence.get("standard") {
+        Some(standard) => standard.clone(),
+        None => panic!("the fixture agreement has no `standard` evidence standard"),
+    }
+}
+
+/// Report `report` of an incident by monitor `monitor` of organisation `org`, submitted at
+/// `at` seconds.
+fn testimony(
+    report: usize,
+    monitor: usize,
+    org: usize,
+    mode: ObservationMode,
+    media: bool,
+    at: i64,
+) -> Testimony {
+    Testimony {
+        report,
+        monitor,
+        organisation: org,
+        mode,
+        with_media: media,
+        submitted_at: Timestamp(at),
+    }
+}
+
+#[test]
+fn evidence_is_established_by_the_report_that_completes_the_standard() {
+    let t = [
+        testimony(0, 0, 0, ObservationMode::Saw, false, 10),
+        testimony(1, 0, 0, ObservationMode::Saw, false, 20),
+        testimony(2, 1, 0, ObservationMode::Heard, false, 30),
+    ];
+    assert_eq!(established_at(&standard(), &t), Some(Timestamp(30)));
+}
+
+#[test]
+fn a_single_report_does_not_meet_a_two_monitor_standard() {
+    let t = [testimony(0, 0, 0, ObservationMode::Saw, false, 10)];
+    assert_eq!(established_at(&standard(), &t), None);
+}
+
+#[test]
+fn uav_with_media_stands_alone_but_not_without_media() {
+    let with = [testimony(0, 0, 0, ObservationMode::Uav, true, 10)];
+    let without = [testimony(0, 0, 0, ObservationMode::Uav, false, 10)];
+    assert_eq!(established_at(&standard(), &with), Some(Timestamp(10)));
+    assert_eq!(established_at(&standard(), &without), None);
+}
 
 fn weapon(id: &str, monitor: &str, seconds: i64, km_east: f64) -> Entry {
     let mut r = report(
