@@ -1,10 +1,13 @@
 //! Determinism and order independence of the whole assessment (DESIGN §5.1, §5.2), and the
 //! bound that keeps a day of shelling along a front from chaining into one incident.
 
+#[path = "engine_common/arbitrary.rs"]
+mod arbitrary;
 mod engine_common;
 
 use std::collections::BTreeMap;
 
+use arbitrary::*;
 use engine_common::*;
 use pacta_core::agreement::model::EventKind;
 use pacta_core::assess::assess;

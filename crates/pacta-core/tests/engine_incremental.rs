@@ -2,10 +2,13 @@
 //! of reports, resubmitted copies, retractions, actions, objections and rulings, late ones
 //! included, `Engine::assessment(as_of)` has the digest of `assess` over the same entries.
 
+#[path = "engine_common/arbitrary.rs"]
+mod arbitrary;
 mod engine_common;
 
 use std::collections::BTreeSet;
 
+use arbitrary::*;
 use engine_common::*;
 use pacta_core::assess::{assess, Assessment};
 use pacta_core::engine::Engine;

@@ -18,7 +18,6 @@ use pacta_core::agreement::model::*;
 use pacta_core::entry::types::*;
 use pacta_core::geodesy::KM_PER_DEGREE;
 use pacta_core::time::{Duration, Timestamp};
-use proptest::prelude::*;
 
 /// 2026-03-01T00:00:00Z, when the demo agreement takes effect.
 pub const T0: i64 = 1_772_323_200;
@@ -460,36 +459,6 @@ pub struct Occurrence {
     pub party: Option<&'static str>,
 }
 
-/// Occurrences in the first `span_s` seconds within the box `lon` × `lat`: mostly fire, some
-/// heavy weapons and withdrawal verifications; a third stated against each party and a
-/// third unattributed.
-pub fn occurrence(
-    span_s: i64,
-    lon: std::ops::Range<f64>,
-    lat: std::ops::Range<f64>,
-) -> impl Strategy<Value = Occurrence> {
-    let kind = prop_oneof![
-        1 => Just(EventKind::WeaponPresence),
-        1 => Just(EventKind::Verification),
-        3 => Just(EventKind::Burst),
-        5 => Just(EventKind::Explosion),
-    ];
-    let party = prop_oneof![Just(Some("a")), Just(Some("b")), Just(None)];
-    (0..span_s, lon, lat, kind, party).prop_map(|(at_s, lon, lat, kind, party)| Occurrence {
-        at_s,
-        lon,
-        lat,
-        kind,
-        party,
-    })
-}
-
-/// For a quarter of occurrences, how long after it the guarantor acts on the consultation
-/// it would open.
-pub fn action_delay() -> impl Strategy<Value = Option<i64>> {
-    prop_oneof![3 => Just(None), 1 => (0..2 * DAY).prop_map(Some)]
-}
-
 /// The report `id` of `what` by `monitor`, observed at `T0 + seconds` offset by
 /// (`dlon`, `dlat`): heavy weapons carry their class, verifications the withdrawal act, and
 /// the report states the occurrence's party.
@@ -530,18 +499,6 @@ pub fn consultation_action(n: usize, seconds: i64) -> Entry {
         "consultations",
         seconds,
     )
-}
-
-/// `entries` in an order drawn from a shuffle of their indices.
-pub fn shuffled(entries: Vec<Entry>) -> impl Strategy<Value = Vec<Entry>> {
-    Just((0..entries.len()).collect::<Vec<usize>>())
-        .prop_shuffle()
-        .prop_map(move |order| {
-            order
-                .iter()
-                .filter_map(|&i| entries.get(i).cloned())
-                .collect()
-        })
 }
 
 /// The assessment's digest; a test fails if it does not serialise.
