@@ -412,6 +412,16 @@ impl SqliteStore {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A keyset page of the `T` rows of its own table matching `filter`.
+    fn list<T: Listed>(
+        &self,
+        filter: Filter,
+        after: &Option<PageKey>,
+        limit: u32,
+    ) -> Result<Page<T>> {
+        page(&*self.reader()?, T::TABLE, filter, after, limit)
+    }
+
     fn reader(&self) -> Result<Reader<'_>> {
         let pooled = self
             .readers
@@ -905,13 +915,7 @@ impl Store for SqliteStore {
         filter.eq("status", &query.status);
         filter.eq("severity", &query.severity);
         filter.time_range("established_at", query.from, query.to);
-        page(
-            &*self.reader()?,
-            FindingRow::TABLE,
-            filter,
-            &query.after,
-            query.limit,
-        )
+        self.list(filter, &query.after, query.limit)
     }
 
     fn finding(&self, id: &str) -> Result<Option<FindingRow>> {
@@ -922,13 +926,7 @@ impl Store for SqliteStore {
         let mut filter = Filter::default();
         filter.eq("guarantor", &query.guarantor);
         filter.eq("status", &query.status);
-        page(
-            &*self.reader()?,
-            ObligationRow::TABLE,
-            filter,
-            &query.after,
-            query.limit,
-        )
+        self.list(filter, &query.after, query.limit)
     }
 
     fn obligation(&self, id: &str) -> Result<Option<ObligationRow>> {
