@@ -17,43 +17,18 @@ use pacta_core::geodesy::KM_PER_DEGREE;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
-/// One monitor's view of an event: which monitor, and offsets in time, place and submission.
-#[derive(Clone, Debug)]
-struct Witness {
-    monitor: usize,
-    delay_s: i64,
-    dlon: f64,
-    dlat: f64,
-    submitted_after_s: i64,
-}
-
 /// An occurrence near the line of contact in the first ten days (see
 /// [`engine_common::occurrence`]), seen by one to three monitors; a quarter answered by a
 /// guarantor action on the consultation it would open.
 #[derive(Clone, Debug)]
 struct Happening {
     what: Occurrence,
-    witnesses: Vec<Witness>,
+    witnesses: Vec<Sighting>,
     action_after_s: Option<i64>,
 }
 
 fn happening() -> impl Strategy<Value = Happening> {
-    let witness = (
-        0..4usize,
-        0..600i64,
-        -0.002..0.002f64,
-        -0.0015..0.0015f64,
-        0..3_600i64,
-    )
-        .prop_map(
-            |(monitor, delay_s, dlon, dlat, submitted_after_s)| Witness {
-                monitor,
-                delay_s,
-                dlon,
-                dlat,
-                submitted_after_s,
-            },
-        );
+    let witness = sighting(0..600, -0.002..0.002, -0.0015..0.0015, 0..3_600i64);
     (
         occurrence(10 * DAY, 36.8..37.2, 47.0..49.0),
         prop::collection::vec(witness, 1..=3),
@@ -84,10 +59,7 @@ fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
     let mut entries = Vec::new();
     for (n, h) in happenings.iter().enumerate() {
         for (k, w) in h.witnesses.iter().enumerate() {
-            let monitor = MONITORS.get(w.monitor).copied().unwrap_or("m1");
-            let t = h.what.at_s + w.delay_s;
-            let mut r = report_of(&h.what, &format!("e{n}-{k}"), monitor, t, (w.dlon, w.dlat));
-            r.submitted_at = at(t + w.submitted_after_s);
+            let r = w.report(&h.what, &format!("e{n}-{k}"));
             entries.push(Entry::Report(r));
         }
         if let Some(after) = h.action_after_s {

@@ -20,12 +20,8 @@ use proptest::test_runner::TestCaseError;
 /// One monitor's report of an event, and what may happen to it later.
 #[derive(Clone, Debug)]
 struct Witness {
-    monitor: usize,
-    delay_s: i64,
-    dlon: f64,
-    dlat: f64,
-    /// Seconds from the observation to the submission: up to days, so reports arrive late.
-    submitted_after_s: i64,
+    /// The sighting, submitted up to days after the observation so that reports arrive late.
+    seen: Sighting,
     /// An observation interval of this many seconds instead of an instant.
     lasting_s: Option<i64>,
     /// A second copy of the report (same id), submitted this much later and observed this
@@ -59,29 +55,17 @@ fn witness() -> impl Strategy<Value = Witness> {
         1 => (0..2 * DAY, prop::bool::weighted(0.8)).prop_map(Some)
     ];
     (
-        0..4usize,
-        0..900i64,
-        -0.03..0.03f64,
-        -0.02..0.02f64,
-        late,
+        sighting(0..900, -0.03..0.03, -0.02..0.02, late),
         lasting,
         copy,
         retraction,
     )
-        .prop_map(
-            |(monitor, delay_s, dlon, dlat, submitted_after_s, lasting_s, copy, retraction)| {
-                Witness {
-                    monitor,
-                    delay_s,
-                    dlon,
-                    dlat,
-                    submitted_after_s,
-                    lasting_s,
-                    copy,
-                    retraction,
-                }
-            },
-        )
+        .prop_map(|(seen, lasting_s, copy, retraction)| Witness {
+            seen,
+            lasting_s,
+            copy,
+            retraction,
+        })
 }
 
 /// Occurrences within `span_s` seconds of the agreement's start.
@@ -109,15 +93,14 @@ fn entries_of(happenings: &[Happening]) -> Vec<Entry> {
     let mut entries = Vec::new();
     for (n, h) in happenings.iter().enumerate() {
         for (k, w) in h.witnesses.iter().enumerate() {
-            let monitor = MONITORS.get(w.monitor).copied().unwrap_or("m1");
-            let t = h.what.at_s + w.delay_s;
+            let monitor = w.seen.monitor_id();
+            let t = h.what.at_s + w.seen.delay_s;
             let id = format!("e{n}-{k}");
-            let mut r = report_of(&h.what, &id, monitor, t, (w.dlon, w.dlat));
-            r.submitted_at = at(t + w.submitted_after_s);
+            let mut r = w.seen.report(&h.what, &id);
             r.observed.end = w.lasting_s.map(|s| at(t + s));
             if let Some((later_s, shift_s)) = w.copy {
                 let mut copy = r.clone();
-                copy.submitted_at = at(t + w.submitted_after_s + later_s);
+                copy.submitted_at = at(t + w.seen.submitted_after_s + later_s);
                 copy.observed.start = at(t + shift_s);
                 copy.observed.end = None;
                 entries.push(Entry::Report(copy));

@@ -6,7 +6,7 @@ use pacta_core::agreement::model::EventKind;
 use pacta_core::entry::types::Entry;
 use proptest::prelude::*;
 
-use crate::engine_common::{Occurrence, DAY};
+use crate::engine_common::{Occurrence, Sighting, DAY, MONITORS};
 
 /// Occurrences in the first `span_s` seconds within the box `lon` × `lat`: mostly fire, some
 /// heavy weapons and withdrawal verifications; a third stated against each party and a
@@ -48,4 +48,22 @@ pub fn shuffled(entries: Vec<Entry>) -> impl Strategy<Value = Vec<Entry>> {
                 .filter_map(|&i| entries.get(i).cloned())
                 .collect()
         })
+}
+
+/// Sightings by any of the [`MONITORS`], offset within the given ranges.
+pub fn sighting(
+    delay_s: std::ops::Range<i64>,
+    dlon: std::ops::Range<f64>,
+    dlat: std::ops::Range<f64>,
+    submitted_after_s: impl Strategy<Value = i64>,
+) -> impl Strategy<Value = Sighting> {
+    (0..MONITORS.len(), delay_s, dlon, dlat, submitted_after_s).prop_map(
+        |(monitor, delay_s, dlon, dlat, submitted_after_s)| Sighting {
+            monitor,
+            delay_s,
+            dlon,
+            dlat,
+            submitted_after_s,
+        },
+    )
 }

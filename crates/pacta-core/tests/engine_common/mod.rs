@@ -490,6 +490,33 @@ pub fn report_of(
     }
 }
 
+/// One monitor's sighting of an occurrence: which monitor (index into [`MONITORS`]), and
+/// offsets in time and place of its observation, and of its submission after that.
+#[derive(Clone, Debug)]
+pub struct Sighting {
+    pub monitor: usize,
+    pub delay_s: i64,
+    pub dlon: f64,
+    pub dlat: f64,
+    pub submitted_after_s: i64,
+}
+
+impl Sighting {
+    /// The sighting monitor's id.
+    pub fn monitor_id(&self) -> &'static str {
+        MONITORS.get(self.monitor).copied().unwrap_or("m1")
+    }
+
+    /// The report `id` of `what` from this sighting, observed `delay_s` after it and
+    /// submitted `submitted_after_s` after that.
+    pub fn report(&self, what: &Occurrence, id: &str) -> Report {
+        let t = what.at_s + self.delay_s;
+        let mut r = report_of(what, id, self.monitor_id(), t, (self.dlon, self.dlat));
+        r.submitted_at = at(t + self.submitted_after_s);
+        r
+    }
+}
+
 /// Guarantor g1's consultation action on the incident of report `e{n}-0`.
 pub fn consultation_action(n: usize, seconds: i64) -> Entry {
     action(
