@@ -21,8 +21,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use ed25519_dalek::SigningKey;
 use pacta_core::adjudicate::{Finding, FindingStatus};
 use pacta_core::agreement::model::Agreement;
@@ -386,24 +384,15 @@ fn write_agreement(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct KeyFile {
-    secret: String,
-}
-
 /// The embedded DEMO-ONLY signing keys, by signer id.
 fn demo_keys() -> anyhow::Result<BTreeMap<String, SigningKey>> {
     DEMO_KEYS
         .iter()
         .map(|(id, text)| {
-            let file: KeyFile = serde_json::from_str(text)
-                .with_context(|| format!("the embedded demo key of `{id}` is malformed"))?;
-            let seed: [u8; 32] = BASE64
-                .decode(&file.secret)
-                .ok()
-                .and_then(|bytes| bytes.try_into().ok())
-                .with_context(|| format!("the embedded demo key of `{id}` is not 32 bytes"))?;
-            Ok(((*id).to_owned(), SigningKey::from_bytes(&seed)))
+            let key = pacta_server::datadir::parse_key_file(text).map_err(|e| {
+                anyhow::anyhow!("the embedded demo key of `{id}` is malformed: {e}")
+            })?;
+            Ok(((*id).to_owned(), key))
         })
         .collect()
 }
