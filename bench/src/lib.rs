@@ -1,7 +1,7 @@
 //! Benchmark harness support: input generators shared by the benches.
 //!
 //! Everything here is deterministic: the same seed gives the same agreement and the same
-//! reports on every machine (a SplitMix64 generator, no OS randomness), so figures from two
+//! reports on every machine (a seeded ChaCha8 stream, no OS randomness), so figures from two
 //! runs measure the same work.
 
 use std::collections::BTreeMap;
@@ -16,6 +16,8 @@ use pacta_core::agreement::model::{
 };
 use pacta_core::entry::types::{Event, Location, ObservedTime, Report, StatedAttribution};
 use pacta_core::time::{Duration, Timestamp};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// 2026-03-01T00:00:00Z: when the benchmark agreement takes effect and reports begin.
 pub const START: Timestamp = Timestamp(1_772_323_200);
@@ -34,34 +36,6 @@ pub const LINE: [(f64, f64); 6] = [
 /// Reports per day the generator aims at: about the density of heavy days in the OSCE SMM's
 /// reporting (a few thousand explosions a day along the whole front).
 pub const REPORTS_PER_DAY: usize = 4_000;
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and enough for synthetic inputs.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [0, n) (n = 0 gives 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64().checked_rem(n).unwrap_or(0)
-    }
-}
 
 fn zone(id: &str, shape: ZoneShape) -> (String, Zone) {
     (
@@ -347,51 +321,51 @@ fn along_line(f: f64, km_across: f64) -> (f64, f64) {
 /// the line; a third of the events are attributed by the monitors to a party, and one report
 /// in fifty counts casualties. Report ids are `r{n}`.
 pub fn reports_along_line(n: usize, seed: u64) -> Vec<Report> {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let days = (n / REPORTS_PER_DAY).max(1) as u64;
     let mut reports = Vec::with_capacity(n);
     while reports.len() < n {
-        let t = rng.below(days * 86_400) as i64;
-        let (lon, lat) = along_line(rng.unit(), 50.0 * (rng.unit() - 0.5));
-        let kind = match rng.below(20) {
+        let t = rng.random_range(0..days * 86_400) as i64;
+        let (lon, lat) = along_line(rng.random::<f64>(), 50.0 * (rng.random::<f64>() - 0.5));
+        let kind = match rng.random_range(0..20) {
             0 => EventKind::WeaponPresence,
             1..=6 => EventKind::Burst,
             _ => EventKind::Explosion,
         };
-        let party = match rng.below(3) {
+        let party = match rng.random_range(0..3) {
             0 => Some("a"),
             1 => Some("b"),
             _ => None,
         };
-        let witnesses = 1 + rng.below(3);
+        let witnesses = 1 + rng.random_range(0..3);
         for _ in 0..witnesses {
             if reports.len() >= n {
                 break;
             }
-            let at = START.plus(Duration::seconds(t + rng.below(300) as i64));
-            let monitor = format!("m{}", rng.below(6));
+            let at = START.plus(Duration::seconds(t + rng.random_range(0..300) as i64));
+            let monitor = format!("m{}", rng.random_range(0..6));
             let jitter = 0.003;
             reports.push(Report {
                 schema: pacta_core::entry::types::REPORT_SCHEMA.into(),
                 id: format!("r{}", reports.len()),
                 agreement: "bench".into(),
                 monitor,
-                submitted_at: at.plus(Duration::seconds(rng.below(3_600) as i64)),
+                submitted_at: at.plus(Duration::seconds(rng.random_range(0..3_600) as i64)),
                 observed: ObservedTime {
                     start: at,
                     end: None,
                 },
                 location: Location::Point {
                     point: [
-                        lon + jitter * (rng.unit() - 0.5),
-                        lat + jitter * (rng.unit() - 0.5),
+                        lon + jitter * (rng.random::<f64>() - 0.5),
+                        lat + jitter * (rng.random::<f64>() - 0.5),
                     ],
-                    uncertainty_m: 200.0 + 800.0 * rng.unit(),
+                    uncertainty_m: 200.0 + 800.0 * rng.random::<f64>(),
                 },
                 event: Event {
                     kind,
                     subtype: None,
-                    count: 1 + rng.below(10) as u32,
+                    count: 1 + rng.random_range(0..10) as u32,
                     weapon_class: WeaponClass(
                         if kind == EventKind::WeaponPresence {
                             "artillery_ge_100mm"
@@ -401,7 +375,8 @@ pub fn reports_along_line(n: usize, seed: u64) -> Vec<Report> {
                         .into(),
                     ),
                     assessment: None,
-                    casualties: (rng.below(50) == 0).then(|| 1 + rng.below(5) as u32),
+                    casualties: (rng.random_range(0..50) == 0)
+                        .then(|| 1 + rng.random_range(0..5) as u32),
                 },
                 mode: ObservationMode::Patrol,
                 attribution: party.map(|p| StatedAttribution {

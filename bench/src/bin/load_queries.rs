@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use pacta_bench::SplitMix64;
 use pacta_core::assess::assess;
 use pacta_core::entry::canonical_bytes;
 use pacta_core::entry::types::Report;
@@ -29,6 +28,8 @@ use pacta_server::sequencer::{Ledger, Sequencer};
 use pacta_server::state::{AppState, Parts};
 use pacta_server::{Config, DataDir, FakeClock};
 use pacta_store::{BBox, DerivedRows, EntryRecord, IncidentQuery, ReportFacts, SqliteStore, Store};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 /// Command-line options.
@@ -180,10 +181,10 @@ struct Shape {
 
 /// The queries of one client for one shape.
 fn queries(rows: &DerivedRows, shape: &Shape, n: usize, seed: u64) -> Vec<IncidentQuery> {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..n)
         .filter_map(|_| {
-            let i = rng.below(rows.incidents.len() as u64) as usize;
+            let i = rng.random_range(0..rows.incidents.len().max(1));
             let centre = rows.incidents.get(i)?;
             let from = Timestamp(centre.start.0 - shape.window_seconds / 2);
             Some(IncidentQuery {
