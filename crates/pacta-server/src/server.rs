@@ -13,7 +13,7 @@ use pacta_core::entry::types::Entry;
 use pacta_core::entry::{canonical_bytes, canonical_forms, parse_entry, sign_entry};
 use pacta_core::time::Timestamp;
 use pacta_log::DirStore;
-use pacta_store::{CheckpointRecord, DerivedRows, SqliteStore, Store};
+use pacta_store::{CheckpointRecord, DerivedDelta, DerivedRows, SqliteStore, Store};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -344,9 +344,20 @@ fn index_committed(store: &dyn Store, committed: &[(u64, &Entry, &[u8])]) {
 /// How long derived rows may lag the clock when no entry arrives (deadlines still pass).
 const DERIVED_REFRESH: Duration = Duration::from_secs(60);
 
+/// What the store was last brought up to: the ledger size and when, and the derived rows
+/// written then. This task is the only writer of derived rows, so the next refresh can diff
+/// against those rows in memory instead of reading every stored row's fingerprint back.
+#[derive(Default)]
+struct StoreSync {
+    last: Option<(usize, tokio::time::Instant)>,
+    rows: Option<DerivedRows>,
+}
+
 /// Records the last checkpoint and, when entries arrived or [`DERIVED_REFRESH`] passed,
 /// the derived rows of the current assessment, in the store.
-async fn sync_store(state: &AppState, last: &mut Option<(usize, tokio::time::Instant)>) {
+async fn sync_store(state: &AppState, sync: &mut StoreSync) {
+    let last = &mut sync.last;
+    let previous = sync.rows.take();
     let state = state.clone();
     let entries = state
         .with_ledger(|ledger| ledger.entries().len())
@@ -358,7 +369,7 @@ async fn sync_store(state: &AppState, last: &mut Option<(usize, tokio::time::Ins
         }
         None => true,
     };
-    let result = tokio::task::spawn_blocking(move || -> Result<(), String> {
+    let result = tokio::task::spawn_blocking(move || -> Result<Option<DerivedRows>, String> {
         let checkpoint = {
             let writer = state.lock_log().map_err(|p| p.detail().to_owned())?;
             CheckpointRecord {
@@ -368,22 +379,35 @@ async fn sync_store(state: &AppState, last: &mut Option<(usize, tokio::time::Ins
             }
         };
         store_checkpoint(state.store().as_ref(), checkpoint).map_err(|e| e.to_string())?;
-        if due {
-            let assessment = state.assessment().map_err(|p| p.detail().to_owned())?;
-            let rows = DerivedRows::from_assessment(&assessment).map_err(|e| e.to_string())?;
-            state
-                .store()
-                .replace_derived(&rows)
-                .map_err(|e| e.to_string())?;
+        if !due {
+            return Ok(previous);
         }
-        Ok(())
+        let assessment = state.assessment().map_err(|p| p.detail().to_owned())?;
+        let rows = DerivedRows::from_assessment(&assessment).map_err(|e| e.to_string())?;
+        match &previous {
+            Some(old) => {
+                let mut tx = state.store().begin().map_err(|e| e.to_string())?;
+                tx.apply(&DerivedDelta::between(old, &rows))
+                    .map_err(|e| e.to_string())?;
+                tx.commit().map_err(|e| e.to_string())?;
+            }
+            // After a start the store may hold rows of an earlier run: compare with them.
+            None => {
+                state
+                    .store()
+                    .replace_derived(&rows)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(Some(rows))
     })
     .await;
     match result {
-        Ok(Ok(())) => {
+        Ok(Ok(rows)) => {
             if due {
                 *last = Some((entries, tokio::time::Instant::now()));
             }
+            sync.rows = rows;
         }
         Ok(Err(reason)) => tracing::error!("updating the store failed: {reason}"),
         Err(e) => tracing::error!("store task failed: {e}"),
@@ -398,10 +422,10 @@ async fn checkpoint_task(state: AppState, key: SigningKey) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_assessment = tokio::time::Instant::now();
-    let mut last_sync = None;
+    let mut store_sync = StoreSync::default();
     loop {
         ticks.tick().await;
-        sync_store(&state, &mut last_sync).await;
+        sync_store(&state, &mut store_sync).await;
         if last_assessment.elapsed() >= every {
             last_assessment = tokio::time::Instant::now();
             if let Err(reason) = log_assessment(&state, &key).await {

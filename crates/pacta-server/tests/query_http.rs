@@ -407,3 +407,50 @@ fn the_agreement_lists_commitments_keys_and_zones() {
     );
     assert_eq!(server.get("/v1/agreements/other").status, 404);
 }
+
+#[test]
+fn a_later_change_reaches_the_store_an_incident_whose_reports_are_retracted_disappears() {
+    // The first refresh writes every derived row; later ones write only what changed
+    // against the rows written before. Retracting both reports of one incident must delete
+    // it from the store.
+    let demo = DemoServer::with_incidents();
+    let gone = "inc:q00-0";
+    assert_eq!(demo.get(&format!("/v1/incidents/{gone}")).status, 200);
+    let patrols = ["imm-patrol-1", "imm-patrol-2"];
+    let lines: Vec<String> = patrols
+        .iter()
+        .enumerate()
+        .map(|(n, monitor)| {
+            let retraction = json!({
+                "schema": "pacta.retraction/1",
+                "id": format!("x00-{n}"),
+                "agreement": "demo-ceasefire",
+                "monitor": monitor,
+                "report": format!("q00-{n}"),
+                "submitted_at": rfc3339(NOW - 60),
+                "reason": "the patrol's log puts this on another day",
+            });
+            sign_entry(&retraction, &demo_key(monitor))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let answer = demo.server.post(
+        "/v1/retractions",
+        "application/x-ndjson",
+        &(lines.join("\n") + "\n"),
+    );
+    assert!((200..300).contains(&answer.status), "{}", answer.status);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while demo.get(&format!("/v1/incidents/{gone}")).status != 404 {
+        assert!(
+            Instant::now() < deadline,
+            "{gone} still in the store after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let (ids, _) = demo.all_ids("/v1/incidents", "", 1000);
+    assert_eq!(ids.len(), INCIDENTS - 1);
+    assert!(!ids.iter().any(|id| id == gone));
+}
