@@ -25,6 +25,10 @@ use pacta_server::{Config, DataDir, Server, SystemClock};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
+// The server's allocator, as `pacta serve` runs it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Ingest load test over loopback HTTP.
 #[derive(Parser)]
 struct Args {
