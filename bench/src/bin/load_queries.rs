@@ -385,7 +385,8 @@ fn main() -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tokio::spawn(async move { axum::serve(listener, pacta_server::router(state)).await });
+        let app = pacta_server::router(state).map_err(|e| e.to_string())?;
+        tokio::spawn(async move { axum::serve(listener, app).await });
         Ok::<_, String>(format!("http://{addr}"))
     })?;
 

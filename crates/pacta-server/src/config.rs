@@ -34,6 +34,13 @@ pub const DEFAULT_ASSESSMENT_INTERVAL_SECONDS: u64 = 60;
 /// Default least interval between refreshes of the store's derived rows, in milliseconds.
 pub const DEFAULT_DERIVED_INTERVAL_MS: u64 = 1_000;
 
+/// Default sustained write requests per second from one client address. Far above what a
+/// monitoring gateway sends, far below what one client could make the server verify and
+/// fsync.
+pub const DEFAULT_WRITE_RATE_PER_SECOND: u32 = 200;
+/// Default write requests one client may send at once before the sustained rate applies.
+pub const DEFAULT_WRITE_BURST: u32 = 400;
+
 /// How the server runs.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -52,6 +59,14 @@ pub struct Config {
     /// Least time between two refreshes of the store's derived rows (incidents, findings,
     /// obligations), in milliseconds: each refresh assesses every entry.
     pub derived_interval_ms: u64,
+    /// A TOML file of role-scoped bearer tokens (see [`crate::auth`]). When set, every write
+    /// needs `Authorization: Bearer <secret>` of a token holding the endpoint's role.
+    pub tokens_file: Option<PathBuf>,
+    /// Sustained write requests per second allowed from one client address (IPv6: one
+    /// /64); 0 disables the limit. Over it → 429.
+    pub write_rate_per_second: u32,
+    /// Write requests one client address may send at once before the rate applies.
+    pub write_burst: u32,
 }
 
 impl Default for Config {
@@ -65,6 +80,9 @@ impl Default for Config {
             checkpoint_interval_ms: DEFAULT_CHECKPOINT_INTERVAL_MS,
             assessment_interval_seconds: DEFAULT_ASSESSMENT_INTERVAL_SECONDS,
             derived_interval_ms: DEFAULT_DERIVED_INTERVAL_MS,
+            tokens_file: None,
+            write_rate_per_second: DEFAULT_WRITE_RATE_PER_SECOND,
+            write_burst: DEFAULT_WRITE_BURST,
         }
     }
 }
@@ -90,6 +108,21 @@ mod tests {
             config.checkpoint_interval_ms,
             DEFAULT_CHECKPOINT_INTERVAL_MS
         );
+    }
+
+    #[test]
+    fn toml_reads_the_write_guard_keys() {
+        let config = Config::from_toml(
+            "tokens_file = \"/etc/pacta/tokens.toml\"\nwrite_rate_per_second = 0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.tokens_file,
+            Some(PathBuf::from("/etc/pacta/tokens.toml"))
+        );
+        assert_eq!(config.write_rate_per_second, 0);
+        assert_eq!(config.write_burst, DEFAULT_WRITE_BURST);
+        assert_eq!(Config::default().tokens_file, None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! and the checkpoint task, and binds the listener; [`Server::serve`] answers until shutdown.
 //! [`run`] does both. The routes are assembled in [`router`].
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod dashboard;
@@ -15,12 +16,14 @@ pub mod log;
 pub mod metrics;
 pub mod problem;
 pub mod query;
+pub mod rate_limit;
 pub mod replay;
 pub mod sequencer;
 pub mod state;
 
 mod server;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -44,10 +47,34 @@ use crate::metrics::Gauges;
 /// checks that every path it lists is routed).
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
-/// Every route of the server, with `state`.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(ingest::routes())
+/// Every route of the server, with `state`; the write routes behind the rate limit and, when
+/// `tokens_file` is configured, the bearer tokens (refused before their body is read).
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that the limit
+/// is per client.
+pub fn router(state: AppState) -> Result<Router, auth::TokensError> {
+    let mut writes = ingest::routes();
+    if let Some(path) = &state.config().tokens_file {
+        let tokens = Arc::new(auth::Tokens::load(path)?);
+        if tokens.is_empty() {
+            tracing::warn!(
+                "the tokens file {} lists no token: every write will be refused",
+                path.display()
+            );
+        }
+        writes = writes.route_layer(middleware::from_fn_with_state(
+            (state.clone(), tokens),
+            auth::require_token,
+        ));
+    }
+    // Added last, so it runs first: a client over its rate is not even hashed a token.
+    if let Some(limiter) = rate_limit::WriteLimiter::from_config(state.config()) {
+        writes = writes.route_layer(middleware::from_fn_with_state(
+            (state.clone(), Arc::new(limiter)),
+            rate_limit::limit_writes,
+        ));
+    }
+    Ok(Router::new()
+        .merge(writes)
         .merge(log::routes())
         .merge(query::routes())
         .merge(dashboard::routes())
@@ -57,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// Records each request's latency under its route pattern (not its path, which would make

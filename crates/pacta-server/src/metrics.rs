@@ -18,6 +18,9 @@ pub struct Metrics {
     entries: Mutex<BTreeMap<(String, String), u64>>,
     /// Route → histogram.
     latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Problem slug → write requests refused before their entries were read (no token, a
+    /// token without the role, over the rate limit).
+    refusals: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -46,6 +49,23 @@ impl Metrics {
                 .entry((kind.to_owned(), outcome.to_owned()))
                 .or_default() += 1;
         }
+    }
+
+    /// Counts one write request refused for `reason` (a problem slug) before its body was
+    /// read.
+    pub fn count_refusal(&self, reason: &'static str) {
+        if let Ok(mut refusals) = self.refusals.lock() {
+            *refusals.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// The count of write requests refused for `reason` so far.
+    pub fn refusal_count(&self, reason: &str) -> u64 {
+        self.refusals
+            .lock()
+            .ok()
+            .and_then(|r| r.get(reason).copied())
+            .unwrap_or(0)
     }
 
     /// Records one request to `route` that took `elapsed`.
@@ -84,6 +104,17 @@ impl Metrics {
                     "pacta_entries_total{{kind=\"{}\",outcome=\"{}\"}} {count}",
                     escape(kind),
                     escape(outcome)
+                );
+            }
+        }
+        out.push_str("# HELP pacta_write_refusals_total Write requests refused before their body was read, by reason (unauthenticated, token-role, rate-limited).\n");
+        out.push_str("# TYPE pacta_write_refusals_total counter\n");
+        if let Ok(refusals) = self.refusals.lock() {
+            for (reason, count) in refusals.iter() {
+                let _ = writeln!(
+                    out,
+                    "pacta_write_refusals_total{{reason=\"{}\"}} {count}",
+                    escape(reason)
                 );
             }
         }
@@ -177,5 +208,22 @@ mod tests {
         });
         assert!(text.contains("pacta_entries_total{kind=\"report\",outcome=\"accepted\"} 2\n"));
         assert!(text.contains("pacta_entries_total{kind=\"report\",outcome=\"bad-signature\"} 1\n"));
+    }
+
+    #[test]
+    fn refusals_are_counted_by_reason() {
+        let metrics = Metrics::default();
+        metrics.count_refusal("rate-limited");
+        metrics.count_refusal("rate-limited");
+        metrics.count_refusal("unauthenticated");
+        assert_eq!(metrics.refusal_count("rate-limited"), 2);
+        assert_eq!(metrics.refusal_count("token-role"), 0);
+        let text = metrics.render(Gauges {
+            log_entries: 0,
+            checkpoint_size: 0,
+            checkpoint_age_seconds: 0.0,
+        });
+        assert!(text.contains("pacta_write_refusals_total{reason=\"rate-limited\"} 2\n"));
+        assert!(text.contains("pacta_write_refusals_total{reason=\"unauthenticated\"} 1\n"));
     }
 }

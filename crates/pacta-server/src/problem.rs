@@ -40,6 +40,12 @@ pub enum ProblemKind {
     NotFound,
     /// The server cannot take submissions now (queue full, log failure).
     Unavailable,
+    /// A write without a bearer token the server knows (when tokens are configured).
+    Unauthenticated,
+    /// The bearer token does not hold the role this endpoint's entries are written by.
+    TokenRole,
+    /// The client sent writes faster than its rate limit.
+    RateLimited,
     /// A bug or an I/O failure on the server.
     Internal,
 }
@@ -59,6 +65,9 @@ impl ProblemKind {
             ProblemKind::BadRequest => "bad-request",
             ProblemKind::NotFound => "not-found",
             ProblemKind::Unavailable => "unavailable",
+            ProblemKind::Unauthenticated => "unauthenticated",
+            ProblemKind::TokenRole => "token-role",
+            ProblemKind::RateLimited => "rate-limited",
             ProblemKind::Internal => "internal",
         }
     }
@@ -76,6 +85,9 @@ impl ProblemKind {
             ProblemKind::BadRequest => "The request is malformed",
             ProblemKind::NotFound => "Not found",
             ProblemKind::Unavailable => "The server cannot take this request now",
+            ProblemKind::Unauthenticated => "A valid bearer token is required",
+            ProblemKind::TokenRole => "The token may not write this kind of entry",
+            ProblemKind::RateLimited => "Too many write requests",
             ProblemKind::Internal => "Internal server error",
         }
     }
@@ -84,7 +96,11 @@ impl ProblemKind {
     pub fn status(self) -> StatusCode {
         match self {
             ProblemKind::InvalidEntry | ProblemKind::BadRequest => StatusCode::BAD_REQUEST,
-            ProblemKind::Unauthorised | ProblemKind::BadSignature => StatusCode::FORBIDDEN,
+            ProblemKind::Unauthorised | ProblemKind::BadSignature | ProblemKind::TokenRole => {
+                StatusCode::FORBIDDEN
+            }
+            ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ProblemKind::WrongAgreement | ProblemKind::ClockSkew | ProblemKind::WrongEndpoint => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

@@ -63,6 +63,9 @@ pub enum ServerError {
     /// The final checkpoint or digest could not be written.
     #[error("on shutdown: {0}")]
     Shutdown(String),
+    /// The configured tokens file could not be used (nothing was served).
+    #[error(transparent)]
+    Tokens(#[from] crate::auth::TokensError),
 }
 
 /// A started server: listening, not yet answering until [`Server::serve`].
@@ -279,14 +282,21 @@ impl Server {
             _lock,
         } = self;
         let ticker = tokio::spawn(checkpoint_task(state.clone(), signing_key.clone()));
-        let app = crate::router(state.clone());
-        let served = axum::serve(listener, app)
+        // A bad tokens file stops the server before it answers anything, through the same
+        // orderly shutdown as a signal.
+        let served = match crate::router(state.clone()) {
+            Ok(app) => axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|source| ServerError::Io {
                 what: "serving".into(),
                 source,
-            });
+            }),
+            Err(e) => Err(ServerError::from(e)),
+        };
         ticker.abort();
         let finished = log_assessment(&state, &signing_key).await;
         // Handles may outlive the server (tests, the demo): stop the sequencer explicitly,
