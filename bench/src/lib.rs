@@ -100,6 +100,7 @@ fn rung(id: &str, trigger: Trigger, action: &str, hours: i64, next: Option<&str>
         escalate_to: next.map(str::to_string),
         escalate_on_missed_deadline: true,
         escalate_on_continued_breach: false,
+        coalesce: true,
     }
 }
 

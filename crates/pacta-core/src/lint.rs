@@ -1164,6 +1164,7 @@ mod tests {
             escalate_to: escalate_to.map(str::to_string),
             escalate_on_missed_deadline: true,
             escalate_on_continued_breach: false,
+            coalesce: true,
         }
     }
 

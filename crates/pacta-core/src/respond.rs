@@ -5,17 +5,32 @@
 //! every finding that stands (not dismissed), from the time it was established; with basis
 //! `confirmed` only confirmed findings, from the time they were confirmed. Each firing opens
 //! one obligation per named guarantor, identified `{rung}/{guarantor}/{trigger key}` where the
-//! key is the finding id (a `finding` trigger), `pattern:{time}` or `offensive:{time}`.
+//! key is the id of the firing's first finding (a `finding` trigger), `pattern:{time}` or
+//! `offensive:{time}`. A firing runs from its opening (`opened_at`) up to and including its
+//! deadline (`due_at`, `opened_at` plus the rung's `within`).
+//!
+//! Coalescing (a `finding` trigger, unless the rung says `coalesce = false`): a matching
+//! finding fires the rung only if no earlier firing of the same rung for the same party (the
+//! finding's `party`; unattributed findings are a party of their own) is still running at the
+//! time the finding counts. Otherwise it *joins* that firing: it is added to the firing's
+//! `findings` (sorted by id) and opens nothing. So five serious breaches by one party in an
+//! afternoon call for one round of consultations, not five. Whether a finding joins depends
+//! only on findings and times, never on guarantors' actions, so which obligations exist never
+//! depends on who acted. With `coalesce = false` every matching finding fires on its own.
+//! Pattern and offensive triggers group findings by their own window and do not coalesce.
 //!
 //! Escalation: an obligation that misses its deadline (if the rung escalates on missed
 //! deadlines), or that is still unmet when another matching finding counts (if the rung
 //! escalates on continued breach), opens the `escalate_to` rung's obligations at that moment,
 //! under the same trigger key and with `escalated_from` naming it. "Matching" is judged by
 //! the trigger filter and basis of the rung, or for a rung reached only by escalation, of the
-//! rung that escalated to it. One firing of a rung escalates at most once, at the earliest
-//! such moment among its guarantors' obligations, so three silent guarantors do not open the
-//! next rung three times. An obligation reached both by its own trigger and by escalation is
-//! owed once: the earlier opening stands.
+//! rung that escalated to it, whatever the party (a finding that joins a firing is such a
+//! further finding). One firing of a rung escalates at most once, at the earliest such moment
+//! among its guarantors' obligations, so three silent guarantors do not open the next rung
+//! three times. The escalated firing carries the escalating firing's findings that counted up
+//! to and including the moment of escalation; findings that join the lower firing later stay
+//! with it alone. An obligation reached both by its own trigger and by escalation is owed
+//! once: the earlier opening stands.
 
 #![deny(missing_docs)]
 
@@ -163,16 +178,25 @@ pub fn counted(findings: &[Finding], basis: TriggerBasis) -> Vec<(Timestamp, &Fi
 }
 
 /// One firing of a rung.
-struct Firing<'r> {
-    rung: &'r ResponseRung,
+struct Firing<'a> {
+    rung: &'a ResponseRung,
     key: String,
     at: Timestamp,
-    findings: Vec<String>,
+    /// The findings of the firing and when each counted, in that order (so an escalation can
+    /// take those that counted by its moment with one binary search).
+    findings: Vec<(Timestamp, &'a str)>,
     escalated_from: Option<String>,
     /// The rung whose trigger says which further findings are a continued breach: this rung,
     /// or for a rung reached only by escalation, the rung it escalated from.
-    breach: &'r ResponseRung,
+    breach: &'a ResponseRung,
     depth: usize,
+}
+
+impl Firing<'_> {
+    /// The last instant the firing runs: findings that count up to it join a coalescing one.
+    fn due_at(&self) -> Timestamp {
+        self.at.plus(self.rung.within)
+    }
 }
 
 fn trigger_filter(trigger: &Trigger) -> Option<&FindingFilter> {
@@ -185,12 +209,12 @@ fn trigger_filter(trigger: &Trigger) -> Option<&FindingFilter> {
 }
 
 /// The firings of a rung's own trigger.
-fn fire<'r>(
-    rung: &'r ResponseRung,
-    counted: &[(Timestamp, &Finding)],
+fn fire<'a>(
+    rung: &'a ResponseRung,
+    counted: &[(Timestamp, &'a Finding)],
     zones: &ZoneIndex,
-) -> Vec<Firing<'r>> {
-    let firing = |key: String, at: Timestamp, findings: Vec<String>| Firing {
+) -> Vec<Firing<'a>> {
+    let firing = |key: String, at: Timestamp, findings: Vec<(Timestamp, &'a str)>| Firing {
         rung,
         key,
         at,
@@ -202,8 +226,22 @@ fn fire<'r>(
     let mut out = Vec::new();
     match &rung.trigger {
         Trigger::Finding(filter) => {
+            // Each party's latest firing: only it can still be running, since the party's
+            // next firing opens only after it has ended.
+            let mut latest: BTreeMap<Option<&str>, usize> = BTreeMap::new();
             for (t, f) in counted.iter().filter(|(_, f)| finding_matches(filter, f)) {
-                out.push(firing(f.id.clone(), *t, vec![f.id.clone()]));
+                let party = f.party.as_deref();
+                let running = latest
+                    .get(&party)
+                    .and_then(|&i| out.get_mut(i))
+                    .filter(|o: &&mut Firing| rung.coalesce && *t <= o.due_at());
+                match running {
+                    Some(joined) => joined.findings.push((*t, f.id.as_str())),
+                    None => {
+                        latest.insert(party, out.len());
+                        out.push(firing(f.id.clone(), *t, vec![(*t, f.id.as_str())]));
+                    }
+                }
             }
         }
         Trigger::Pattern {
@@ -227,8 +265,8 @@ fn fire<'r>(
                     lo += 1;
                 }
                 if i + 1 - lo >= needed {
-                    let ids = ids_of(matching.get(lo..=i).unwrap_or_default());
-                    out.push(firing(format!("pattern:{t}"), *t, ids));
+                    let members = members(matching.get(lo..=i).unwrap_or_default());
+                    out.push(firing(format!("pattern:{t}"), *t, members));
                     lo = i + 1;
                 }
             }
@@ -283,7 +321,7 @@ fn fire<'r>(
                         .iter()
                         .map(|(e, _)| *e)
                         .collect();
-                    out.push(firing(format!("offensive:{t}"), *t, ids_of(&entries)));
+                    out.push(firing(format!("offensive:{t}"), *t, members(&entries)));
                     lo = i + 1;
                     lowest.clear();
                     highest.clear();
@@ -295,14 +333,18 @@ fn fire<'r>(
     out
 }
 
-fn ids_of(entries: &[&(Timestamp, &Finding)]) -> Vec<String> {
-    let mut ids: Vec<String> = entries.iter().map(|(_, f)| f.id.clone()).collect();
-    ids.sort();
-    ids
+fn members<'a>(entries: &[&(Timestamp, &'a Finding)]) -> Vec<(Timestamp, &'a str)> {
+    entries.iter().map(|(t, f)| (*t, f.id.as_str())).collect()
 }
 
 /// The obligations of one firing, one per guarantor, with their status.
 fn obligations_of(firing: &Firing, actions: &ActionIndex, as_of: Timestamp) -> Vec<Obligation> {
+    let mut findings: Vec<String> = firing
+        .findings
+        .iter()
+        .map(|(_, id)| id.to_string())
+        .collect();
+    findings.sort();
     firing
         .rung
         .guarantors
@@ -316,9 +358,9 @@ fn obligations_of(firing: &Firing, actions: &ActionIndex, as_of: Timestamp) -> V
                 action: firing.rung.action.clone(),
                 description: firing.rung.description.clone(),
                 trigger: firing.key.clone(),
-                findings: firing.findings.clone(),
+                findings: findings.clone(),
                 opened_at: firing.at,
-                due_at: firing.at.plus(firing.rung.within),
+                due_at: firing.due_at(),
                 status: ObligationStatus::Open,
                 fulfilled_by: None,
                 acted_at: None,
@@ -414,11 +456,12 @@ pub fn respond(
                 })
                 .min();
             if let Some((at, from)) = escalation {
+                let known = firing.findings.partition_point(|(t, _)| *t <= at);
                 queue.push(Firing {
                     rung: target,
                     key: firing.key.clone(),
                     at,
-                    findings: firing.findings.clone(),
+                    findings: firing.findings.get(..known).unwrap_or_default().to_vec(),
                     escalated_from: Some(from),
                     breach: if trigger_filter(&target.trigger).is_some() {
                         target
@@ -570,6 +613,159 @@ mod tests {
         let mut o = obligation(50);
         fulfil(&mut o, &index, Timestamp(100));
         assert_eq!(o.status, ObligationStatus::Overdue);
+    }
+
+    /// A provisional finding of severity serious by `party`, established at `at`.
+    fn breach(id: &str, party: Option<&str>, at: i64) -> Finding {
+        Finding {
+            established_at: Timestamp(at),
+            ..finding(id, party, Severity::Serious, FindingStatus::Provisional)
+        }
+    }
+
+    /// A rung of guarantor g1 counting provisional findings, due 100 s after it fires.
+    fn rung(id: &str, trigger: Trigger, escalate_to: Option<&str>) -> ResponseRung {
+        ResponseRung {
+            id: id.into(),
+            title: None,
+            trigger,
+            basis: TriggerBasis::Provisional,
+            guarantors: vec!["g1".into()],
+            action: format!("{id}_action"),
+            description: String::new(),
+            within: crate::time::Duration(100),
+            escalate_to: escalate_to.map(str::to_string),
+            escalate_on_missed_deadline: escalate_to.is_some(),
+            escalate_on_continued_breach: escalate_to.is_some(),
+            coalesce: true,
+        }
+    }
+
+    fn serious() -> Trigger {
+        Trigger::Finding(FindingFilter {
+            min_severity: Severity::Serious,
+            party: None,
+            commitments: vec![],
+        })
+    }
+
+    fn ladder(responses: Vec<ResponseRung>) -> Agreement {
+        Agreement {
+            id: "demo".into(),
+            title: String::new(),
+            version: 1,
+            effective: Timestamp(0),
+            until: None,
+            objection_window: crate::time::Duration(100),
+            parties: BTreeMap::new(),
+            guarantors: BTreeMap::new(),
+            monitors: BTreeMap::new(),
+            panel: BTreeMap::new(),
+            zones: BTreeMap::new(),
+            evidence: BTreeMap::new(),
+            corroboration: Default::default(),
+            attribution: Default::default(),
+            commitments: vec![],
+            responses,
+            phases: vec![],
+            indicators: Default::default(),
+            locations: BTreeMap::new(),
+        }
+    }
+
+    /// Every obligation's id and findings, as of a time after every deadline, with no action.
+    fn owed(agreement: &Agreement, findings: &[Finding]) -> Vec<(String, Vec<String>)> {
+        let zones = ZoneIndex::compile(agreement);
+        let actions = ActionIndex::new(&[]);
+        respond(agreement, &zones, findings, &actions, Timestamp(10_000))
+            .into_iter()
+            .map(|o| (o.id, o.findings))
+            .collect()
+    }
+
+    fn owes(list: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+        list.iter()
+            .map(|(id, findings)| {
+                (
+                    id.to_string(),
+                    findings.iter().map(|f| f.to_string()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_finding_counted_at_the_deadline_joins_the_running_firing() {
+        let agreement = ladder(vec![rung("consult", serious(), None)]);
+        let findings = [breach("f2", Some("b"), 200), breach("f1", Some("b"), 100)];
+        assert_eq!(
+            owed(&agreement, &findings),
+            owes(&[("consult/g1/f1", &["f1", "f2"])])
+        );
+    }
+
+    #[test]
+    fn a_finding_one_second_after_the_deadline_fires_again() {
+        let agreement = ladder(vec![rung("consult", serious(), None)]);
+        let findings = [breach("f1", Some("b"), 100), breach("f2", Some("b"), 201)];
+        assert_eq!(
+            owed(&agreement, &findings),
+            owes(&[("consult/g1/f1", &["f1"]), ("consult/g1/f2", &["f2"])])
+        );
+    }
+
+    #[test]
+    fn each_party_and_the_unattributed_findings_fire_apart() {
+        let agreement = ladder(vec![rung("consult", serious(), None)]);
+        let findings = [
+            breach("f1", Some("a"), 100),
+            breach("f2", Some("b"), 110),
+            breach("f3", None, 120),
+            breach("f4", None, 130),
+            breach("f5", Some("a"), 140),
+        ];
+        assert_eq!(
+            owed(&agreement, &findings),
+            owes(&[
+                ("consult/g1/f1", &["f1", "f5"]),
+                ("consult/g1/f2", &["f2"]),
+                ("consult/g1/f3", &["f3", "f4"]),
+            ])
+        );
+    }
+
+    #[test]
+    fn without_coalescing_each_finding_fires() {
+        let mut each = rung("consult", serious(), None);
+        each.coalesce = false;
+        let agreement = ladder(vec![each]);
+        let findings = [breach("f1", Some("b"), 100), breach("f2", Some("b"), 150)];
+        assert_eq!(
+            owed(&agreement, &findings),
+            owes(&[("consult/g1/f1", &["f1"]), ("consult/g1/f2", &["f2"])])
+        );
+    }
+
+    #[test]
+    fn an_escalation_carries_the_findings_counted_by_its_moment() {
+        let agreement = ladder(vec![
+            rung("consult", serious(), Some("measures")),
+            rung("measures", Trigger::Escalation, None),
+        ]);
+        // f2 is a continued breach while g1 has not acted: the ladder escalates at 150, and
+        // f3, joining later, stays with the consultations.
+        let findings = [
+            breach("f1", Some("b"), 100),
+            breach("f2", Some("b"), 150),
+            breach("f3", Some("b"), 180),
+        ];
+        assert_eq!(
+            owed(&agreement, &findings),
+            owes(&[
+                ("consult/g1/f1", &["f1", "f2", "f3"]),
+                ("measures/g1/f1", &["f1", "f2"]),
+            ])
+        );
     }
 
     #[test]

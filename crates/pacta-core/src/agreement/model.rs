@@ -373,6 +373,10 @@ pub struct ResponseRung {
     pub escalate_on_missed_deadline: bool,
     /// Escalate when another matching finding comes while the obligation is open.
     pub escalate_on_continued_breach: bool,
+    /// With a `finding` trigger, a matching finding by a party whose earlier firing of this
+    /// rung is still running joins that firing instead of opening new obligations (the
+    /// default); `false` when the agreement's text says "each breach".
+    pub coalesce: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

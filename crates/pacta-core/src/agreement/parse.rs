@@ -119,6 +119,7 @@ pub(crate) const RESPONSE_KEYS: &[&str] = &[
     "within",
     "escalate_to",
     "escalate_on",
+    "coalesce",
 ];
 pub(crate) const WHEN_KEYS: &[&str] = &["finding", "pattern", "offensive"];
 pub(crate) const FILTER_KEYS: &[&str] = &["severity", "party", "commitments"];
@@ -1473,6 +1474,23 @@ impl Builder<'_> {
             missed = on.iter().any(|o| matches!(o, EscalateOn::MissedDeadline));
             continued = on.iter().any(|o| matches!(o, EscalateOn::ContinuedBreach));
         }
+        let coalesce = or(t.get("coalesce"), true, |v| self.r.boolean(v, "`coalesce`"));
+        // Patterns and offensives already group findings by their window, and an
+        // escalation-only rung fires once per escalating firing: "each breach" cannot apply.
+        let grouped = trigger
+            .as_ref()
+            .is_some_and(|when| !matches!(when, Trigger::Finding(_)));
+        if coalesce == Some(false) && grouped {
+            if let Some(span) = t.key_span("coalesce") {
+                self.r.error_help(
+                    "coalesce-without-finding",
+                    span,
+                    format!("{name} sets `coalesce = false` but is not triggered by `finding`"),
+                    "remove `coalesce`: a pattern, an offensive or an escalation already fires \
+                     once for a group of findings",
+                );
+            }
+        }
         Some(ResponseRung {
             id: id?.value,
             title,
@@ -1485,6 +1503,7 @@ impl Builder<'_> {
             escalate_to: escalate_to.map(|e| e.value),
             escalate_on_missed_deadline: missed,
             escalate_on_continued_breach: continued,
+            coalesce: coalesce?,
         })
     }
 

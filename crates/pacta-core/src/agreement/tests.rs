@@ -265,6 +265,48 @@ fn escalation_defaults_to_missed_deadline_when_a_target_is_named() {
 }
 
 #[test]
+fn finding_triggers_coalesce_unless_the_rung_says_otherwise() {
+    assert!(fixture().responses.iter().all(|r| r.coalesce));
+    let each = variant(
+        "within = \"24h\"\nescalate_to = \"measures\"",
+        "within = \"24h\"\ncoalesce = false\nescalate_to = \"measures\"",
+    );
+    match parse(&each) {
+        Ok(parsed) => assert!(!parsed.agreement.responses[0].coalesce),
+        Err(d) => panic!("{}", d.render(100, false)),
+    }
+}
+
+#[test]
+fn not_coalescing_a_pattern_or_an_escalation_is_an_error() {
+    assert_rejected(
+        "action = \"demarche\"",
+        "action = \"demarche\"\ncoalesce = false",
+        "coalesce-without-finding",
+    );
+    assert_rejected(
+        "action = \"restrictive_measures\"",
+        "action = \"restrictive_measures\"\ncoalesce = false",
+        "coalesce-without-finding",
+    );
+    // Saying what is already so is harmless.
+    let grouped = variant(
+        "action = \"demarche\"",
+        "action = \"demarche\"\ncoalesce = true",
+    );
+    assert!(parse(&grouped).is_ok());
+}
+
+#[test]
+fn coalesce_is_a_boolean() {
+    assert_rejected(
+        "action = \"demarche\"",
+        "action = \"demarche\"\ncoalesce = \"no\"",
+        "wrong-type",
+    );
+}
+
+#[test]
 fn phases_with_conditions_consequences_and_snapback_are_read() {
     let a = fixture();
     let p = &a.phases[0];

@@ -101,6 +101,7 @@ fn rung(
         escalate_to: None,
         escalate_on_missed_deadline: false,
         escalate_on_continued_breach: false,
+        coalesce: true,
     }
 }
 
