@@ -104,6 +104,7 @@ broken!(
     bad_durations,
     bad_keys,
     bad_times,
+    coalesce_without_finding,
     coordinates_out_of_range,
     deadline_before_effective,
     derived_zone_bases,
