@@ -185,16 +185,26 @@ fn cursor(list: List, cursor: Option<&str>) -> Result<Option<PageKey>, Problem> 
     cursor.map(|c| decode_cursor(list, c)).transpose()
 }
 
-/// Runs a store read on the blocking pool.
+/// Runs a store read on the blocking pool, once admitted by [`AppState::reads`].
 async fn read<T: Send + 'static>(
     state: &AppState,
     run: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Problem> {
     let store: Arc<dyn Store> = state.store().clone();
-    tokio::task::spawn_blocking(move || run(store.as_ref()))
+    let permit = state
+        .reads()
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| Problem::internal(format!("the store query did not finish: {e}")))?
-        .map_err(Problem::internal)
+        .map_err(|_| Problem::internal("the store's read gate is closed"))?;
+    tokio::task::spawn_blocking(move || {
+        let rows = run(store.as_ref());
+        drop(permit);
+        rows
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("the store query did not finish: {e}")))?
+    .map_err(Problem::internal)
 }
 
 fn json_response(body: String) -> Response {

@@ -38,6 +38,8 @@ struct Inner {
     assessment: Mutex<Option<CachedAssessment>>,
     metrics: Metrics,
     store: Arc<dyn Store>,
+    /// Admits store reads a few at a time, first come first served (see [`AppState::reads`]).
+    reads: Arc<tokio::sync::Semaphore>,
     /// When the last checkpoint was signed (or the server started).
     checkpointed: Mutex<Instant>,
 }
@@ -88,9 +90,18 @@ impl AppState {
                 assessment: Mutex::new(None),
                 metrics: parts.metrics,
                 store: parts.store,
+                reads: Arc::new(tokio::sync::Semaphore::new(concurrent_reads())),
                 checkpointed: Mutex::new(Instant::now()),
             }),
         }
+    }
+
+    /// The gate every store read passes. Reads are CPU work on the blocking pool: with more
+    /// running than there are cores, the scheduler time-slices them and each one's latency
+    /// stretches to that of the whole burst. Through a fair semaphore sized to the cores they
+    /// queue in arrival order instead, which keeps the tail close to the median under load.
+    pub fn reads(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.reads
     }
 
     /// The agreement in force.
@@ -218,4 +229,13 @@ impl AppState {
             (None, None) => Err(Problem::internal("the assessment cache emptied while held")),
         }
     }
+}
+
+/// Store reads admitted at once: one per core, and at least two so that a slow read does not
+/// hold up every other.
+fn concurrent_reads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(2)
 }
