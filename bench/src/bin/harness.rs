@@ -21,7 +21,6 @@
 //! `5` to `/proc/self/clear_refs`, so each figure is the peak resident size *during* that
 //! stage (the data earlier stages left in memory included).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -36,7 +35,7 @@ use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::{assess_observed, Stage};
 use pacta_core::cluster::dbscan;
 use pacta_core::entry::types::Entry;
-use pacta_core::entry::{parse_entry, resolve_location, KeyRing};
+use pacta_core::entry::{resolve_location, Admission, LineChecker, LineOutcome};
 use pacta_core::zone::ZoneIndex;
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
 use rayon::prelude::*;
@@ -45,7 +44,7 @@ use sha2::{Digest, Sha256};
 
 /// Lines verified together: enough to keep both cores busy, few enough that only this many
 /// raw lines are held at once (the file itself is never read whole).
-const VERIFY_BATCH_LINES: usize = 16_384;
+const VERIFY_BATCH_LINES: usize = 4096;
 
 /// Reports a simulated day holds: about the density of the OSCE SMM's heaviest days (a few
 /// thousand explosions a day along the whole front). Days = size / this.
@@ -212,25 +211,27 @@ struct Verified {
     signed_bytes: u64,
 }
 
-/// Reads NDJSON from `path` in batches; each batch is parsed and strictly verified on every
-/// core, then ids are checked in input order (a repeated id is a duplicate if its signed body
-/// is the same, else rejected), as `pacta_core::entry::EntryReader` does line by line.
-fn verify_file(path: &Path, keys: &KeyRing) -> anyhow::Result<Verified> {
+/// Reads NDJSON from `path` in batches, as `pacta assess` does: each batch checked
+/// (`LineChecker`: parsed, strictly verified) on every core, then admitted
+/// (`Admission`: ids, duplicates, retractions) in input order.
+fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
     let mut reader = BufReader::new(File::open(path).with_context(|| path.display().to_string())?);
+    let checker = LineChecker::new(agreement);
+    let mut admission = Admission::new();
     let mut verified = Verified {
         entries: Vec::new(),
         rejected: 0,
         duplicates: 0,
         signed_bytes: 0,
     };
-    let mut seen: HashMap<String, [u8; 32]> = HashMap::new();
-    let mut batch: Vec<String> = Vec::with_capacity(VERIFY_BATCH_LINES);
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(VERIFY_BATCH_LINES);
+    let mut lines_before = 0usize;
     loop {
         batch.clear();
-        for _ in 0..VERIFY_BATCH_LINES {
-            let mut line = String::new();
+        while batch.len() < VERIFY_BATCH_LINES {
+            let mut line = Vec::new();
             if reader
-                .read_line(&mut line)
+                .read_until(b'\n', &mut line)
                 .with_context(|| path.display().to_string())?
                 == 0
             {
@@ -241,29 +242,24 @@ fn verify_file(path: &Path, keys: &KeyRing) -> anyhow::Result<Verified> {
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<Option<(Entry, [u8; 32], u64)>> = batch
+        let checked: Vec<_> = batch
             .par_iter()
-            .map(|line| {
-                let parsed = parse_entry(line.trim_end()).ok()?;
-                let authorised = keys.authorise(&parsed).ok()?;
-                let signed = &authorised.canonical.signed;
-                let body: [u8; 32] = Sha256::digest(signed).into();
-                Some((parsed.entry, body, signed.len() as u64))
+            .enumerate()
+            .map(|(i, bytes)| {
+                let text = String::from_utf8_lossy(bytes);
+                checker.check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
             })
             .collect();
+        lines_before += batch.len();
         for outcome in checked {
-            let Some((entry, body, bytes)) = outcome else {
-                verified.rejected += 1;
-                continue;
-            };
-            match seen.get(entry.id()) {
-                Some(first) if *first == body => verified.duplicates += 1,
-                Some(_) => verified.rejected += 1,
-                None => {
-                    seen.insert(entry.id().to_string(), body);
-                    verified.signed_bytes += bytes;
-                    verified.entries.push(entry);
+            match outcome.and_then(|checked| admission.admit(checked)) {
+                Ok(LineOutcome::Accepted(accepted)) => {
+                    verified.signed_bytes += accepted.signed_len as u64;
+                    verified.entries.push(accepted.entry);
                 }
+                Ok(LineOutcome::Duplicate { .. }) => verified.duplicates += 1,
+                Ok(LineOutcome::Blank) => {}
+                Err(_) => verified.rejected += 1,
             }
         }
     }
@@ -313,10 +309,11 @@ fn stages(
 
     // Full replay: verify on every core, assess, digest. Stage times come from the
     // assessment's own stage announcements.
-    let ring = KeyRing::new(&agreement);
     reset_peak();
     let replay_started = Instant::now();
-    let verified = stage(&mut record, "verify", || verify_file(&reports_path, &ring))?;
+    let verified = stage(&mut record, "verify", || {
+        verify_file(&reports_path, &agreement)
+    })?;
     let as_of = verified
         .entries
         .iter()

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use pacta_core::assess::assess;
 use pacta_core::entry::types::Entry;
-use pacta_core::entry::{canonical_bytes, parse_signature};
+use pacta_core::entry::{canonical_bytes, parse_signature, Checked, LineChecker};
 use pacta_core::time::Timestamp;
 use pacta_log::{verify_log, DirStore};
+use rayon::prelude::*;
 
 use crate::datadir::{read_log_entries, AgreementFiles, DataDir, ASSESSMENT_SCHEMA};
-use crate::server::{log_entry_schema, read_domain_entry};
+use crate::server::log_entry_schema;
 
 /// The outcome of a replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +54,41 @@ fn check_log_signature(bytes: &[u8], dir: &DataDir) -> Result<(), String> {
         .map_err(|_| "the assessment entry is not signed by this log's key".to_owned())
 }
 
+/// Log entries checked together on every core; the results are taken in log order, so the
+/// first bad entry is the one reported.
+const CHECK_BATCH_ENTRIES: usize = 4096;
+
+/// The domain entries of `prefix` (log entries `1..`), each strictly verified against the
+/// agreement as ingest verified it: a log whose checkpoints verify but which holds an entry
+/// its signer did not sign is not replayed. Digest entries are skipped.
+fn verify_domain_entries(prefix: &[Vec<u8>], checker: &LineChecker) -> Result<Vec<Entry>, String> {
+    let mut domain = Vec::with_capacity(prefix.len());
+    for (batch_index, batch) in prefix.chunks(CHECK_BATCH_ENTRIES).enumerate() {
+        let first = 1 + batch_index * CHECK_BATCH_ENTRIES;
+        let checked: Vec<Result<Option<Entry>, String>> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                let index = first + i;
+                let bad = |reason: String| format!("log entry {index}: {reason}");
+                if log_entry_schema(bytes).map_err(bad)? == ASSESSMENT_SCHEMA {
+                    return Ok(None);
+                }
+                let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
+                match checker.check(index, text) {
+                    Ok(Checked::Entry(accepted)) => Ok(Some(accepted.entry)),
+                    Ok(Checked::Blank) => Err(bad("empty".into())),
+                    Err(error) => Err(bad(error.rejection.to_string())),
+                }
+            })
+            .collect();
+        for entry in checked {
+            domain.extend(entry?);
+        }
+    }
+    Ok(domain)
+}
+
 #[derive(serde::Deserialize)]
 struct AssessmentEntry {
     as_of: String,
@@ -60,8 +96,9 @@ struct AssessmentEntry {
     digest: String,
 }
 
-/// Verifies the log in `data` (signature of the checkpoint, every tile and entry), reads the
-/// agreement from its first entry, and recomputes the digest of the last recorded
+/// Verifies the log in `data` (signature of the checkpoint, every tile and entry, every
+/// domain entry's signature against the agreement), reads the agreement from its first entry,
+/// and recomputes the digest of the last recorded
 /// assessment from the log prefix it names. `Err` says what could not be read or verified.
 pub fn replay(data: &Path) -> Result<Replay, String> {
     let dir = DataDir::at(data);
@@ -99,17 +136,7 @@ pub fn replay(data: &Path) -> Result<Replay, String> {
                 .min(entries.len()),
         )
         .unwrap_or_default();
-    let mut domain: Vec<Entry> = Vec::with_capacity(prefix.len());
-    for (i, bytes) in prefix.iter().enumerate() {
-        if log_entry_schema(bytes).map_err(|e| format!("log entry {}: {e}", i + 1))?
-            == ASSESSMENT_SCHEMA
-        {
-            continue;
-        }
-        let (entry, _) =
-            read_domain_entry(bytes).map_err(|e| format!("log entry {}: {e}", i + 1))?;
-        domain.push(entry);
-    }
+    let domain = verify_domain_entries(prefix, &LineChecker::new(&agreement))?;
     let replayed = assess(&agreement, &domain, as_of)
         .digest()
         .map_err(|e| format!("assessment digest: {e}"))?;

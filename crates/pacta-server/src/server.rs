@@ -14,6 +14,7 @@ use pacta_core::entry::{canonical_bytes, canonical_forms, parse_entry, sign_entr
 use pacta_core::time::Timestamp;
 use pacta_log::DirStore;
 use pacta_store::{CheckpointRecord, DerivedDelta, DerivedRows, SqliteStore, Store};
+use rayon::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -94,11 +95,16 @@ struct Recovered {
     ledger: Ledger,
 }
 
+/// Log entries parsed together on every core at start-up; they are recorded in log order, so
+/// the first bad entry is the one reported.
+const RECOVER_BATCH_ENTRIES: usize = 4096;
+
 /// Reads the log from the start: the agreement entry first, then domain entries and digest
-/// entries, into a ledger.
+/// entries, into a ledger. The entries are the server's own, verified when they were
+/// ingested, so they are parsed and hashed here but their signatures are not checked again.
 fn recover(entries: Vec<Vec<u8>>) -> Result<Recovered, ServerError> {
-    let mut iter = entries.into_iter().enumerate();
-    let (_, first) = iter.next().ok_or(ServerError::LogEntry {
+    let mut iter = entries.into_iter();
+    let first = iter.next().ok_or(ServerError::LogEntry {
         index: 0,
         reason: format!("the log is empty; its first entry must be `{AGREEMENT_SCHEMA}`"),
     })?;
@@ -106,24 +112,34 @@ fn recover(entries: Vec<Vec<u8>>) -> Result<Recovered, ServerError> {
         .map_err(|reason| ServerError::LogEntry { index: 0, reason })?
         .agreement;
     let mut ledger = Ledger::new(agreement.clone(), 1);
-    for (i, bytes) in iter {
-        let index = i as u64;
-        let bad = |reason: String| ServerError::LogEntry { index, reason };
-        let schema = log_entry_schema(&bytes).map_err(bad)?;
-        match schema.as_str() {
-            ASSESSMENT_SCHEMA => ledger.record_other(index, true),
-            AGREEMENT_SCHEMA => {
-                return Err(bad(
-                    "a second agreement entry; amendments are not supported".into(),
-                ))
-            }
-            _ => {
-                let (entry, body) = read_domain_entry(&bytes).map_err(bad)?;
-                ledger.record(index, entry, body);
+    let mut next_index = 1u64;
+    loop {
+        // A batch at a time, so each batch's bytes are freed once it is recorded.
+        let batch: Vec<Vec<u8>> = iter.by_ref().take(RECOVER_BATCH_ENTRIES).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let read: Vec<_> = batch.par_iter().map(|bytes| read_logged(bytes)).collect();
+        for (offset, logged) in read.into_iter().enumerate() {
+            let index = next_index + offset as u64;
+            match logged.map_err(|reason| ServerError::LogEntry { index, reason })? {
+                None => ledger.record_other(index, true),
+                Some((entry, body)) => ledger.record(index, entry, body),
             }
         }
+        next_index += batch.len() as u64;
     }
     Ok(Recovered { agreement, ledger })
+}
+
+/// A log entry after the first: a domain entry with the hash of its signed body, or `None`
+/// for a digest entry.
+fn read_logged(bytes: &[u8]) -> Result<Option<(Entry, [u8; 32])>, String> {
+    match log_entry_schema(bytes)?.as_str() {
+        ASSESSMENT_SCHEMA => Ok(None),
+        AGREEMENT_SCHEMA => Err("a second agreement entry; amendments are not supported".into()),
+        _ => read_domain_entry(bytes).map(Some),
+    }
 }
 
 /// The `schema` member of a log entry.

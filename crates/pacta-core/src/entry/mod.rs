@@ -2,8 +2,10 @@
 //!
 //! [`parse_entry`] reads and validates one entry from JSON text; [`KeyRing::authorise`] checks
 //! its signature and its signer against an agreement; [`read_entries`] does both for an NDJSON
-//! text, line by line; [`sign_entry`] signs; [`resolve_location`] turns a report's location
-//! into a point and a radius. The wire format is documented in `docs/report-format.md`.
+//! text, line by line ([`LineChecker`] is the stateless per-line half, for checking lines on
+//! every core, and [`Admission`] the sequential half); [`sign_entry`] signs;
+//! [`resolve_location`] turns a report's location into a point and a radius. The wire format
+//! is documented in `docs/report-format.md`.
 
 mod json;
 pub mod limits;
@@ -17,7 +19,10 @@ pub mod validate;
 mod tests;
 
 pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
-pub use ndjson::{read_entries, AcceptedEntry, EntryReader, LineError, LineOutcome, Rejection};
+pub use ndjson::{
+    read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineChecker, LineError,
+    LineOutcome, Rejection,
+};
 pub use signature::{
     authorise, canonical_bytes, canonical_forms, format_public_key, format_signature,
     parse_public_key, parse_signature, public_key_of, sign_entry, signed_message, AuthError,

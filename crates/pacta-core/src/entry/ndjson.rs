@@ -1,8 +1,14 @@
 //! Reading many entries, one JSON object a line (NDJSON), against one agreement.
 //!
-//! Each line is read, validated, authorised and checked for id reuse on its own: a bad line
-//! is reported with its 1-based number and the reason, and the rest are still processed. The
-//! JSON text is parsed once; the canonical forms and the signature check work on that value.
+//! Reading a line has two halves. [`LineChecker::check`] looks at the line alone: it parses
+//! and validates the entry, authorises its signer and verifies the signature, and hashes the
+//! signed body. It holds no state, so a shell may check many lines at once on every core.
+//! [`Admission::admit`] then takes the checked lines one at a time, in input order, and
+//! decides what only the lines before can decide: a reused id, a resubmission, a retraction
+//! of another monitor's report. [`EntryReader`] does both for one line; [`read_entries`] for a
+//! whole text. Either way a bad line is reported with its 1-based number and the reason, and
+//! the rest are still processed. The JSON text is parsed once; the canonical forms and the
+//! signature check work on that value.
 
 use std::collections::BTreeMap;
 
@@ -21,9 +27,11 @@ pub struct AcceptedEntry {
     pub entry: Entry,
     /// The role under which the agreement authorised its signer.
     pub role: Role,
-    /// The RFC 8785 canonical form of the entry as received, `signature` included: the bytes
-    /// to store and to log, from which anyone can re-check the signature.
-    pub canonical: Vec<u8>,
+    /// SHA-256 of the signed message (the RFC 8785 form without `signature`): equal for a
+    /// resubmission of the same entry, whatever key of its signer signed it.
+    pub body: [u8; 32],
+    /// Length in bytes of the signed message.
+    pub signed_len: usize,
 }
 
 /// A line that was not accepted.
@@ -60,7 +68,18 @@ pub enum Rejection {
     },
 }
 
-/// What [`EntryReader::read_line`] made of one line.
+/// What [`LineChecker::check`] made of one line on its own.
+// Most lines are entries; boxing would cost an allocation per entry.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Checked {
+    /// Valid and signed by a key of its signer; not yet admitted.
+    Entry(AcceptedEntry),
+    /// Empty or only whitespace.
+    Blank,
+}
+
+/// What [`Admission::admit`] (or [`EntryReader::read_line`]) made of one line.
 // Most lines are accepted; boxing would cost an allocation per entry.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
@@ -75,42 +94,29 @@ pub enum LineOutcome {
     },
 }
 
-/// Reads entries line by line against one agreement, remembering the ids seen so far.
+/// The stateless half of reading a line: everything that depends on the line alone.
 ///
-/// Use it directly to show progress or to stream; [`read_entries`] reads a whole text.
-#[derive(Debug)]
-pub struct EntryReader {
+/// `check` takes `&self` and the checker is `Sync`, so a shell can check a batch of lines on
+/// every core and admit the results in input order: the outcome is the same as reading the
+/// lines one by one.
+#[derive(Clone, Debug)]
+pub struct LineChecker {
     keys: KeyRing,
-    /// Entry id → what is remembered of the entry first accepted under it.
-    seen: BTreeMap<String, Seen>,
 }
 
-/// What the reader keeps of an accepted entry: enough to recognise a resubmission and to
-/// check who may retract a report.
-#[derive(Debug)]
-struct Seen {
-    line: usize,
-    /// SHA-256 of the signed message (canonical form without `signature`).
-    body: [u8; 32],
-    /// For a report, its monitor.
-    report_monitor: Option<String>,
-}
-
-impl EntryReader {
-    /// A reader for entries under `agreement`.
+impl LineChecker {
+    /// A checker for entries under `agreement`.
     pub fn new(agreement: &Agreement) -> Self {
-        EntryReader {
+        LineChecker {
             keys: KeyRing::new(agreement),
-            seen: BTreeMap::new(),
         }
     }
 
-    /// Reads line number `line` (1-based). Duplicates compare signed bodies (the canonical
-    /// form without `signature`), so the same report signed twice by two keys of its monitor
-    /// is still one report.
-    pub fn read_line(&mut self, line: usize, text: &str) -> Result<LineOutcome, LineError> {
+    /// Parses, validates and authorises line number `line` (1-based), verifying its
+    /// signature strictly, and hashes its signed body.
+    pub fn check(&self, line: usize, text: &str) -> Result<Checked, LineError> {
         if text.trim().is_empty() {
-            return Ok(LineOutcome::Blank);
+            return Ok(Checked::Blank);
         }
         let reject = |rejection| LineError { line, rejection };
         let parsed = parse_entry(text).map_err(|e| reject(Rejection::Invalid(e)))?;
@@ -118,10 +124,54 @@ impl EntryReader {
             .keys
             .authorise(&parsed)
             .map_err(|e| reject(Rejection::Unauthorised(e)))?;
-        let body: [u8; 32] = Sha256::digest(&authorised.canonical.signed).into();
-        let id = parsed.entry.id();
+        let signed = &authorised.canonical.signed;
+        Ok(Checked::Entry(AcceptedEntry {
+            line,
+            body: Sha256::digest(signed).into(),
+            signed_len: signed.len(),
+            entry: parsed.entry,
+            role: authorised.role,
+        }))
+    }
+}
+
+/// The sequential half of reading: remembers the entries admitted so far, and admits or
+/// rejects each checked line in input order.
+#[derive(Debug, Default)]
+pub struct Admission {
+    /// Entry id → what is remembered of the entry first accepted under it.
+    seen: BTreeMap<String, Seen>,
+}
+
+/// What admission keeps of an accepted entry: enough to recognise a resubmission and to
+/// check who may retract a report.
+#[derive(Debug)]
+struct Seen {
+    line: usize,
+    body: [u8; 32],
+    /// For a report, its monitor.
+    report_monitor: Option<String>,
+}
+
+impl Admission {
+    /// Admission with nothing seen yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Admits the next checked line. Lines must come in input order: the first line to use
+    /// an id claims it. Duplicates compare signed bodies, so the same report signed twice by
+    /// two keys of its monitor is still one report.
+    pub fn admit(&mut self, checked: Checked) -> Result<LineOutcome, LineError> {
+        let accepted = match checked {
+            Checked::Blank => return Ok(LineOutcome::Blank),
+            Checked::Entry(accepted) => accepted,
+        };
+        let line = accepted.line;
+        let reject = |rejection| LineError { line, rejection };
+        let id = accepted.entry.id();
         if let Some(first) = self.seen.get(id) {
-            if first.body == body {
+            if first.body == accepted.body {
                 return Ok(LineOutcome::Duplicate {
                     first_line: first.line,
                 });
@@ -131,7 +181,7 @@ impl EntryReader {
                 first_line: first.line,
             }));
         }
-        if let Entry::Retraction(retraction) = &parsed.entry {
+        if let Entry::Retraction(retraction) = &accepted.entry {
             // A report not seen yet (an earlier batch, or a later line) is left to the
             // assessment, which ignores retractions by anyone but the report's monitor.
             let author = self
@@ -149,7 +199,7 @@ impl EntryReader {
                 }
             }
         }
-        let report_monitor = match &parsed.entry {
+        let report_monitor = match &accepted.entry {
             Entry::Report(report) => Some(report.monitor.clone()),
             _ => None,
         };
@@ -157,16 +207,38 @@ impl EntryReader {
             id.to_string(),
             Seen {
                 line,
-                body,
+                body: accepted.body,
                 report_monitor,
             },
         );
-        Ok(LineOutcome::Accepted(AcceptedEntry {
-            line,
-            entry: parsed.entry,
-            role: authorised.role,
-            canonical: authorised.canonical.full,
-        }))
+        Ok(LineOutcome::Accepted(accepted))
+    }
+}
+
+/// Reads entries line by line against one agreement, remembering the ids seen so far: a
+/// [`LineChecker`] and an [`Admission`] together.
+///
+/// Use it directly to show progress or to stream; [`read_entries`] reads a whole text.
+#[derive(Debug)]
+pub struct EntryReader {
+    checker: LineChecker,
+    admission: Admission,
+}
+
+impl EntryReader {
+    /// A reader for entries under `agreement`.
+    pub fn new(agreement: &Agreement) -> Self {
+        EntryReader {
+            checker: LineChecker::new(agreement),
+            admission: Admission::new(),
+        }
+    }
+
+    /// Reads line number `line` (1-based): [`LineChecker::check`], then
+    /// [`Admission::admit`].
+    pub fn read_line(&mut self, line: usize, text: &str) -> Result<LineOutcome, LineError> {
+        let checked = self.checker.check(line, text)?;
+        self.admission.admit(checked)
     }
 }
 

@@ -12,16 +12,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pacta_core::adjudicate::FindingStatus;
 use pacta_core::agreement::model::Agreement;
 use pacta_core::assess::{assess, Assessment};
-use pacta_core::entry::ndjson::{EntryReader, LineError, LineOutcome};
+use pacta_core::entry::ndjson::{Admission, LineChecker, LineError, LineOutcome};
 use pacta_core::entry::types::Entry;
 use pacta_core::respond::ObligationStatus;
 use pacta_core::time::Timestamp;
+use rayon::prelude::*;
 
 use super::{exit_invalid, EXIT_OK};
 use crate::agreement_file;
 
 /// Inputs larger than this show a progress bar (on a terminal).
 const PROGRESS_BAR_BYTES_MIN: u64 = 4 << 20;
+
+/// Lines checked together on every core: enough to keep the cores busy between the
+/// sequential admissions, few enough that only this many raw lines are held at once.
+const CHECK_BATCH_LINES: usize = 4096;
 
 /// Assess an agreement from signed entries: incidents, findings, obligations, phases,
 /// indicators, and the assessment digest.
@@ -131,33 +136,53 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
         ProgressBar::hidden()
     };
 
-    let mut reader = EntryReader::new(agreement);
+    let checker = LineChecker::new(agreement);
+    let mut admission = Admission::new();
     let mut read = EntriesRead {
         entries: Vec::new(),
         errors: Vec::new(),
         duplicates: 0,
     };
     let mut lines = BufReader::new(input);
-    let mut buffer = Vec::new();
-    let mut number = 0usize;
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(CHECK_BATCH_LINES);
+    let mut lines_before = 0usize;
     loop {
-        buffer.clear();
-        let n = lines
-            .read_until(b'\n', &mut buffer)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
+        batch.clear();
+        let mut batch_bytes = 0u64;
+        while batch.len() < CHECK_BATCH_LINES {
+            let mut line = Vec::new();
+            let n = lines
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("reading {}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            batch_bytes += n as u64;
+            batch.push(line);
+        }
+        if batch.is_empty() {
             break;
         }
-        number += 1;
-        progress.inc(n as u64);
-        // A line that is not UTF-8 is bad input on that line, not an I/O failure.
-        let text = String::from_utf8_lossy(&buffer);
-        match reader.read_line(number, text.trim_end_matches(['\n', '\r'])) {
-            Ok(LineOutcome::Accepted(accepted)) => read.entries.push(accepted.entry),
-            Ok(LineOutcome::Duplicate { .. }) => read.duplicates += 1,
-            Ok(LineOutcome::Blank) => {}
-            Err(error) => read.errors.push(error),
+        let checked: Vec<_> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                // A line that is not UTF-8 is bad input on that line, not an I/O failure.
+                let text = String::from_utf8_lossy(bytes);
+                checker.check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
+            })
+            .collect();
+        lines_before += batch.len();
+        // Admission in input order: the first line to use an id claims it.
+        for outcome in checked {
+            match outcome.and_then(|checked| admission.admit(checked)) {
+                Ok(LineOutcome::Accepted(accepted)) => read.entries.push(accepted.entry),
+                Ok(LineOutcome::Duplicate { .. }) => read.duplicates += 1,
+                Ok(LineOutcome::Blank) => {}
+                Err(error) => read.errors.push(error),
+            }
         }
+        progress.inc(batch_bytes);
     }
     progress.finish_and_clear();
     Ok(read)

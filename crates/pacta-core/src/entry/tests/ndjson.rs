@@ -2,7 +2,11 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::{agreement, key, report, report_with, signed_line, PATROL_07, PATROL_08};
-use crate::entry::{read_entries, EntryErrorReason, Rejection};
+use sha2::{Digest, Sha256};
+
+use crate::entry::{
+    read_entries, Admission, EntryErrorReason, EntryReader, LineChecker, LineOutcome, Rejection,
+};
 
 #[test]
 fn bad_lines_are_reported_with_their_numbers_and_the_rest_accepted() {
@@ -79,17 +83,76 @@ fn crlf_line_endings_and_blank_lines_are_accepted() {
 }
 
 #[test]
-fn accepted_canonical_bytes_include_the_signature() {
+fn accepted_body_is_the_hash_of_the_signed_message() {
     let line = signed_line(&report(), &key(PATROL_07));
     let (accepted, _) = read_entries(&line, &agreement());
-    let canonical = String::from_utf8(accepted[0].canonical.clone()).expect("UTF-8");
-    assert!(canonical.contains("\"signature\":\"ed25519:"));
+    let mut object: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    object.as_object_mut().expect("object").remove("signature");
+    let signed = serde_json_canonicalizer::to_vec(&object).expect("JCS");
+    assert_eq!(accepted[0].body, <[u8; 32]>::from(Sha256::digest(&signed)));
+    assert_eq!(accepted[0].signed_len, signed.len());
+}
+
+/// Lines checked in any order (as a shell checks a batch on every core) and admitted in
+/// input order read exactly as the serial reader reads them.
+#[test]
+fn checking_out_of_order_and_admitting_in_order_equals_reading_line_by_line() {
+    let report_line = signed_line(&report(), &key(PATROL_07));
+    let mut changed = report();
+    changed["event"]["count"] = json!(5);
+    let lines = [
+        report_line.clone(),
+        String::new(),
+        "{not json".to_string(),
+        report_line,
+        signed_line(&changed, &key(PATROL_07)),
+        signed_line(&retraction("patrol-08/ret/1", "patrol-08"), &key(PATROL_08)),
+        signed_line(&report_with(json!({"id": "r2"})), &key(PATROL_08)),
+        signed_line(&retraction("patrol-07/ret/1", "patrol-07"), &key(PATROL_07)),
+    ];
+    let agreement = agreement();
+    let mut reader = EntryReader::new(&agreement);
+    let serial: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, text)| reader.read_line(i + 1, text))
+        .collect();
+
+    let checker = LineChecker::new(&agreement);
+    let mut checked: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, text)| checker.check(i + 1, text))
+        .collect();
+    checked.reverse();
+    let mut admission = Admission::new();
+    let batched: Vec<_> = checked
+        .into_iter()
+        .map(|c| c.and_then(|c| admission.admit(c)))
+        .collect();
+    assert_eq!(batched, serial);
+    let kinds: Vec<&str> = serial
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(LineOutcome::Accepted(_)) => "accepted",
+            Ok(LineOutcome::Blank) => "blank",
+            Ok(LineOutcome::Duplicate { .. }) => "duplicate",
+            Err(_) => "rejected",
+        })
+        .collect();
     assert_eq!(
-        canonical,
-        serde_json_canonicalizer::to_string(
-            &serde_json::from_str::<serde_json::Value>(&line).expect("JSON")
-        )
-        .expect("JCS")
+        kinds,
+        [
+            "accepted",
+            "blank",
+            "rejected",
+            "duplicate",
+            "rejected",
+            "rejected",
+            "rejected",
+            "accepted"
+        ]
     );
 }
 
