@@ -79,6 +79,8 @@ struct ExpectedObligation {
     status: String,
     escalated_from: Option<String>,
     due_at: Option<String>,
+    /// The findings that fired it (and joined it), in the assessment's sorted order.
+    findings: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -296,6 +298,20 @@ fn check(name: &str, scenario: &Scenario, outcome: &Outcome) -> Vec<String> {
                     "obligation `{}`: due {:?}, expected {due}",
                     e.id,
                     str_field(o, "due_at")
+                ));
+            }
+        }
+        if let Some(want) = &e.findings {
+            let got: Vec<&str> = o["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if got != *want {
+                problems.push(format!(
+                    "obligation `{}`: findings {got:?}, expected {want:?}",
+                    e.id
                 ));
             }
         }
