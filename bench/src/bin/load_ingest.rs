@@ -181,6 +181,8 @@ fn main() -> anyhow::Result<()> {
         listen: "127.0.0.1:0".parse()?,
         assessment_interval_seconds: 3_600,
         derived_interval_ms: 3_600_000,
+        // Every client is on 127.0.0.1: the per-client write limit would measure itself.
+        write_rate_per_second: 0,
         ..Config::default()
     };
     let server = runtime.block_on(Server::start(config, Arc::new(SystemClock)))?;

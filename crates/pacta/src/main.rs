@@ -39,6 +39,8 @@ enum Command {
     Demo(cmd::demo::Args),
     Simulate(cmd::simulate::Args),
     Evaluate(cmd::evaluate::Args),
+    #[command(subcommand)]
+    Token(cmd::token::Command),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Token(command) => cmd::token::run(command),
     };
     match outcome {
         Ok(code) => code,

@@ -47,6 +47,8 @@ fn serve(data: &Path, init: bool) -> (Child, String) {
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0", "--checkpoint-interval-ms", "100"])
+        // Four clients from one address write as fast as the server acknowledges.
+        .args(["--write-rate-per-second", "0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null());
     if init {

@@ -14,6 +14,7 @@ pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod simulate;
+pub mod token;
 
 pub const EXIT_OK: ExitCode = ExitCode::SUCCESS;
 /// The input was read but is invalid, or fails the check that was asked for.

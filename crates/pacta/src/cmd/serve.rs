@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use pacta_server::auth::Tokens;
 use pacta_server::{Config, DataDir, Server, SystemClock};
 
 use super::EXIT_OK;
@@ -18,17 +19,27 @@ use super::EXIT_OK;
 ///
 /// Configuration, highest precedence first: flags; environment variables (`PACTA_DATA`,
 /// `PACTA_LISTEN`, `PACTA_CLOCK_SKEW_SECONDS`, `PACTA_CHECKPOINT_INTERVAL_MS`,
-/// `PACTA_ASSESSMENT_INTERVAL_SECONDS`, `PACTA_CONFIG`); a TOML file given by `--config`
-/// with the keys `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms`,
-/// `assessment_interval_seconds` and `derived_interval_ms` (least milliseconds between
-/// refreshes of the store's incidents, findings and obligations; default 1000); the
-/// defaults shown.
+/// `PACTA_ASSESSMENT_INTERVAL_SECONDS`, `PACTA_TOKENS_FILE`, `PACTA_WRITE_RATE_PER_SECOND`,
+/// `PACTA_WRITE_BURST`, `PACTA_CONFIG`); a TOML file given by `--config` with the keys
+/// `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms`,
+/// `assessment_interval_seconds`, `tokens_file`, `write_rate_per_second`, `write_burst` and
+/// `derived_interval_ms` (least milliseconds between refreshes of the store's incidents,
+/// findings and obligations; default 1000); the defaults shown.
 ///
 /// Limits (fixed): request body 16 MiB, batch 10,000 lines, entry 64 KiB (413 beyond).
 ///
-/// Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM); 2 the directory, agreement, log or
-/// address could not be opened (the server refuses to start on a log that disagrees with
-/// its last checkpoint, or on a directory another server holds).
+/// Write guard (reads stay public): with `--tokens-file` (`PACTA_TOKENS_FILE`, key
+/// `tokens_file`) every write needs `Authorization: Bearer <secret>` of a token listed in
+/// that TOML file with the endpoint's role (reports and retractions: monitor; actions:
+/// guarantor; objections: party; rulings: panel); 401 without a known token, 403 for a token
+/// without the role. The file holds each secret's SHA-256, never the secret: make one with
+/// `pacta token new`. Writes are rate-limited per client address (`--write-rate-per-second`,
+/// `--write-burst`, keys `write_rate_per_second` and `write_burst`; 0 disables); over the
+/// limit → 429 with `Retry-After`. See docs/server-security.md.
+///
+/// Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM); 2 the directory, agreement, log,
+/// tokens file or address could not be opened or read (the server refuses to start on a log
+/// that disagrees with its last checkpoint, or on a directory another server holds).
 #[derive(clap::Args)]
 pub struct Args {
     /// The data directory.
@@ -59,6 +70,18 @@ pub struct Args {
         env = "PACTA_ASSESSMENT_INTERVAL_SECONDS"
     )]
     assessment_interval_seconds: Option<u64>,
+    /// TOML file of role-scoped bearer tokens; when given, writes need a token [default: none,
+    /// writes need only their signature].
+    #[arg(long, value_name = "FILE", env = "PACTA_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// Sustained write requests per second from one client address; 0 disables the limit
+    /// [default: 200].
+    #[arg(long, value_name = "N", env = "PACTA_WRITE_RATE_PER_SECOND")]
+    write_rate_per_second: Option<u32>,
+    /// Write requests one client address may send at once before the rate applies
+    /// [default: 400].
+    #[arg(long, value_name = "N", env = "PACTA_WRITE_BURST")]
+    write_burst: Option<u32>,
 }
 
 /// Merges the configuration file (if any) and the flags and environment over the defaults.
@@ -89,6 +112,25 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(seconds) = args.assessment_interval_seconds {
         config.assessment_interval_seconds = seconds;
+    }
+    if let Some(path) = &args.tokens_file {
+        config.tokens_file = Some(path.clone());
+    }
+    if let Some(rate) = args.write_rate_per_second {
+        config.write_rate_per_second = rate;
+    }
+    if let Some(burst) = args.write_burst {
+        config.write_burst = burst;
+    }
+    // Read before anything starts, so a bad file is reported before "listening".
+    if let Some(path) = &config.tokens_file {
+        let tokens = Tokens::load(path)?;
+        if tokens.is_empty() {
+            eprintln!(
+                "warning: {} lists no token; every write will be refused",
+                path.display()
+            );
+        }
     }
     Ok(config)
 }
