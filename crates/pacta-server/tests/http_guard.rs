@@ -228,3 +228,27 @@ fn over_the_rate_limit_a_write_is_429_with_retry_after_and_not_stored() {
         "{metrics}"
     );
 }
+
+#[test]
+fn the_openapi_document_describes_the_guard_on_every_write() {
+    let doc: serde_json::Value = serde_json::from_str(pacta_server::OPENAPI_JSON).unwrap();
+    let scheme = &doc["components"]["securitySchemes"]["writeToken"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    for (path, _) in pacta_server::auth::WRITE_ENDPOINTS {
+        let operation = &doc["paths"][path]["post"];
+        let security = operation["security"].as_array().unwrap();
+        assert!(
+            security.iter().any(|s| s.get("writeToken").is_some()),
+            "{path}"
+        );
+        for status in ["401", "403", "429"] {
+            assert!(
+                operation["responses"].get(status).is_some(),
+                "{path} {status}"
+            );
+        }
+    }
+    let retry = &doc["components"]["responses"]["RateLimited"]["headers"]["Retry-After"];
+    assert!(retry.is_object());
+}
