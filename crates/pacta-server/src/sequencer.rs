@@ -64,13 +64,53 @@ struct Seen {
 /// Every entry accepted so far, with the index of each id, and the incremental engine that
 /// keeps the assessment of them up to date (`pacta_core::engine`, equal to a batch
 /// `assess` of the same entries).
+///
+/// The sequencer records entries here before answering, so the id check of the next group
+/// sees them; the engine lives behind a lock of its own and takes the recorded entries only
+/// when an assessment is asked for. An assessment of a large log takes long (seconds at 10^6
+/// reports): were the engine fed under the ledger's lock, every refresh of the store would
+/// stall ingest for that long.
 pub struct Ledger {
     ids: HashMap<String, Seen>,
-    engine: Engine,
+    /// Domain entries recorded.
+    recorded: usize,
+    engine: Arc<Mutex<Engine>>,
+    /// Recorded entries the engine has not taken yet, in log order.
+    pending: Arc<Mutex<Vec<Entry>>>,
     /// Log size: the index the next entry will get.
     log_size: u64,
     /// Log size when the last `pacta.assessment/1` entry was appended (0 if none).
     assessed_size: u64,
+}
+
+/// The engine of a [`Ledger`], usable without holding the ledger.
+#[derive(Clone)]
+pub struct EngineHandle {
+    engine: Arc<Mutex<Engine>>,
+    pending: Arc<Mutex<Vec<Entry>>>,
+}
+
+impl EngineHandle {
+    /// Runs `read` over the assessment of every entry recorded so far as of `as_of`,
+    /// brought up to date incrementally.
+    pub fn with_assessment<T>(
+        &self,
+        as_of: Timestamp,
+        read: impl FnOnce(&Assessment) -> T,
+    ) -> Result<T, String> {
+        let mut engine = self
+            .engine
+            .lock()
+            .map_err(|_| "the engine lock is poisoned".to_owned())?;
+        let arrived = std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .map_err(|_| "the ledger's queue lock is poisoned".to_owned())?,
+        );
+        engine.insert_batch(arrived);
+        Ok(read(engine.assessment(as_of)))
+    }
 }
 
 impl Ledger {
@@ -79,7 +119,9 @@ impl Ledger {
     pub fn new(agreement: Agreement, log_size: u64) -> Ledger {
         Ledger {
             ids: HashMap::new(),
-            engine: Engine::new(agreement),
+            recorded: 0,
+            engine: Arc::new(Mutex::new(Engine::new(agreement))),
+            pending: Arc::new(Mutex::new(Vec::new())),
             log_size,
             assessed_size: 0,
         }
@@ -99,14 +141,21 @@ impl Ledger {
                 report_monitor,
             },
         );
-        self.engine.insert(entry);
+        // A poisoned queue means a panic while the engine took entries; the entries recorded
+        // from now on are still in the log, and a restart (or `pacta replay`) sees them.
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.push(entry);
+        }
+        self.recorded += 1;
         self.log_size = self.log_size.max(index + 1);
     }
 
-    /// The assessment of every accepted entry as of `as_of`, brought up to date
-    /// incrementally.
-    pub fn assessment(&mut self, as_of: Timestamp) -> &Assessment {
-        self.engine.assessment(as_of)
+    /// The engine, to assess without holding the ledger.
+    pub fn engine(&self) -> EngineHandle {
+        EngineHandle {
+            engine: self.engine.clone(),
+            pending: self.pending.clone(),
+        }
     }
 
     /// Notes a log entry that is not a domain entry (agreement, assessment digest).
@@ -117,9 +166,9 @@ impl Ledger {
         }
     }
 
-    /// The domain entries accepted, in log order.
-    pub fn entries(&self) -> &[Entry] {
-        self.engine.entries()
+    /// How many domain entries were recorded.
+    pub fn recorded(&self) -> usize {
+        self.recorded
     }
 
     /// The log index of the entry with this id.
@@ -140,7 +189,7 @@ impl Ledger {
 
 /// Builds an entry the server itself appends (an assessment digest) from the ledger as it
 /// stands when sequenced; `Ok(None)` means there is nothing to append.
-pub type OwnEntry = Box<dyn FnOnce(&mut Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
+pub type OwnEntry = Box<dyn FnOnce(&Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
 
 /// An entry the server appended: its index and bytes.
 pub type Appended = (u64, Vec<u8>);
@@ -282,8 +331,9 @@ fn append_own(
     ledger: &RwLock<Ledger>,
 ) -> Result<Option<Appended>, String> {
     let bytes = {
-        let mut ledger = ledger.write().map_err(|_| "the ledger lock is poisoned")?;
-        build(&mut ledger)?
+        // Only this thread writes the ledger, so reading it here sees the sequenced prefix.
+        let ledger = ledger.read().map_err(|_| "the ledger lock is poisoned")?;
+        build(&ledger)?
     };
     let Some(bytes) = bytes else {
         return Ok(None);

@@ -165,7 +165,7 @@ pub(crate) fn read_domain_entry(bytes: &[u8]) -> Result<(Entry, [u8; 32]), Strin
 /// log key; `None` if nothing arrived since the last one.
 fn assessment_entry(
     agreement: &Agreement,
-    ledger: &mut Ledger,
+    ledger: &Ledger,
     as_of: Timestamp,
     key: &SigningKey,
 ) -> Result<Option<Vec<u8>>, String> {
@@ -173,8 +173,8 @@ fn assessment_entry(
         return Ok(None);
     }
     let digest = ledger
-        .assessment(as_of)
-        .digest()
+        .engine()
+        .with_assessment(as_of, |assessment| assessment.digest())?
         .map_err(|e| format!("assessment digest: {e}"))?;
     let value = serde_json::json!({
         "schema": ASSESSMENT_SCHEMA,
@@ -386,7 +386,7 @@ async fn sync_store(state: &AppState, sync: &mut StoreSync) {
     let previous = sync.rows.take();
     let state = state.clone();
     let entries = state
-        .with_ledger(|ledger| ledger.entries().len())
+        .with_ledger(|ledger| ledger.recorded())
         .unwrap_or(0);
     let due = match last {
         Some((count, at)) => {

@@ -205,18 +205,18 @@ impl AppState {
             .map_err(|_| Problem::internal("the assessment lock is poisoned"))?;
         let cached = cache.as_ref().filter(|cached| cached.as_of == as_of);
         let cached_entries = cached.map(|cached| cached.entries);
-        // The engine needs the ledger mutably; the count cached is the count assessed.
-        let fresh = {
-            let mut ledger = self
-                .inner
-                .ledger
-                .write()
-                .map_err(|_| Problem::internal("the ledger lock is poisoned"))?;
-            let entries = ledger.entries().len();
-            (Some(entries) != cached_entries).then(|| CachedAssessment {
+        // The count read with the engine handle is at most what the engine then takes, so a
+        // cache keyed by it is never newer than its assessment (at worst rebuilt once more).
+        let (entries, engine) = self.with_ledger(|ledger| (ledger.recorded(), ledger.engine()))?;
+        let fresh = if Some(entries) == cached_entries {
+            None
+        } else {
+            Some(CachedAssessment {
                 entries,
                 as_of,
-                assessment: Arc::new(ledger.assessment(as_of).clone()),
+                assessment: engine
+                    .with_assessment(as_of, |assessment| Arc::new(assessment.clone()))
+                    .map_err(Problem::internal)?,
             })
         };
         match (fresh, cache.as_ref()) {

@@ -225,3 +225,36 @@ fn healthz_reports_the_log_size() {
     assert_eq!(health.json()["status"], "ok");
     assert_eq!(health.json()["log_entries"], 3);
 }
+
+/// Ingest does not wait for the engine: while an assessment holds it (seconds at 10^6
+/// reports), a submission is still sequenced, made durable and answered, and the next
+/// assessment includes it.
+#[test]
+fn a_submission_is_answered_while_an_assessment_holds_the_engine() {
+    let (_dir, server) = two_reports();
+    let engine = server.state.with_ledger(|l| l.engine()).unwrap();
+    let (holding, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let now = at("2026-03-02T10:50:00Z");
+    let assessing = std::thread::spawn(move || {
+        engine.with_assessment(now, |_| {
+            holding.send(()).unwrap();
+            released.recv().unwrap();
+        })
+    });
+    held.recv().unwrap();
+    server.clock.set(now);
+    let r3 = report("s08-r3", "m1", "2026-03-02T10:50:00Z", [37.52, 48.0]);
+    let (answered, answer) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let status = server.post_json("/v1/reports", &signed(&r3, "m1")).status;
+            answered.send(status).unwrap();
+        });
+        let status = answer.recv_timeout(std::time::Duration::from_secs(20));
+        release.send(()).unwrap();
+        assert_eq!(status, Ok(201), "the submission waited for the engine");
+    });
+    assessing.join().unwrap().unwrap();
+    assert_eq!(assessment(&server).counts.reports, 3);
+}
