@@ -35,7 +35,7 @@ use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::{assess_observed, Stage};
 use pacta_core::cluster::dbscan;
 use pacta_core::entry::types::Entry;
-use pacta_core::entry::{resolve_location, Admission, LineChecker, LineOutcome};
+use pacta_core::entry::{resolve_location, Admission, Checked, LineChecker, LineOutcome};
 use pacta_core::zone::ZoneIndex;
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
 use rayon::prelude::*;
@@ -247,7 +247,9 @@ fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
             .enumerate()
             .map(|(i, bytes)| {
                 let text = String::from_utf8_lossy(bytes);
-                checker.check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
+                checker
+                    .check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
+                    .map(Checked::into_assessed_form)
             })
             .collect();
         lines_before += batch.len();
@@ -320,17 +322,29 @@ fn stages(
         .map(Entry::submitted_at)
         .max()
         .unwrap_or(agreement.effective);
+    // Each stage's peak resident size: read and reset at every stage announcement, so the
+    // replay's peak is the largest of them.
     let mut marks: Vec<(Stage, Instant)> = Vec::new();
+    let mut peaks: Vec<Option<f64>> = vec![peak_mib()];
+    reset_peak();
     let assess_started = Instant::now();
     let assessment = assess_observed(&agreement, &verified.entries, as_of, &mut |s| {
+        peaks.push(peak_mib());
+        reset_peak();
         marks.push((s, Instant::now()))
     });
     let assessed = Instant::now();
+    peaks.push(peak_mib());
+    reset_peak();
     let digest = assessment.digest()?;
     let replay_seconds = replay_started.elapsed().as_secs_f64();
     let digest_seconds = assessed.elapsed().as_secs_f64();
-    let replay_peak = peak_mib();
+    peaks.push(peak_mib());
+    let replay_peak = peaks.iter().flatten().copied().reduce(f64::max);
+    // peaks: verify, known entries, each stage in order, digest.
+    let stage_peak = |i: usize| peaks.get(i).copied().flatten();
     let mut stage_seconds = Map::new();
+    let mut stage_peaks = Map::new();
     let mut bounds: Vec<Instant> = marks.iter().map(|(_, at)| *at).collect();
     bounds.push(assessed);
     stage_seconds.insert(
@@ -339,21 +353,25 @@ fn stages(
             .first()
             .map_or(0.0, |(_, at)| (*at - assess_started).as_secs_f64())),
     );
+    stage_peaks.insert("known_entries".into(), json!(stage_peak(1)));
     for (i, (s, at)) in marks.iter().enumerate() {
         let end = bounds.get(i + 1).copied().unwrap_or(assessed);
-        stage_seconds.insert(
-            format!("{s:?}").to_lowercase(),
-            json!((end - *at).as_secs_f64()),
-        );
+        let name = format!("{s:?}").to_lowercase();
+        stage_seconds.insert(name.clone(), json!((end - *at).as_secs_f64()));
+        stage_peaks.insert(name, json!(stage_peak(i + 2)));
     }
     record.insert(
         "assess".into(),
         json!({
             "seconds": (assessed - assess_started).as_secs_f64(),
             "stages": stage_seconds,
+            "stage_peak_mib": stage_peaks,
         }),
     );
-    record.insert("digest".into(), json!({ "seconds": digest_seconds }));
+    record.insert(
+        "digest".into(),
+        json!({ "seconds": digest_seconds, "peak_mib": peaks.last().copied().flatten() }),
+    );
     record.insert(
         "replay".into(),
         json!({ "seconds": replay_seconds, "peak_mib": replay_peak }),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use pacta_core::assess::assess;
 use pacta_core::entry::types::Entry;
-use pacta_core::entry::{canonical_bytes, parse_signature, Checked, LineChecker};
+use pacta_core::entry::{assessed_form, canonical_bytes, parse_signature, Checked, LineChecker};
 use pacta_core::time::Timestamp;
 use pacta_log::{verify_log, DirStore};
 use rayon::prelude::*;
@@ -76,7 +76,7 @@ fn verify_domain_entries(prefix: &[Vec<u8>], checker: &LineChecker) -> Result<Ve
                 }
                 let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
                 match checker.check(index, text) {
-                    Ok(Checked::Entry(accepted)) => Ok(Some(accepted.entry)),
+                    Ok(Checked::Entry(accepted)) => Ok(Some(assessed_form(accepted.entry))),
                     Ok(Checked::Blank) => Err(bad("empty".into())),
                     Err(error) => Err(bad(error.rejection.to_string())),
                 }

@@ -20,8 +20,8 @@ mod tests;
 
 pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
 pub use ndjson::{
-    read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineChecker, LineError,
-    LineOutcome, Rejection,
+    assessed_form, read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineChecker,
+    LineError, LineOutcome, Rejection,
 };
 pub use signature::{
     authorise, canonical_bytes, canonical_forms, format_public_key, format_signature,

@@ -79,6 +79,21 @@ pub enum Checked {
     Blank,
 }
 
+impl Checked {
+    /// The same outcome with its entry in [`assessed_form`]: a shell that checks lines on
+    /// every core drops the unread parts there rather than on the thread that admits.
+    /// Admission reads only what `assessed_form` keeps.
+    pub fn into_assessed_form(self) -> Checked {
+        match self {
+            Checked::Entry(mut accepted) => {
+                accepted.entry = assessed_form(accepted.entry);
+                Checked::Entry(accepted)
+            }
+            Checked::Blank => Checked::Blank,
+        }
+    }
+}
+
 /// What [`Admission::admit`] (or [`EntryReader::read_line`]) made of one line.
 // Most lines are accepted; boxing would cost an allocation per entry.
 #[allow(clippy::large_enum_variant)]
@@ -212,6 +227,26 @@ impl Admission {
             },
         );
         Ok(LineOutcome::Accepted(accepted))
+    }
+}
+
+/// `entry` with what the assessment never reads dropped, for a reader that holds every entry
+/// until it assesses them: a report's signature, its free text and source coding, and its
+/// `schema` and `agreement` (checked when the line was read; [`Entry::schema`] still
+/// answers). About a fifth of a report in memory; the assessment and its digest are the
+/// same (a test in `tests/assessed_form.rs` checks it). Not for storing, logging or
+/// re-verifying: the signature is gone.
+pub fn assessed_form(entry: Entry) -> Entry {
+    match entry {
+        Entry::Report(mut report) => {
+            report.signature = None;
+            report.text = None;
+            report.source = None;
+            report.schema = String::new();
+            report.agreement = String::new();
+            Entry::Report(report)
+        }
+        other => other,
     }
 }
 

@@ -42,9 +42,10 @@ pub struct Report {
     pub media: Vec<MediaRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// Fields that map to and from ACLED and UCDP GED.
+    /// Fields that map to and from ACLED and UCDP GED. Boxed: most reports have none, and
+    /// inline it would be a quarter of every report held in memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<SourceMapping>,
+    pub source: Option<Box<SourceMapping>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
 }

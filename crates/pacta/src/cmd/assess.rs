@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pacta_core::adjudicate::FindingStatus;
 use pacta_core::agreement::model::Agreement;
 use pacta_core::assess::{assess, Assessment};
-use pacta_core::entry::ndjson::{Admission, LineChecker, LineError, LineOutcome};
+use pacta_core::entry::ndjson::{Admission, Checked, LineChecker, LineError, LineOutcome};
 use pacta_core::entry::types::Entry;
 use pacta_core::respond::ObligationStatus;
 use pacta_core::time::Timestamp;
@@ -169,7 +169,9 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
             .map(|(i, bytes)| {
                 // A line that is not UTF-8 is bad input on that line, not an I/O failure.
                 let text = String::from_utf8_lossy(bytes);
-                checker.check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
+                checker
+                    .check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
+                    .map(Checked::into_assessed_form)
             })
             .collect();
         lines_before += batch.len();
