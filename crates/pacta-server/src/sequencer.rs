@@ -98,6 +98,11 @@ impl EngineHandle {
         as_of: Timestamp,
         read: impl FnOnce(&Assessment) -> T,
     ) -> Result<T, String> {
+        self.with_engine(|engine| read(engine.assessment(as_of)))
+    }
+
+    /// Runs `work` on the engine once it holds every entry recorded so far.
+    pub fn with_engine<T>(&self, work: impl FnOnce(&mut Engine) -> T) -> Result<T, String> {
         let mut engine = self
             .engine
             .lock()
@@ -109,7 +114,7 @@ impl EngineHandle {
                 .map_err(|_| "the ledger's queue lock is poisoned".to_owned())?,
         );
         engine.insert_batch(arrived);
-        Ok(read(engine.assessment(as_of)))
+        Ok(work(&mut engine))
     }
 }
 

@@ -370,24 +370,28 @@ fn index_committed(store: &dyn Store, committed: &[(u64, &Entry, &[u8])]) {
 /// How long derived rows may lag the clock when no entry arrives (deadlines still pass).
 const DERIVED_REFRESH: Duration = Duration::from_secs(60);
 
-/// What the store was last brought up to: the ledger size and when, and the derived rows
-/// written then. This task is the only writer of derived rows, so the next refresh can diff
-/// against those rows in memory instead of reading every stored row's fingerprint back.
+/// What the store was last brought up to: the ledger size and when, and the engine
+/// generation its derived rows were written from. This task is the only writer of derived
+/// rows, so the next refresh writes only the rows the engine changed since that generation.
 #[derive(Default)]
 struct StoreSync {
     last: Option<(usize, tokio::time::Instant)>,
-    rows: Option<DerivedRows>,
+    generation: Option<u64>,
+}
+
+/// What a refresh writes: the rows that changed since the last one, or every row.
+enum Writes {
+    Changed(DerivedDelta),
+    All(DerivedRows),
 }
 
 /// Records the last checkpoint and, when entries arrived or [`DERIVED_REFRESH`] passed,
 /// the derived rows of the current assessment, in the store.
 async fn sync_store(state: &AppState, sync: &mut StoreSync) {
     let last = &mut sync.last;
-    let previous = sync.rows.take();
+    let previous = sync.generation.take();
     let state = state.clone();
-    let entries = state
-        .with_ledger(|ledger| ledger.recorded())
-        .unwrap_or(0);
+    let entries = state.with_ledger(|ledger| ledger.recorded()).unwrap_or(0);
     let due = match last {
         Some((count, at)) => {
             let least = Duration::from_millis(state.config().derived_interval_ms);
@@ -395,7 +399,7 @@ async fn sync_store(state: &AppState, sync: &mut StoreSync) {
         }
         None => true,
     };
-    let result = tokio::task::spawn_blocking(move || -> Result<Option<DerivedRows>, String> {
+    let result = tokio::task::spawn_blocking(move || -> Result<Option<u64>, String> {
         let checkpoint = {
             let writer = state.lock_log().map_err(|p| p.detail().to_owned())?;
             CheckpointRecord {
@@ -408,32 +412,46 @@ async fn sync_store(state: &AppState, sync: &mut StoreSync) {
         if !due {
             return Ok(previous);
         }
-        let assessment = state.assessment().map_err(|p| p.detail().to_owned())?;
-        let rows = DerivedRows::from_assessment(&assessment).map_err(|e| e.to_string())?;
-        match &previous {
-            Some(old) => {
+        let now = state.now();
+        let engine = state
+            .with_ledger(|ledger| ledger.engine())
+            .map_err(|p| p.detail().to_owned())?;
+        // The rows are built under the engine's lock (it owns the assessment) and written
+        // after it is released, so ingest and readers wait for neither.
+        let (writes, generation) = engine.with_engine(|engine| {
+            engine.assessment(now);
+            let generation = engine.generation();
+            let delta = previous.map(|since| engine.changes_since(since));
+            let assessment = engine.assessment(now);
+            let writes = match delta {
+                Some(delta) => DerivedDelta::from_changes(assessment, &delta).map(Writes::Changed),
+                // After a start the store may hold rows of an earlier run: compare with them.
+                None => DerivedRows::from_assessment(assessment).map(Writes::All),
+            };
+            (writes, generation)
+        })?;
+        match writes.map_err(|e| e.to_string())? {
+            Writes::Changed(delta) => {
                 let mut tx = state.store().begin().map_err(|e| e.to_string())?;
-                tx.apply(&DerivedDelta::between(old, &rows))
-                    .map_err(|e| e.to_string())?;
+                tx.apply(&delta).map_err(|e| e.to_string())?;
                 tx.commit().map_err(|e| e.to_string())?;
             }
-            // After a start the store may hold rows of an earlier run: compare with them.
-            None => {
+            Writes::All(rows) => {
                 state
                     .store()
                     .replace_derived(&rows)
                     .map_err(|e| e.to_string())?;
             }
         }
-        Ok(Some(rows))
+        Ok(Some(generation))
     })
     .await;
     match result {
-        Ok(Ok(rows)) => {
+        Ok(Ok(generation)) => {
             if due {
                 *last = Some((entries, tokio::time::Instant::now()));
             }
-            sync.rows = rows;
+            sync.generation = generation;
         }
         Ok(Err(reason)) => tracing::error!("updating the store failed: {reason}"),
         Err(e) => tracing::error!("store task failed: {e}"),

@@ -2,9 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use pacta_core::adjudicate::Finding;
 use pacta_core::assess::Assessment;
+use pacta_core::corroborate::Incident;
+use pacta_core::engine::{Changes, Delta};
 use pacta_core::entry::resolve_location;
 use pacta_core::entry::types::Report;
+use pacta_core::respond::Obligation;
 use serde::Serialize;
 
 use crate::model::{FindingRow, IncidentRow, ObligationRow, ReportFacts};
@@ -73,57 +77,84 @@ impl DerivedRows {
     /// The rows of an assessment: its incidents, findings and obligations, each with its
     /// JSON body and the columns queries filter on.
     pub fn from_assessment(assessment: &Assessment) -> Result<DerivedRows> {
-        let mut incidents = Vec::with_capacity(assessment.incidents.len());
-        for incident in &assessment.incidents {
-            let kinds = incident
-                .kinds
-                .iter()
-                .map(|k| label("kind", &incident.id, k))
-                .collect::<Result<Vec<_>>>()?;
-            incidents.push(IncidentRow {
-                id: incident.id.clone(),
-                start: incident.start,
-                end: incident.end,
-                lon: incident.lon,
-                lat: incident.lat,
-                kinds,
-                party: incident.attribution.party.clone(),
-                body: json("incident", &incident.id, incident)?,
-            });
-        }
-        let mut findings = Vec::with_capacity(assessment.findings.len());
-        for finding in &assessment.findings {
-            findings.push(FindingRow {
-                id: finding.id.clone(),
-                commitment: finding.commitment.clone(),
-                party: finding.party.clone(),
-                status: label("status", &finding.id, &finding.status)?,
-                severity: label("severity", &finding.id, &finding.severity)?,
-                established_at: finding.established_at,
-                incident: finding.incident.clone(),
-                body: json("finding", &finding.id, finding)?,
-            });
-        }
-        let mut obligations = Vec::with_capacity(assessment.obligations.len());
-        for obligation in &assessment.obligations {
-            obligations.push(ObligationRow {
-                id: obligation.id.clone(),
-                guarantor: obligation.guarantor.clone(),
-                status: label("status", &obligation.id, &obligation.status)?,
-                opened_at: obligation.opened_at,
-                due_at: obligation.due_at,
-                body: json("obligation", &obligation.id, obligation)?,
-            });
-        }
-        incidents.sort_by(|a, b| a.id.cmp(&b.id));
-        findings.sort_by(|a, b| a.id.cmp(&b.id));
-        obligations.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(DerivedRows {
-            incidents,
-            findings,
-            obligations,
-        })
+        let mut rows = DerivedRows {
+            incidents: rows_of(&assessment.incidents, incident_row)?,
+            findings: rows_of(&assessment.findings, finding_row)?,
+            obligations: rows_of(&assessment.obligations, obligation_row)?,
+        };
+        rows.incidents.sort_by(|a, b| a.id.cmp(&b.id));
+        rows.findings.sort_by(|a, b| a.id.cmp(&b.id));
+        rows.obligations.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rows)
     }
+}
+
+fn rows_of<T, R>(items: &[T], row: fn(&T) -> Result<R>) -> Result<Vec<R>> {
+    items.iter().map(row).collect()
+}
+
+fn incident_row(incident: &Incident) -> Result<IncidentRow> {
+    let kinds = incident
+        .kinds
+        .iter()
+        .map(|k| label("kind", &incident.id, k))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(IncidentRow {
+        id: incident.id.clone(),
+        start: incident.start,
+        end: incident.end,
+        lon: incident.lon,
+        lat: incident.lat,
+        kinds,
+        party: incident.attribution.party.clone(),
+        body: json("incident", &incident.id, incident)?,
+    })
+}
+
+fn finding_row(finding: &Finding) -> Result<FindingRow> {
+    Ok(FindingRow {
+        id: finding.id.clone(),
+        commitment: finding.commitment.clone(),
+        party: finding.party.clone(),
+        status: label("status", &finding.id, &finding.status)?,
+        severity: label("severity", &finding.id, &finding.severity)?,
+        established_at: finding.established_at,
+        incident: finding.incident.clone(),
+        body: json("finding", &finding.id, finding)?,
+    })
+}
+
+fn obligation_row(obligation: &Obligation) -> Result<ObligationRow> {
+    Ok(ObligationRow {
+        id: obligation.id.clone(),
+        guarantor: obligation.guarantor.clone(),
+        status: label("status", &obligation.id, &obligation.status)?,
+        opened_at: obligation.opened_at,
+        due_at: obligation.due_at,
+        body: json("obligation", &obligation.id, obligation)?,
+    })
+}
+
+/// The rows of the items of `sorted` (sorted by id) whose ids `changes` lists as upserted,
+/// and the ids it lists as removed.
+fn changed_rows<T, R>(
+    sorted: &[T],
+    id: fn(&T) -> &str,
+    row: fn(&T) -> Result<R>,
+    changes: &Changes,
+) -> Result<(Vec<R>, Vec<String>)> {
+    let upserts = changes
+        .upserted
+        .iter()
+        .filter_map(|wanted| {
+            let at = sorted
+                .binary_search_by(|item| id(item).cmp(wanted.as_str()))
+                .ok()?;
+            sorted.get(at)
+        })
+        .map(row)
+        .collect::<Result<Vec<R>>>()?;
+    Ok((upserts, changes.removed.clone()))
 }
 
 /// A derived row: its id and JSON body are all a diff needs.
@@ -191,6 +222,33 @@ impl DerivedDelta {
             diff_rows(&old.findings, &new.findings),
             diff_rows(&old.obligations, &new.obligations),
         )
+    }
+
+    /// The writes that bring rows derived from an engine's assessment of generation
+    /// `delta.since` up to `assessment`, its current one: only the rows `delta` (from
+    /// `Engine::changes_since`) names, so a refresh costs what changed, not the whole
+    /// assessment.
+    pub fn from_changes(assessment: &Assessment, delta: &Delta) -> Result<DerivedDelta> {
+        Ok(DerivedDelta::from_tables(
+            changed_rows(
+                &assessment.incidents,
+                |i| i.id.as_str(),
+                incident_row,
+                &delta.incidents,
+            )?,
+            changed_rows(
+                &assessment.findings,
+                |f| f.id.as_str(),
+                finding_row,
+                &delta.findings,
+            )?,
+            changed_rows(
+                &assessment.obligations,
+                |o| o.id.as_str(),
+                obligation_row,
+                &delta.obligations,
+            )?,
+        ))
     }
 
     /// The writes that turn the stored rows, known by their fingerprints, into `new`.
