@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::Assessment;
+use pacta_core::assess::{assess, Assessment};
+use pacta_core::entry::types::Entry;
 use pacta_core::entry::KeyRing;
 use pacta_core::time::Timestamp;
 use pacta_log::{DirStore, LogWriter};
@@ -18,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
-use crate::sequencer::{Ledger, Sequencer};
+use crate::sequencer::{EngineHandle, Ledger, Sequencer};
 
 /// Shared state of a running server; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -195,6 +196,28 @@ impl AppState {
         self.assessment_as_of(self.now())
     }
 
+    /// A past moment's assessment, by a batch `assess` of the entries submitted by then.
+    /// Moving the engine back would withdraw every later entry, and the next refresh would
+    /// apply them all again and rewrite every row they touch: one public request for an old
+    /// date would cost the server two rebuilds of the whole log.
+    fn past_assessment(
+        &self,
+        engine: &EngineHandle,
+        as_of: Timestamp,
+    ) -> Result<Arc<Assessment>, Problem> {
+        let entries: Vec<Entry> = engine
+            .with_engine(|engine| {
+                engine
+                    .entries()
+                    .iter()
+                    .filter(|entry| entry.submitted_at() <= as_of)
+                    .cloned()
+                    .collect()
+            })
+            .map_err(Problem::internal)?;
+        Ok(Arc::new(assess(self.agreement(), &entries, as_of)))
+    }
+
     /// The assessment of every accepted entry as of `as_of` (entries submitted later are
     /// ignored, so a past `as_of` shows the state then).
     pub fn assessment_as_of(&self, as_of: Timestamp) -> Result<Arc<Assessment>, Problem> {
@@ -211,12 +234,17 @@ impl AppState {
         let fresh = if Some(entries) == cached_entries {
             None
         } else {
+            let assessment = if as_of < self.now() {
+                self.past_assessment(&engine, as_of)?
+            } else {
+                engine
+                    .with_assessment(as_of, |assessment| Arc::new(assessment.clone()))
+                    .map_err(Problem::internal)?
+            };
             Some(CachedAssessment {
                 entries,
                 as_of,
-                assessment: engine
-                    .with_assessment(as_of, |assessment| Arc::new(assessment.clone()))
-                    .map_err(Problem::internal)?,
+                assessment,
             })
         };
         match (fresh, cache.as_ref()) {
