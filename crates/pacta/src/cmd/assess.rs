@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -88,13 +89,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let assessment = assess(&agreement, &read.entries, as_of);
-    let canonical = assessment
-        .canonical_json()
-        .context("serialising the assessment")?;
     let digest = assessment.digest().context("serialising the assessment")?;
     if let Some(out) = &args.json {
-        std::fs::write(out, canonical.as_bytes())
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        // Streamed: the canonical JSON of 10^6 reports' assessment is hundreds of megabytes.
+        let cannot_write = || format!("cannot write {}", out.display());
+        let mut file = BufWriter::new(File::create(out).with_context(cannot_write)?);
+        assessment
+            .write_canonical(&mut file)
+            .with_context(cannot_write)?;
+        file.flush().with_context(cannot_write)?;
     }
     print!(
         "{}",
@@ -118,7 +121,7 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
     let (input, size): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
         (Box::new(std::io::stdin()), 0)
     } else {
-        let file = std::fs::File::open(path)
+        let file = File::open(path)
             .with_context(|| format!("cannot read entries file {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         (Box::new(file), size)
