@@ -35,7 +35,9 @@ use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::{assess_observed, Stage};
 use pacta_core::cluster::dbscan;
 use pacta_core::entry::types::Entry;
-use pacta_core::entry::{resolve_location, Admission, Checked, LineChecker, LineOutcome};
+use pacta_core::entry::{
+    resolve_location, Admission, Checked, LineChecker, LineError, LineOutcome,
+};
 use pacta_core::zone::ZoneIndex;
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
 use rayon::prelude::*;
@@ -212,8 +214,8 @@ struct Verified {
 }
 
 /// Reads NDJSON from `path` in batches, as `pacta assess` does: each batch checked
-/// (`LineChecker`: parsed, strictly verified) on every core, then admitted
-/// (`Admission`: ids, duplicates, retractions) in input order.
+/// (`LineChecker`: parsed, strictly verified) on every core while the previous batch is
+/// admitted (`Admission`: ids, duplicates, retractions) in input order and the next is read.
 fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
     let mut reader = BufReader::new(File::open(path).with_context(|| path.display().to_string())?);
     let checker = LineChecker::new(agreement);
@@ -224,48 +226,64 @@ fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
         duplicates: 0,
         signed_bytes: 0,
     };
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(VERIFY_BATCH_LINES);
-    let mut lines_before = 0usize;
+    let mut next_batch = || read_batch(&mut reader, path);
+    let mut batch = next_batch()?;
+    let mut first_line = 1;
+    let mut previous: Vec<Result<Checked, LineError>> = Vec::new();
     loop {
-        batch.clear();
-        while batch.len() < VERIFY_BATCH_LINES {
-            let mut line = Vec::new();
-            if reader
-                .read_until(b'\n', &mut line)
-                .with_context(|| path.display().to_string())?
-                == 0
-            {
-                break;
-            }
-            batch.push(line);
-        }
+        let (checked, next) = rayon::join(
+            || {
+                batch
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, bytes)| {
+                        let text = String::from_utf8_lossy(bytes);
+                        checker
+                            .check(first_line + i, text.trim_end_matches(['\n', '\r']))
+                            .map(Checked::into_assessed_form)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                for outcome in std::mem::take(&mut previous) {
+                    match outcome.and_then(|checked| admission.admit(checked)) {
+                        Ok(LineOutcome::Accepted(accepted)) => {
+                            verified.signed_bytes += accepted.signed_len as u64;
+                            verified.entries.push(accepted.entry);
+                        }
+                        Ok(LineOutcome::Duplicate { .. }) => verified.duplicates += 1,
+                        Ok(LineOutcome::Blank) => {}
+                        Err(_) => verified.rejected += 1,
+                    }
+                }
+                next_batch()
+            },
+        );
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<_> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                let text = String::from_utf8_lossy(bytes);
-                checker
-                    .check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
-                    .map(Checked::into_assessed_form)
-            })
-            .collect();
-        lines_before += batch.len();
-        for outcome in checked {
-            match outcome.and_then(|checked| admission.admit(checked)) {
-                Ok(LineOutcome::Accepted(accepted)) => {
-                    verified.signed_bytes += accepted.signed_len as u64;
-                    verified.entries.push(accepted.entry);
-                }
-                Ok(LineOutcome::Duplicate { .. }) => verified.duplicates += 1,
-                Ok(LineOutcome::Blank) => {}
-                Err(_) => verified.rejected += 1,
-            }
-        }
+        first_line += batch.len();
+        previous = checked;
+        batch = next?;
     }
     Ok(verified)
+}
+
+/// Up to [`VERIFY_BATCH_LINES`] raw lines; none at the end of the file.
+fn read_batch(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut batch = Vec::with_capacity(VERIFY_BATCH_LINES);
+    while batch.len() < VERIFY_BATCH_LINES {
+        let mut line = Vec::new();
+        if reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| path.display().to_string())?
+            == 0
+        {
+            break;
+        }
+        batch.push(line);
+    }
+    Ok(batch)
 }
 
 fn stages(

@@ -118,7 +118,7 @@ struct EntriesRead {
 }
 
 fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<EntriesRead> {
-    let (input, size): (Box<dyn Read>, u64) = if path.as_os_str() == "-" {
+    let (input, size): (Box<dyn Read + Send>, u64) = if path.as_os_str() == "-" {
         (Box::new(std::io::stdin()), 0)
     } else {
         let file = File::open(path)
@@ -147,50 +147,85 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
         duplicates: 0,
     };
     let mut lines = BufReader::new(input);
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(CHECK_BATCH_LINES);
-    let mut lines_before = 0usize;
+    let mut next_batch = || read_batch(&mut lines, path);
+    let (mut batch, mut batch_bytes) = next_batch()?;
+    let mut first_line = 1;
+    let mut previous: Vec<Result<Checked, LineError>> = Vec::new();
+    let mut previous_bytes = 0;
     loop {
-        batch.clear();
-        let mut batch_bytes = 0u64;
-        while batch.len() < CHECK_BATCH_LINES {
-            let mut line = Vec::new();
-            let n = lines
-                .read_until(b'\n', &mut line)
-                .with_context(|| format!("reading {}", path.display()))?;
-            if n == 0 {
-                break;
-            }
-            batch_bytes += n as u64;
-            batch.push(line);
-        }
+        // Every core checks this batch while one also admits the previous batch and reads
+        // the next, so the cores do not wait on the sequential part.
+        let (checked, next) = rayon::join(
+            || check_batch(&checker, &batch, first_line),
+            || {
+                admit_batch(std::mem::take(&mut previous), &mut admission, &mut read);
+                progress.inc(previous_bytes);
+                next_batch()
+            },
+        );
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<_> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                // A line that is not UTF-8 is bad input on that line, not an I/O failure.
-                let text = String::from_utf8_lossy(bytes);
-                checker
-                    .check(lines_before + i + 1, text.trim_end_matches(['\n', '\r']))
-                    .map(Checked::into_assessed_form)
-            })
-            .collect();
-        lines_before += batch.len();
-        // Admission in input order: the first line to use an id claims it.
-        for outcome in checked {
-            match outcome.and_then(|checked| admission.admit(checked)) {
-                Ok(LineOutcome::Accepted(accepted)) => read.entries.push(accepted.entry),
-                Ok(LineOutcome::Duplicate { .. }) => read.duplicates += 1,
-                Ok(LineOutcome::Blank) => {}
-                Err(error) => read.errors.push(error),
-            }
-        }
-        progress.inc(batch_bytes);
+        first_line += batch.len();
+        previous = checked;
+        previous_bytes = batch_bytes;
+        (batch, batch_bytes) = next?;
     }
     progress.finish_and_clear();
     Ok(read)
+}
+
+/// Up to [`CHECK_BATCH_LINES`] raw lines, and their bytes; none at the end of the input.
+fn read_batch(lines: &mut impl BufRead, path: &Path) -> anyhow::Result<(Vec<Vec<u8>>, u64)> {
+    let mut batch = Vec::with_capacity(CHECK_BATCH_LINES);
+    let mut bytes = 0;
+    while batch.len() < CHECK_BATCH_LINES {
+        let mut line = Vec::new();
+        let n = lines
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        batch.push(line);
+    }
+    Ok((batch, bytes))
+}
+
+/// Checks every line of `batch` (numbered from `first_line`) on every core, in input order.
+fn check_batch(
+    checker: &LineChecker,
+    batch: &[Vec<u8>],
+    first_line: usize,
+) -> Vec<Result<Checked, LineError>> {
+    batch
+        .par_iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            // A line that is not UTF-8 is bad input on that line, not an I/O failure.
+            let text = String::from_utf8_lossy(bytes);
+            checker
+                .check(first_line + i, text.trim_end_matches(['\n', '\r']))
+                .map(Checked::into_assessed_form)
+        })
+        .collect()
+}
+
+/// Admits checked lines in input order: the first line to use an id claims it.
+fn admit_batch(
+    checked: Vec<Result<Checked, LineError>>,
+    admission: &mut Admission,
+    read: &mut EntriesRead,
+) {
+    for outcome in checked {
+        match outcome.and_then(|checked| admission.admit(checked)) {
+            Ok(LineOutcome::Accepted(accepted)) => read.entries.push(accepted.entry),
+            Ok(LineOutcome::Duplicate { .. }) => read.duplicates += 1,
+            Ok(LineOutcome::Blank) => {}
+            Err(error) => read.errors.push(error),
+        }
+    }
 }
 
 fn now() -> Timestamp {
