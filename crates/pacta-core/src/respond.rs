@@ -24,8 +24,9 @@
 //! escalates on continued breach), opens the `escalate_to` rung's obligations at that moment,
 //! under the same trigger key and with `escalated_from` naming it. "Matching" is judged by
 //! the trigger filter and basis of the rung, or for a rung reached only by escalation, of the
-//! rung that escalated to it, whatever the party (a finding that joins a firing is such a
-//! further finding). One firing of a rung escalates at most once, at the earliest such moment
+//! rung that escalated to it. For a coalescing firing, and the firings it escalates to, only
+//! the findings of its own party count (exactly those that join it): one party's breaches do
+//! not escalate the response to another's. For other firings any party's do. One firing of a rung escalates at most once, at the earliest such moment
 //! among its guarantors' obligations, so three silent guarantors do not open the next rung
 //! three times. The escalated firing carries the escalating firing's findings that counted up
 //! to and including the moment of escalation; findings that join the lower firing later stay
@@ -189,6 +190,9 @@ struct Firing<'a> {
     /// The rung whose trigger says which further findings are a continued breach: this rung,
     /// or for a rung reached only by escalation, the rung it escalated from.
     breach: &'a ResponseRung,
+    /// For a coalescing firing (and the firings it escalates to), the party whose breaches
+    /// it answers (`None` inside: unattributed findings); else any party's count.
+    party: Option<Option<&'a str>>,
     depth: usize,
 }
 
@@ -221,6 +225,7 @@ fn fire<'a>(
         findings,
         escalated_from: None,
         breach: rung,
+        party: None,
         depth: 0,
     };
     let mut out = Vec::new();
@@ -239,7 +244,9 @@ fn fire<'a>(
                     Some(joined) => joined.findings.push((*t, f.id.as_str())),
                     None => {
                         latest.insert(party, out.len());
-                        out.push(firing(f.id.clone(), *t, vec![(*t, f.id.as_str())]));
+                        let mut opened = firing(f.id.clone(), *t, vec![(*t, f.id.as_str())]);
+                        opened.party = rung.coalesce.then_some(party);
+                        out.push(opened);
                     }
                 }
             }
@@ -396,6 +403,13 @@ fn escalation_time(
     }
 }
 
+/// When the findings matching a rung's filter count, sorted: of any party, and by party.
+#[derive(Default)]
+struct Breaches<'a> {
+    any: Vec<Timestamp>,
+    by_party: BTreeMap<Option<&'a str>, Vec<Timestamp>>,
+}
+
 /// Every obligation the response ladders open as of `as_of`, sorted by id.
 pub fn respond(
     agreement: &Agreement,
@@ -415,18 +429,26 @@ pub fn respond(
         .iter()
         .map(|r| (r.id.as_str(), r))
         .collect();
-    // For each rung with a filter, when findings matching it count (sorted).
-    let breaches: BTreeMap<&str, Vec<Timestamp>> = agreement
+    // For each rung with a filter, when findings matching it count (sorted), of any party
+    // and by party.
+    let breaches: BTreeMap<&str, Breaches> = agreement
         .responses
         .iter()
         .filter_map(|r| {
             let filter = trigger_filter(&r.trigger)?;
-            let times = counted_for(r)
+            let mut breaches = Breaches::default();
+            for (t, f) in counted_for(r)
                 .iter()
                 .filter(|(_, f)| finding_matches(filter, f))
-                .map(|(t, _)| *t)
-                .collect();
-            Some((r.id.as_str(), times))
+            {
+                breaches.any.push(*t);
+                breaches
+                    .by_party
+                    .entry(f.party.as_deref())
+                    .or_default()
+                    .push(*t);
+            }
+            Some((r.id.as_str(), breaches))
         })
         .collect();
 
@@ -450,7 +472,12 @@ pub fn respond(
             let escalation = opened
                 .iter()
                 .filter_map(|o| {
-                    let times = breaches.get(firing.breach.id.as_str());
+                    let times = breaches
+                        .get(firing.breach.id.as_str())
+                        .and_then(|b| match firing.party {
+                            Some(party) => b.by_party.get(&party),
+                            None => Some(&b.any),
+                        });
                     escalation_time(firing.rung, o, times.map_or(&[], Vec::as_slice), as_of)
                         .map(|t| (t, o.id.clone()))
                 })
@@ -468,6 +495,7 @@ pub fn respond(
                     } else {
                         firing.breach
                     },
+                    party: firing.party,
                     depth: firing.depth + 1,
                 });
             }
@@ -743,6 +771,28 @@ mod tests {
         assert_eq!(
             owed(&agreement, &findings),
             owes(&[("consult/g1/f1", &["f1"]), ("consult/g1/f2", &["f2"])])
+        );
+    }
+
+    #[test]
+    fn only_the_firings_own_party_continues_its_breach() {
+        let mut consult = rung("consult", serious(), Some("measures"));
+        consult.escalate_on_missed_deadline = false;
+        let agreement = ladder(vec![consult, rung("measures", Trigger::Escalation, None)]);
+        // a's finding at 150 opens a's own consultations and leaves b's as they are; b's
+        // at 160 is the continued breach that escalates b's.
+        let findings = [
+            breach("f1", Some("b"), 100),
+            breach("f2", Some("a"), 150),
+            breach("f3", Some("b"), 160),
+        ];
+        assert_eq!(
+            owed(&agreement, &findings),
+            owes(&[
+                ("consult/g1/f1", &["f1", "f3"]),
+                ("consult/g1/f2", &["f2"]),
+                ("measures/g1/f1", &["f1", "f3"]),
+            ])
         );
     }
 
