@@ -58,13 +58,22 @@ fn check_log_signature(bytes: &[u8], dir: &DataDir) -> Result<(), String> {
 /// first bad entry is the one reported.
 const CHECK_BATCH_ENTRIES: usize = 4096;
 
-/// The domain entries of `prefix` (log entries `1..`), each strictly verified against the
+/// The domain entries of log entries `1..` of `prefix`, each strictly verified against the
 /// agreement as ingest verified it: a log whose checkpoints verify but which holds an entry
-/// its signer did not sign is not replayed. Digest entries are skipped.
-fn verify_domain_entries(prefix: &[Vec<u8>], checker: &LineChecker) -> Result<Vec<Entry>, String> {
+/// its signer did not sign is not replayed. Digest entries are skipped. Consumes the log's
+/// bytes a batch at a time, so they are freed as the entries are read.
+fn verify_domain_entries(
+    prefix: Vec<Vec<u8>>,
+    checker: &LineChecker,
+) -> Result<Vec<Entry>, String> {
     let mut domain = Vec::with_capacity(prefix.len());
-    for (batch_index, batch) in prefix.chunks(CHECK_BATCH_ENTRIES).enumerate() {
-        let first = 1 + batch_index * CHECK_BATCH_ENTRIES;
+    let mut rest = prefix.into_iter().skip(1);
+    let mut first = 1;
+    loop {
+        let batch: Vec<Vec<u8>> = rest.by_ref().take(CHECK_BATCH_ENTRIES).collect();
+        if batch.is_empty() {
+            break;
+        }
         let checked: Vec<Result<Option<Entry>, String>> = batch
             .par_iter()
             .enumerate()
@@ -85,6 +94,7 @@ fn verify_domain_entries(prefix: &[Vec<u8>], checker: &LineChecker) -> Result<Ve
         for entry in checked {
             domain.extend(entry?);
         }
+        first += batch.len();
     }
     Ok(domain)
 }
@@ -98,8 +108,7 @@ struct AssessmentEntry {
 
 /// Verifies the log in `data` (signature of the checkpoint, every tile and entry, every
 /// domain entry's signature against the agreement), reads the agreement from its first entry,
-/// and recomputes the digest of the last recorded
-/// assessment from the log prefix it names. `Err` says what could not be read or verified.
+/// and recomputes the digest of the last recorded assessment from the log prefix it names. `Err` says what could not be read or verified.
 pub fn replay(data: &Path) -> Result<Replay, String> {
     let dir = DataDir::at(data);
     let verifier = dir.log_verifier().map_err(|e| e.to_string())?;
@@ -129,13 +138,8 @@ pub fn replay(data: &Path) -> Result<Replay, String> {
         .as_of
         .parse()
         .map_err(|e| format!("log entry {assessment_index}: as_of: {e}"))?;
-    let prefix = entries
-        .get(
-            1..usize::try_from(recorded.entries)
-                .unwrap_or(usize::MAX)
-                .min(entries.len()),
-        )
-        .unwrap_or_default();
+    let mut prefix = entries;
+    prefix.truncate(usize::try_from(recorded.entries).unwrap_or(usize::MAX));
     let domain = verify_domain_entries(prefix, &LineChecker::new(&agreement))?;
     let replayed = assess(&agreement, &domain, as_of)
         .digest()
