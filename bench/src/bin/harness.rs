@@ -44,6 +44,10 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+// The allocator `pacta` runs with, so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Lines verified together: enough to keep both cores busy, few enough that only this many
 /// raw lines are held at once (the file itself is never read whole).
 const VERIFY_BATCH_LINES: usize = 4096;
