@@ -40,7 +40,6 @@ use pacta_core::entry::{
 };
 use pacta_core::zone::ZoneIndex;
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
-use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -236,18 +235,7 @@ fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
     let mut previous: Vec<Result<Checked, LineError>> = Vec::new();
     loop {
         let (checked, next) = rayon::join(
-            || {
-                batch
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, bytes)| {
-                        let text = String::from_utf8_lossy(bytes);
-                        checker
-                            .check(first_line + i, text.trim_end_matches(['\n', '\r']))
-                            .map(Checked::into_assessed_form)
-                    })
-                    .collect::<Vec<_>>()
-            },
+            || checker.check_lines(&batch, first_line),
             || {
                 for outcome in std::mem::take(&mut previous) {
                     match outcome.and_then(|checked| admission.admit(checked)) {

@@ -148,6 +148,28 @@ impl LineChecker {
             role: authorised.role,
         }))
     }
+
+    /// Checks `lines` (raw NDJSON lines, numbered from `first_line`, line ends included or
+    /// not) on every core, keeping for each accepted entry only what the assessment reads;
+    /// the results are in input order, for [`Admission`]. A line that is not UTF-8 is bad
+    /// input on that line, not a failure of the whole read.
+    #[cfg(feature = "parallel")]
+    pub fn check_lines(
+        &self,
+        lines: &[Vec<u8>],
+        first_line: usize,
+    ) -> Vec<Result<Checked, LineError>> {
+        use rayon::prelude::*;
+        lines
+            .par_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                let text = String::from_utf8_lossy(bytes);
+                self.check(first_line + i, text.trim_end_matches(['\n', '\r']))
+                    .map(Checked::into_assessed_form)
+            })
+            .collect()
+    }
 }
 
 /// The sequential half of reading: remembers the entries admitted so far, and admits or

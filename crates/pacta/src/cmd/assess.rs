@@ -17,7 +17,6 @@ use pacta_core::entry::ndjson::{Admission, Checked, LineChecker, LineError, Line
 use pacta_core::entry::types::Entry;
 use pacta_core::respond::ObligationStatus;
 use pacta_core::time::Timestamp;
-use rayon::prelude::*;
 
 use super::{exit_invalid, EXIT_OK};
 use crate::agreement_file;
@@ -156,7 +155,7 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
         // Every core checks this batch while one also admits the previous batch and reads
         // the next, so the cores do not wait on the sequential part.
         let (checked, next) = rayon::join(
-            || check_batch(&checker, &batch, first_line),
+            || checker.check_lines(&batch, first_line),
             || {
                 admit_batch(std::mem::take(&mut previous), &mut admission, &mut read);
                 progress.inc(previous_bytes);
@@ -191,25 +190,6 @@ fn read_batch(lines: &mut impl BufRead, path: &Path) -> anyhow::Result<(Vec<Vec<
         batch.push(line);
     }
     Ok((batch, bytes))
-}
-
-/// Checks every line of `batch` (numbered from `first_line`) on every core, in input order.
-fn check_batch(
-    checker: &LineChecker,
-    batch: &[Vec<u8>],
-    first_line: usize,
-) -> Vec<Result<Checked, LineError>> {
-    batch
-        .par_iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            // A line that is not UTF-8 is bad input on that line, not an I/O failure.
-            let text = String::from_utf8_lossy(bytes);
-            checker
-                .check(first_line + i, text.trim_end_matches(['\n', '\r']))
-                .map(Checked::into_assessed_form)
-        })
-        .collect()
 }
 
 /// Admits checked lines in input order: the first line to use an id claims it.

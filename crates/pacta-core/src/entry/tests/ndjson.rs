@@ -156,6 +156,35 @@ fn checking_out_of_order_and_admitting_in_order_equals_reading_line_by_line() {
     );
 }
 
+/// The batch check on every core gives each line's verdict, numbered from the batch's first
+/// line, whatever its line end, and a line that is not UTF-8 is rejected on its own.
+#[cfg(feature = "parallel")]
+#[test]
+fn checking_a_batch_on_every_core_keeps_each_lines_number_and_verdict() {
+    let agreement = agreement();
+    let checker = LineChecker::new(&agreement);
+    let good = signed_line(&report(), &key(PATROL_07));
+    let lines: Vec<Vec<u8>> = vec![
+        format!("{good}\r\n").into_bytes(),
+        vec![0xff, b'{', b'}', b'\n'],
+        b"\n".to_vec(),
+    ];
+    let checked = checker.check_lines(&lines, 41);
+    let numbers: Vec<Option<usize>> = checked
+        .iter()
+        .map(|c| c.as_ref().err().map(|e| e.line))
+        .collect();
+    assert_eq!(numbers, [None, Some(42), None]);
+    assert!(matches!(
+        checked.first(),
+        Some(Ok(crate::entry::ndjson::Checked::Entry(accepted))) if accepted.line == 41
+    ));
+    assert!(matches!(
+        checked.get(2),
+        Some(Ok(crate::entry::ndjson::Checked::Blank))
+    ));
+}
+
 proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {
