@@ -43,17 +43,6 @@ fn post(server: &TestServer, path: &str, token: Option<&str>, body: &str) -> Ans
     }
 }
 
-fn config(data: std::path::PathBuf) -> Config {
-    Config {
-        data,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        checkpoint_interval_ms: 50,
-        assessment_interval_seconds: 3_600,
-        derived_interval_ms: 3_600_000,
-        ..Config::default()
-    }
-}
-
 /// A server whose writes need tokens: one for monitors, one for guarantors.
 fn server_with_tokens() -> (tempfile::TempDir, TestServer) {
     let dir = tempfile::tempdir().unwrap();
@@ -66,7 +55,7 @@ fn server_with_tokens() -> (tempfile::TempDir, TestServer) {
     std::fs::write(&tokens, text).unwrap();
     let config = Config {
         tokens_file: Some(tokens),
-        ..config(create_data(dir.path()))
+        ..test_config(create_data(dir.path()))
     };
     let server = TestServer::start_with(config, at("2026-03-02T12:00:00Z"));
     (dir, server)
@@ -170,7 +159,7 @@ fn a_bad_tokens_file_stops_the_server_before_it_serves() {
     .unwrap();
     let config = Config {
         tokens_file: Some(tokens),
-        ..config(create_data(dir.path()))
+        ..test_config(create_data(dir.path()))
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -194,7 +183,7 @@ fn over_the_rate_limit_a_write_is_429_with_retry_after_and_not_stored() {
     let config = Config {
         write_rate_per_second: 1,
         write_burst: 2,
-        ..config(create_data(dir.path()))
+        ..test_config(create_data(dir.path()))
     };
     let server = TestServer::start_with(config, at("2026-03-02T12:00:00Z"));
     // One write a second refills the bucket; a slow machine may get a third or fourth

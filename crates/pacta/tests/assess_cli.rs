@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::assess;
 use pacta_core::entry::read_entries;
 use pacta_core::time::Timestamp;
@@ -18,14 +17,6 @@ fn pacta(args: &[&std::ffi::OsStr]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-struct Dir(PathBuf);
-
-impl SourceLoader for Dir {
-    fn load(&self, relative_path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.0.join(relative_path)).map_err(|e| e.to_string())
-    }
 }
 
 #[test]
@@ -73,8 +64,7 @@ fn batched_assess_reads_as_the_serial_reader_across_batches() {
     let input = dir.path().join("entries.ndjson");
     std::fs::write(&input, &text).unwrap();
 
-    let agreement_text = std::fs::read_to_string(demo.join("agreement.toml")).unwrap();
-    let agreement = parse_agreement("agreement.toml", &agreement_text, &Dir(demo.clone()))
+    let agreement = pacta_server::datadir::AgreementFiles::read(&demo)
         .unwrap()
         .agreement;
     let (accepted, errors) = read_entries(&text, &agreement);

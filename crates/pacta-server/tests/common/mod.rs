@@ -81,20 +81,23 @@ pub fn create_data(dir: &std::path::Path) -> PathBuf {
     data
 }
 
+/// The configuration tests start servers with: `data`, 127.0.0.1 on a port the OS chooses,
+/// checkpoints every 50 ms, no digest entries or store refreshes during a test.
+pub fn test_config(data: PathBuf) -> Config {
+    Config {
+        data,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        checkpoint_interval_ms: 50,
+        assessment_interval_seconds: 3_600,
+        derived_interval_ms: 3_600_000,
+        ..Config::default()
+    }
+}
+
 impl TestServer {
-    /// Starts a server on `data` on 127.0.0.1, port chosen by the OS, clock at `now`.
+    /// Starts a server on `data` with [`test_config`], clock at `now`.
     pub fn start(data: PathBuf, now: Timestamp) -> TestServer {
-        TestServer::start_with(
-            Config {
-                data,
-                listen: "127.0.0.1:0".parse().unwrap(),
-                checkpoint_interval_ms: 50,
-                assessment_interval_seconds: 3_600,
-                derived_interval_ms: 3_600_000,
-                ..Config::default()
-            },
-            now,
-        )
+        TestServer::start_with(test_config(data), now)
     }
 
     /// Starts a server with `config` (which should listen on 127.0.0.1), clock at `now`.
