@@ -8,7 +8,10 @@ use pacta_store::{
     AssessmentRecord, CheckpointRecord, EntryRecord, ReportFacts, Signer, Store, StoreError,
 };
 
+use std::sync::Arc;
+
 use crate::datadir::{AGREEMENT_SCHEMA, ASSESSMENT_SCHEMA};
+use crate::sequencer::Committed;
 use crate::server::{log_entry_schema, read_domain_entry};
 
 /// How a store names a role.
@@ -134,6 +137,75 @@ pub fn catch_up(store: &dyn Store, entries: &[Vec<u8>]) -> Result<u64, String> {
         tx.commit().map_err(|e| e.to_string())?;
     }
     Ok(missing.len() as u64)
+}
+
+/// Groups the sequencer may hand over before it waits for the indexer: enough to absorb a slow
+/// transaction, few enough that the store never lags the log by more than seconds of ingest.
+const INDEX_QUEUE_GROUPS: usize = 16;
+
+/// The store's indexer: a thread of its own that writes what the sequencer made durable, in
+/// log order, so SQLite's work is off the path of every acknowledgement. The store is an
+/// index that catches up from the log on start, so a failure here loses nothing; it is
+/// logged. Dropping the indexer waits until everything handed over is written.
+pub struct Indexer {
+    queue: Option<std::sync::mpsc::SyncSender<Committed>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Indexer {
+    /// Starts the indexer's thread over `store`.
+    pub fn start(store: Arc<dyn Store>) -> std::io::Result<Indexer> {
+        let (queue, received) = std::sync::mpsc::sync_channel(INDEX_QUEUE_GROUPS);
+        let thread = std::thread::Builder::new()
+            .name("pacta-indexer".into())
+            .spawn(move || {
+                for committed in received {
+                    if let Err(e) = index_committed(store.as_ref(), committed) {
+                        tracing::error!("indexing in the store failed (restart to catch up): {e}");
+                    }
+                }
+            })?;
+        Ok(Indexer {
+            queue: Some(queue),
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands over what was committed, waiting while the queue is full (back-pressure on the
+    /// sequencer rather than unbounded memory).
+    pub fn index(&self, committed: Committed) {
+        if let Some(queue) = &self.queue {
+            if queue.send(committed).is_err() {
+                tracing::error!("the indexer has stopped; the store catches up on restart");
+            }
+        }
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread's loop once it has written what is queued.
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the indexer panicked; the store catches up on restart");
+            }
+        }
+    }
+}
+
+fn index_committed(store: &dyn Store, committed: Committed) -> Result<(), String> {
+    match committed {
+        Committed::Entries(entries) => {
+            let records = entries
+                .iter()
+                .map(|(index, entry, canonical)| domain_record(*index, entry, canonical))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            store_entries(store, &records).map_err(|e| e.to_string())
+        }
+        Committed::Digest { index, bytes } => store_assessment(store, index, &bytes),
+    }
 }
 
 /// Stores newly logged entries in one transaction.

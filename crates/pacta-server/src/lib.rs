@@ -37,7 +37,7 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::Config;
 pub use datadir::{DataDir, DataDirError};
 pub use problem::{Problem, ProblemKind};
-pub use server::{run, Server, ServerError};
+pub use server::{log_assessment, run, Server, ServerError};
 pub use state::AppState;
 
 use crate::config::BODY_BYTES_MAX;

@@ -5,7 +5,8 @@
 //! entries), decides idempotency against every id accepted so far, appends the new entries
 //! under one journal fsync (group commit), records them in the [`Ledger`], and only then
 //! answers. Integration into the tree, checkpoints and assessment digests go through the
-//! same queue, so the digest entry's prefix is exactly the entries sequenced before it.
+//! same queue. A digest is computed beside the sequencer, from the engine, and names the log
+//! prefix the engine held ([`Prefix`]); entries sequenced meanwhile are simply not in it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -68,26 +69,46 @@ struct Seen {
 /// The sequencer records entries here before answering, so the id check of the next group
 /// sees them; the engine lives behind a lock of its own and takes the recorded entries only
 /// when an assessment is asked for. An assessment of a large log takes long (seconds at 10^6
-/// reports): were the engine fed under the ledger's lock, every refresh of the store would
-/// stall ingest for that long.
+/// reports): were the engine fed under the ledger's lock, or were digests computed on the
+/// sequencer's thread, every refresh of the store and every digest would stall ingest for
+/// that long.
 pub struct Ledger {
     ids: HashMap<String, Seen>,
     /// Domain entries recorded.
     recorded: usize,
     engine: Arc<Mutex<Engine>>,
-    /// Recorded entries the engine has not taken yet, in log order.
-    pending: Arc<Mutex<Vec<Entry>>>,
+    arrivals: Arc<Mutex<Arrivals>>,
     /// Log size: the index the next entry will get.
     log_size: u64,
-    /// Log size when the last `pacta.assessment/1` entry was appended (0 if none).
-    assessed_size: u64,
+    /// The log prefix the last `pacta.assessment/1` entry covers (0 if none).
+    assessed_prefix: u64,
+}
+
+/// Recorded entries the engine has not taken yet, and the log prefix they complete. Both
+/// change together under one lock, so whoever takes the entries knows exactly which prefix
+/// of the log the engine then holds.
+#[derive(Debug, Default)]
+struct Arrivals {
+    /// In log order.
+    entries: Vec<Entry>,
+    prefix: Prefix,
+}
+
+/// A prefix of the log, as the engine holds it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Prefix {
+    /// Log entries in the prefix: every domain entry below this index is in the engine.
+    pub size: u64,
+    /// One past the last domain entry in the prefix (0 if none): a digest of this prefix says
+    /// something new only if this lies beyond the prefix the last digest covered.
+    pub domain_end: u64,
 }
 
 /// The engine of a [`Ledger`], usable without holding the ledger.
 #[derive(Clone)]
 pub struct EngineHandle {
     engine: Arc<Mutex<Engine>>,
-    pending: Arc<Mutex<Vec<Entry>>>,
+    arrivals: Arc<Mutex<Arrivals>>,
 }
 
 impl EngineHandle {
@@ -103,18 +124,28 @@ impl EngineHandle {
 
     /// Runs `work` on the engine once it holds every entry recorded so far.
     pub fn with_engine<T>(&self, work: impl FnOnce(&mut Engine) -> T) -> Result<T, String> {
+        self.with_engine_at(|engine, _| work(engine))
+    }
+
+    /// Runs `work` on the engine once it holds every entry recorded so far, telling it the
+    /// log prefix those entries make up.
+    pub fn with_engine_at<T>(
+        &self,
+        work: impl FnOnce(&mut Engine, Prefix) -> T,
+    ) -> Result<T, String> {
         let mut engine = self
             .engine
             .lock()
             .map_err(|_| "the engine lock is poisoned".to_owned())?;
-        let arrived = std::mem::take(
-            &mut *self
-                .pending
+        let (arrived, prefix) = {
+            let mut arrivals = self
+                .arrivals
                 .lock()
-                .map_err(|_| "the ledger's queue lock is poisoned".to_owned())?,
-        );
+                .map_err(|_| "the ledger's queue lock is poisoned".to_owned())?;
+            (std::mem::take(&mut arrivals.entries), arrivals.prefix)
+        };
         engine.insert_batch(arrived);
-        Ok(work(&mut engine))
+        Ok(work(&mut engine, prefix))
     }
 }
 
@@ -126,9 +157,15 @@ impl Ledger {
             ids: HashMap::new(),
             recorded: 0,
             engine: Arc::new(Mutex::new(Engine::new(agreement))),
-            pending: Arc::new(Mutex::new(Vec::new())),
+            arrivals: Arc::new(Mutex::new(Arrivals {
+                entries: Vec::new(),
+                prefix: Prefix {
+                    size: log_size,
+                    domain_end: 0,
+                },
+            })),
             log_size,
-            assessed_size: 0,
+            assessed_prefix: 0,
         }
     }
 
@@ -146,28 +183,34 @@ impl Ledger {
                 report_monitor,
             },
         );
-        // A poisoned queue means a panic while the engine took entries; the entries recorded
-        // from now on are still in the log, and a restart (or `pacta replay`) sees them.
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.push(entry);
-        }
         self.recorded += 1;
         self.log_size = self.log_size.max(index + 1);
+        // A poisoned queue means a panic while the engine took entries; the entries recorded
+        // from now on are still in the log, and a restart (or `pacta replay`) sees them.
+        if let Ok(mut arrivals) = self.arrivals.lock() {
+            arrivals.entries.push(entry);
+            arrivals.prefix = Prefix {
+                size: self.log_size,
+                domain_end: index + 1,
+            };
+        }
     }
 
     /// The engine, to assess without holding the ledger.
     pub fn engine(&self) -> EngineHandle {
         EngineHandle {
             engine: self.engine.clone(),
-            pending: self.pending.clone(),
+            arrivals: self.arrivals.clone(),
         }
     }
 
-    /// Notes a log entry that is not a domain entry (agreement, assessment digest).
-    pub fn record_other(&mut self, index: u64, is_assessment: bool) {
+    /// Notes a `pacta.assessment/1` entry at `index`, the digest of the log prefix of
+    /// `covers` entries.
+    pub fn record_digest(&mut self, index: u64, covers: u64) {
         self.log_size = self.log_size.max(index + 1);
-        if is_assessment {
-            self.assessed_size = index;
+        self.assessed_prefix = self.assessed_prefix.max(covers);
+        if let Ok(mut arrivals) = self.arrivals.lock() {
+            arrivals.prefix.size = self.log_size;
         }
     }
 
@@ -186,18 +229,11 @@ impl Ledger {
         self.log_size
     }
 
-    /// Whether entries arrived since the last assessment digest was logged.
-    pub fn grew_since_assessment(&self) -> bool {
-        self.log_size > self.assessed_size + 1
+    /// The log prefix the last assessment digest covers (0 if none was logged).
+    pub fn assessed_prefix(&self) -> u64 {
+        self.assessed_prefix
     }
 }
-
-/// Builds an entry the server itself appends (an assessment digest) from the ledger as it
-/// stands when sequenced; `Ok(None)` means there is nothing to append.
-pub type OwnEntry = Box<dyn FnOnce(&Ledger) -> Result<Option<Vec<u8>>, String> + Send>;
-
-/// An entry the server appended: its index and bytes.
-pub type Appended = (u64, Vec<u8>);
 
 /// Work for the sequencer.
 pub enum Job {
@@ -215,13 +251,14 @@ pub enum Job {
         /// Told the checkpoint size, or the failure.
         reply: Option<oneshot::Sender<Result<u64, String>>>,
     },
-    /// Append an entry made by the server (an assessment digest), built from the ledger
-    /// at the moment of sequencing; then integrate.
-    AppendOwn {
-        /// Builds the entry's bytes from the ledger, or says there is nothing to append.
-        build: OwnEntry,
-        /// Told the index and bytes appended (None if nothing was), or the failure.
-        reply: Option<oneshot::Sender<Result<Option<Appended>, String>>>,
+    /// Append an assessment digest made by the server, then integrate.
+    AppendDigest {
+        /// The signed `pacta.assessment/1` entry.
+        bytes: Vec<u8>,
+        /// The log prefix it is the digest of.
+        covers: u64,
+        /// Told the index appended, or the failure.
+        reply: Option<oneshot::Sender<Result<u64, String>>>,
     },
 }
 
@@ -231,9 +268,23 @@ pub struct Sequencer {
     queue: mpsc::Sender<Job>,
 }
 
-/// Called with each group of newly accepted entries (index, entry, canonical bytes), after
-/// they are durable and the callers have been answered: indexes them in the store.
-pub type AfterCommit = Box<dyn FnMut(&[(u64, &Entry, &[u8])]) + Send>;
+/// What the sequencer made durable, in log order, for the store's index.
+#[derive(Debug)]
+pub enum Committed {
+    /// A group of newly accepted domain entries: index, entry, canonical bytes.
+    Entries(Vec<(u64, Entry, Vec<u8>)>),
+    /// An assessment digest the server appended.
+    Digest {
+        /// Its log index.
+        index: u64,
+        /// Its canonical bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+/// Called with everything made durable, in log order, after the callers have been answered:
+/// hands it to the store's indexer.
+pub type AfterCommit = Box<dyn FnMut(Committed) + Send>;
 
 impl Sequencer {
     /// Starts the sequencer on its own thread. It stops when every [`Sequencer`] handle is
@@ -310,8 +361,15 @@ fn run(
                     let _ = reply.send(result);
                 }
             }
-            Job::AppendOwn { build, reply } => {
-                let result = append_own(build, log, ledger);
+            Job::AppendDigest {
+                bytes,
+                covers,
+                reply,
+            } => {
+                let result = append_digest(&bytes, covers, log, ledger);
+                if let Ok(index) = result {
+                    after_commit(Committed::Digest { index, bytes });
+                }
                 if let Some(reply) = reply {
                     let _ = reply.send(result);
                 }
@@ -330,30 +388,23 @@ fn integrate(log: &Mutex<LogWriter<DirStore>>) -> Result<u64, String> {
         .map_err(|e| e.to_string())
 }
 
-fn append_own(
-    build: OwnEntry,
+fn append_digest(
+    bytes: &[u8],
+    covers: u64,
     log: &Mutex<LogWriter<DirStore>>,
     ledger: &RwLock<Ledger>,
-) -> Result<Option<Appended>, String> {
-    let bytes = {
-        // Only this thread writes the ledger, so reading it here sees the sequenced prefix.
-        let ledger = ledger.read().map_err(|_| "the ledger lock is poisoned")?;
-        build(&ledger)?
-    };
-    let Some(bytes) = bytes else {
-        return Ok(None);
-    };
+) -> Result<u64, String> {
     let index = {
         let mut writer = log.lock().map_err(|_| "the log lock is poisoned")?;
-        let range = writer.append(&[&bytes]).map_err(|e| e.to_string())?;
+        let range = writer.append(&[bytes]).map_err(|e| e.to_string())?;
         writer.integrate().map_err(|e| e.to_string())?;
         range.start
     };
     ledger
         .write()
         .map_err(|_| "the ledger lock is poisoned")?
-        .record_other(index, true);
-    Ok(Some((index, bytes)))
+        .record_digest(index, covers);
+    Ok(index)
 }
 
 type Group = Vec<(Vec<Candidate>, oneshot::Sender<Vec<Sequenced>>)>;
@@ -481,12 +532,8 @@ fn commit(
     for (reply, answers) in replies.into_iter().zip(outcomes) {
         let _ = reply.send(answers);
     }
-    let view: Vec<(u64, &Entry, &[u8])> = committed
-        .iter()
-        .map(|(i, e, c)| (*i, e, c.as_slice()))
-        .collect();
-    if !view.is_empty() {
-        after_commit(&view);
+    if !committed.is_empty() {
+        after_commit(Committed::Entries(committed));
     }
 }
 

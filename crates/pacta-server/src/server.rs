@@ -26,9 +26,9 @@ use crate::datadir::{
     read_log_entries, AgreementFiles, DataDir, DataDirError, DirLock, AGREEMENT_SCHEMA,
     ASSESSMENT_SCHEMA,
 };
-use crate::index::{catch_up, domain_record, store_assessment, store_checkpoint, store_entries};
+use crate::index::{catch_up, store_checkpoint, Indexer};
 use crate::metrics::Metrics;
-use crate::sequencer::{Job, Ledger, Sequencer};
+use crate::sequencer::{EngineHandle, Job, Ledger, Sequencer};
 use crate::state::{AppState, Parts};
 
 /// Why a server could not start or stopped with an error.
@@ -123,8 +123,8 @@ fn recover(entries: Vec<Vec<u8>>) -> Result<Recovered, ServerError> {
         for (offset, logged) in read.into_iter().enumerate() {
             let index = next_index + offset as u64;
             match logged.map_err(|reason| ServerError::LogEntry { index, reason })? {
-                None => ledger.record_other(index, true),
-                Some((entry, body)) => ledger.record(index, entry, body),
+                Logged::Digest { covers } => ledger.record_digest(index, covers),
+                Logged::Domain { entry, body } => ledger.record(index, entry, body),
             }
         }
         next_index += batch.len() as u64;
@@ -132,13 +132,33 @@ fn recover(entries: Vec<Vec<u8>>) -> Result<Recovered, ServerError> {
     Ok(Recovered { agreement, ledger })
 }
 
-/// A log entry after the first: a domain entry with the hash of its signed body, or `None`
-/// for a digest entry.
-fn read_logged(bytes: &[u8]) -> Result<Option<(Entry, [u8; 32])>, String> {
+/// A log entry after the first.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "almost every log entry is a domain entry; boxing them would cost an allocation each"
+)]
+enum Logged {
+    /// A domain entry, with the hash of its signed body.
+    Domain { entry: Entry, body: [u8; 32] },
+    /// An assessment digest of the log prefix of `covers` entries.
+    Digest { covers: u64 },
+}
+
+fn read_logged(bytes: &[u8]) -> Result<Logged, String> {
     match log_entry_schema(bytes)?.as_str() {
-        ASSESSMENT_SCHEMA => Ok(None),
+        ASSESSMENT_SCHEMA => {
+            #[derive(serde::Deserialize)]
+            struct Covers {
+                entries: u64,
+            }
+            serde_json::from_slice::<Covers>(bytes)
+                .map(|digest| Logged::Digest {
+                    covers: digest.entries,
+                })
+                .map_err(|e| format!("malformed assessment entry: {e}"))
+        }
         AGREEMENT_SCHEMA => Err("a second agreement entry; amendments are not supported".into()),
-        _ => read_domain_entry(bytes).map(Some),
+        _ => read_domain_entry(bytes).map(|(entry, body)| Logged::Domain { entry, body }),
     }
 }
 
@@ -161,36 +181,38 @@ pub(crate) fn read_domain_entry(bytes: &[u8]) -> Result<(Entry, [u8; 32]), Strin
     Ok((parsed.entry, Sha256::digest(&forms.signed).into()))
 }
 
-/// The `pacta.assessment/1` entry for the ledger as it stands, as of `as_of`, signed by the
-/// log key; `None` if nothing arrived since the last one.
+/// The signed `pacta.assessment/1` entry of the engine's assessment as of `as_of`, and the
+/// log prefix it covers: the one the engine holds when it is computed. `None` if no domain
+/// entry arrived beyond `assessed_prefix`, the prefix the last digest covers.
 fn assessment_entry(
     agreement: &Agreement,
-    ledger: &Ledger,
+    engine: &EngineHandle,
+    assessed_prefix: u64,
     as_of: Timestamp,
     key: &SigningKey,
-) -> Result<Option<Vec<u8>>, String> {
-    if !ledger.grew_since_assessment() {
+) -> Result<Option<(Vec<u8>, u64)>, String> {
+    let digested = engine.with_engine_at(|engine, prefix| {
+        (prefix.domain_end > assessed_prefix)
+            .then(|| engine.assessment(as_of).digest().map(|d| (d, prefix.size)))
+    })?;
+    let Some(digested) = digested else {
         return Ok(None);
-    }
-    let digest = ledger
-        .engine()
-        .with_assessment(as_of, |assessment| assessment.digest())?
-        .map_err(|e| format!("assessment digest: {e}"))?;
+    };
+    let (digest, covers) = digested.map_err(|e| format!("assessment digest: {e}"))?;
     let value = serde_json::json!({
         "schema": ASSESSMENT_SCHEMA,
         "agreement": agreement.id,
         "version": agreement.version,
         "as_of": as_of.to_rfc3339(),
-        "entries": ledger.log_size(),
+        "entries": covers,
         "digest": digest,
     });
     let signed = sign_entry(&value, key).map_err(|e| e.to_string())?;
     let Value::Object(object) = signed else {
         return Err("a signed assessment entry is not an object".into());
     };
-    canonical_bytes(&object)
-        .map_err(|e| e.to_string())
-        .map(Some)
+    let bytes = canonical_bytes(&object).map_err(|e| e.to_string())?;
+    Ok(Some((bytes, covers)))
 }
 
 impl Server {
@@ -235,12 +257,17 @@ impl Server {
         let store: Arc<dyn Store> = Arc::new(store);
         let log = Arc::new(Mutex::new(writer));
         let ledger = Arc::new(RwLock::new(recovered.ledger));
-        let index_store = store.clone();
+        let indexer = Indexer::start(store.clone()).map_err(|source| ServerError::Io {
+            what: "starting the store's indexer thread".into(),
+            source,
+        })?;
+        // The sequencer owns the indexer: when the sequencer stops, dropping it waits until
+        // the store holds everything sequenced.
         let (sequencer, sequencer_thread) = Sequencer::start(
             log.clone(),
             ledger.clone(),
             SEQUENCER_QUEUE_DEPTH,
-            Box::new(move |committed| index_committed(index_store.as_ref(), committed)),
+            Box::new(move |committed| indexer.index(committed)),
         );
         let listener =
             TcpListener::bind(config.listen)
@@ -327,44 +354,38 @@ impl Server {
 }
 
 /// Appends a digest of the current assessment (if entries arrived since the last one) and
-/// integrates.
+/// integrates. The assessment is computed here, beside the sequencer, which goes on
+/// sequencing meanwhile; the digest names the log prefix it covers.
 pub async fn log_assessment(state: &AppState, key: &SigningKey) -> Result<Option<u64>, String> {
     let agreement = state.agreement().clone();
     let as_of = state.now();
     let key = key.clone();
+    let (engine, assessed_prefix) = state
+        .with_ledger(|ledger| (ledger.engine(), ledger.assessed_prefix()))
+        .map_err(|p| p.detail().to_owned())?;
+    let entry = tokio::task::spawn_blocking(move || {
+        assessment_entry(&agreement, &engine, assessed_prefix, as_of, &key)
+    })
+    .await
+    .map_err(|e| format!("assessment task failed: {e}"))??;
+    let Some((bytes, covers)) = entry else {
+        state.note_checkpoint();
+        return Ok(None);
+    };
     let (reply, answer) = oneshot::channel();
     state
         .sequencer()
-        .send(Job::AppendOwn {
-            build: Box::new(move |ledger| assessment_entry(&agreement, ledger, as_of, &key)),
+        .send(Job::AppendDigest {
+            bytes,
+            covers,
             reply: Some(reply),
         })
         .await?;
-    let appended = answer
+    let index = answer
         .await
         .map_err(|_| "the sequencer stopped".to_owned())??;
     state.note_checkpoint();
-    let Some((index, bytes)) = appended else {
-        return Ok(None);
-    };
-    let store = state.store().clone();
-    tokio::task::spawn_blocking(move || store_assessment(store.as_ref(), index, &bytes))
-        .await
-        .map_err(|e| format!("store task failed: {e}"))??;
     Ok(Some(index))
-}
-
-/// Indexes newly committed entries. A store failure does not lose anything (the entries are
-/// in the log, and the store catches up from it on the next start), so it is logged.
-fn index_committed(store: &dyn Store, committed: &[(u64, &Entry, &[u8])]) {
-    let records: Result<Vec<_>, _> = committed
-        .iter()
-        .map(|(index, entry, canonical)| domain_record(*index, entry, canonical))
-        .collect();
-    let stored = records.and_then(|records| store_entries(store, &records));
-    if let Err(e) = stored {
-        tracing::error!("indexing entries in the store failed (restart to catch up): {e}");
-    }
 }
 
 /// How long derived rows may lag the clock when no entry arrives (deadlines still pass).

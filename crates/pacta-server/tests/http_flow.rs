@@ -9,6 +9,7 @@ use pacta_core::assess::Assessment;
 use pacta_log::proof::InclusionProof;
 use pacta_log::Checkpoint;
 use pacta_server::DataDir;
+use pacta_store::Store;
 use serde_json::json;
 
 const FINDING: &str = "ceasefire@inc:s08-r1";
@@ -257,4 +258,63 @@ fn a_submission_is_answered_while_an_assessment_holds_the_engine() {
     });
     assessing.join().unwrap().unwrap();
     assert_eq!(assessment(&server).counts.reports, 3);
+}
+
+#[test]
+fn a_submission_is_answered_while_a_digest_is_computed_and_the_digest_names_its_prefix() {
+    let (_dir, server) = two_reports();
+    let data = server.data.clone();
+    let key = DataDir::at(&data).log_key().unwrap();
+    let engine = server.state.with_ledger(|l| l.engine()).unwrap();
+    let (holding, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        engine.with_engine(|_| {
+            holding.send(()).unwrap();
+            released.recv().unwrap();
+        })
+    });
+    held.recv().unwrap();
+    let state = server.state.clone();
+    let digesting = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(pacta_server::log_assessment(&state, &key))
+    });
+    // Time for the digest to reach the engine's lock; before digests were computed beside
+    // the sequencer, it would now hold the sequencer too.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    server.clock.set(at("2026-03-02T10:50:00Z"));
+    let r3 = report("s08-r3", "m1", "2026-03-02T10:50:00Z", [37.52, 48.0]);
+    let (answered, answer) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let status = server.post_json("/v1/reports", &signed(&r3, "m1")).status;
+            answered.send(status).unwrap();
+        });
+        let status = answer.recv_timeout(std::time::Duration::from_secs(20));
+        release.send(()).unwrap();
+        assert_eq!(status, Ok(201), "the submission waited for the digest");
+    });
+    holder.join().unwrap().unwrap();
+    let index = digesting
+        .join()
+        .unwrap()
+        .unwrap()
+        .expect("a digest was logged");
+    server.stop();
+    // Nothing arrived after the digest's prefix, so no digest follows it on shutdown, and
+    // the replay recomputes exactly the prefix it names.
+    let replayed = pacta_server::replay::replay(&data).unwrap();
+    assert_eq!(replayed.assessment_index, index);
+    assert_eq!(
+        replayed.prefix, index,
+        "the digest covers every entry before it"
+    );
+    assert_eq!(replayed.recorded, replayed.replayed);
+    // The indexer wrote everything sequenced, in log order, before the server stopped.
+    let store = pacta_store::SqliteStore::open(DataDir::at(&data).store_path()).unwrap();
+    assert_eq!(store.next_log_index().unwrap(), replayed.log_entries);
+    let digest = store.latest_assessment().unwrap().unwrap();
+    assert_eq!((digest.log_index, digest.entries), (index, index));
+    assert_eq!(digest.digest, replayed.recorded);
 }
