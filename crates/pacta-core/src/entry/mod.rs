@@ -7,10 +7,12 @@
 //! [`resolve_location`] turns a report's location into a point and a radius. The wire format
 //! is documented in `docs/report-format.md`.
 
+mod canonical;
 mod json;
 pub mod limits;
 pub mod location;
 pub mod ndjson;
+mod raw;
 pub mod signature;
 pub mod types;
 pub mod validate;

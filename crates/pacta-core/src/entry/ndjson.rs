@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use super::canonical::signed_form;
 use super::signature::{AuthError, KeyRing};
 use super::types::Entry;
-use super::validate::{parse_entry, EntryError};
+use super::validate::{parse_entry, parse_entry_raw, EntryError};
 use crate::agreement::model::{Agreement, Role};
 
 /// An entry that passed every check.
@@ -134,18 +135,30 @@ impl LineChecker {
             return Ok(Checked::Blank);
         }
         let reject = |rejection| LineError { line, rejection };
-        let parsed = parse_entry(text).map_err(|e| reject(Rejection::Invalid(e)))?;
-        let authorised = self
-            .keys
-            .authorise(&parsed)
-            .map_err(|e| reject(Rejection::Unauthorised(e)))?;
-        let signed = &authorised.canonical.signed;
+        let (entry, role, signed) = match parse_entry_raw(text) {
+            Some((entry, raw)) => {
+                let (role, _, signed) = self
+                    .keys
+                    .authorise_with(&entry, || signed_form(&raw), |signed: &Vec<u8>| signed)
+                    .map_err(|e| reject(Rejection::Unauthorised(e)))?;
+                (entry, role, signed)
+            }
+            // Not a valid entry: the full reader says why.
+            None => {
+                let parsed = parse_entry(text).map_err(|e| reject(Rejection::Invalid(e)))?;
+                let authorised = self
+                    .keys
+                    .authorise(&parsed)
+                    .map_err(|e| reject(Rejection::Unauthorised(e)))?;
+                (parsed.entry, authorised.role, authorised.canonical.signed)
+            }
+        };
         Ok(Checked::Entry(AcceptedEntry {
             line,
-            body: Sha256::digest(signed).into(),
+            body: Sha256::digest(&signed).into(),
             signed_len: signed.len(),
-            entry: parsed.entry,
-            role: authorised.role,
+            entry,
+            role,
         }))
     }
 
@@ -164,7 +177,11 @@ impl LineChecker {
             .par_iter()
             .enumerate()
             .map(|(i, bytes)| {
-                let text = String::from_utf8_lossy(bytes);
+                // Validating alone is several times cheaper than the lossy conversion's scan.
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(bytes),
+                };
                 self.check(first_line + i, text.trim_end_matches(['\n', '\r']))
                     .map(Checked::into_assessed_form)
             })

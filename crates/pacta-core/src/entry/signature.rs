@@ -14,6 +14,7 @@ use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
 
+use super::canonical::{sorted_members, write_members};
 use super::types::{Entry, Report};
 use super::validate::ParsedEntry;
 use crate::agreement::model::{Agreement, ObservationMode, PublicKey, Role};
@@ -94,50 +95,28 @@ pub struct CanonicalForms {
     pub full: Vec<u8>,
 }
 
-/// Both canonical forms of an entry object from one serialization of its members.
-///
-/// RFC 8785 writes an object as its members sorted by the UTF-16 code units of their names,
-/// each `name:value` in canonical form, separated by commas; so both forms are assembled from
-/// the same canonical members, the signed one skipping `signature`. Canonicalizing twice
-/// would double the cost of the step that, after the signature check itself, dominates
-/// reading an entry.
+/// Both canonical forms of an entry object, written from one sorting of its members: the
+/// signed one is the full one without the `signature` member.
 pub fn canonical_forms(object: &Map<String, Value>) -> Result<CanonicalForms, SignError> {
-    let mut members = Vec::with_capacity(object.len());
-    for (name, value) in object {
-        members.push((name, canonical_json(name)?, canonical_json(value)?));
-    }
-    members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-    let capacity = members
-        .iter()
-        .map(|(_, name, value)| name.len() + value.len() + 2)
-        .sum::<usize>()
-        + 2;
+    let members = sorted_members(object);
+    let capacity = 512;
     let mut full = Vec::with_capacity(capacity);
     let mut signed = Vec::with_capacity(capacity);
-    full.push(b'{');
-    signed.push(b'{');
-    for (name, name_json, value_json) in &members {
-        append_member(&mut full, name_json, value_json);
-        if name.as_str() != "signature" {
-            append_member(&mut signed, name_json, value_json);
-        }
-    }
-    full.push(b'}');
-    signed.push(b'}');
+    write_members(&mut full, members.iter().copied())?;
+    write_members(
+        &mut signed,
+        members
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != "signature"),
+    )?;
     Ok(CanonicalForms { signed, full })
 }
 
-fn canonical_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SignError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|e| SignError::Canonical(e.to_string()))
-}
-
-fn append_member(object: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    if object.len() > 1 {
-        object.push(b',');
-    }
-    object.extend_from_slice(name);
-    object.push(b':');
-    object.extend_from_slice(value);
+fn canonical_json(object: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+    let mut out = Vec::with_capacity(512);
+    write_members(&mut out, sorted_members(object))?;
+    Ok(out)
 }
 
 /// Signs an entry: returns it as a JSON object with its `signature` member set (replacing
@@ -305,7 +284,28 @@ impl KeyRing {
     /// `party`, a ruling's `panelist`, a retraction's `monitor`), and that its signature
     /// verifies strictly under one of that signer's keys.
     pub fn authorise(&self, parsed: &ParsedEntry) -> Result<Authorised, AuthError> {
-        let entry = &parsed.entry;
+        let (role, key, canonical) = self.authorise_with(
+            &parsed.entry,
+            || canonical_forms(&parsed.object),
+            |forms: &CanonicalForms| &forms.signed,
+        )?;
+        Ok(Authorised {
+            role,
+            key,
+            canonical,
+        })
+    }
+
+    /// [`KeyRing::authorise`] for an entry whose canonical form `canonical` computes (from
+    /// whatever tree the entry was read into), `signed` picking from it the message the
+    /// signature covers. The checks, their order and their errors are the same for every
+    /// caller; the form is computed only once the signer is known to be listed.
+    pub(crate) fn authorise_with<C>(
+        &self,
+        entry: &Entry,
+        canonical: impl FnOnce() -> Result<C, SignError>,
+        signed: impl Fn(&C) -> &[u8],
+    ) -> Result<(Role, PublicKey, C), AuthError> {
         if entry.agreement() != self.agreement_id {
             return Err(AuthError::WrongAgreement {
                 found: entry.agreement().to_string(),
@@ -331,21 +331,14 @@ impl KeyRing {
             self.check_report_against_agreement(report)?;
         }
         let signature = signature_of(entry)?;
-        let canonical =
-            canonical_forms(&parsed.object).map_err(|e| AuthError::Canonical(e.to_string()))?;
+        let canonical = canonical().map_err(|e| AuthError::Canonical(e.to_string()))?;
+        let message = signed(&canonical);
         for (key, verifying) in keys {
-            if verifying
-                .verify_strict(&canonical.signed, &signature)
-                .is_ok()
-            {
-                return Ok(Authorised {
-                    role,
-                    key: *key,
-                    canonical,
-                });
+            if verifying.verify_strict(message, &signature).is_ok() {
+                return Ok((role, *key, canonical));
             }
         }
-        Err(self.diagnose(role, id, &canonical.signed, &signature))
+        Err(self.diagnose(role, id, message, &signature))
     }
 
     /// A report may claim only an observation mode its monitor is registered for (a monitor

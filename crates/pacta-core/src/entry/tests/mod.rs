@@ -1,6 +1,7 @@
 //! Tests of entry reading, signing, authorisation, location resolution and NDJSON reading,
 //! over a small agreement with two monitors, a guarantor, a party and a panel member.
 
+mod fast_path;
 mod location;
 mod ndjson;
 mod signature;
