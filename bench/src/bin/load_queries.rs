@@ -10,9 +10,16 @@
 //! own keep-alive `ureq` agent) send requests whose bbox is centred on a random stored
 //! incident.
 //!
-//! Usage: `load_queries [--reports N] [--clients N] [--requests N] [--dir DIR] [--keep]`
-//! (defaults 1000000, 16, 2000 per client and shape, `$PACTA_BENCH_DIR` or the system
-//! temporary directory).
+//! By default the clients are closed-loop: each sends its next request as soon as the last is
+//! answered, so the latencies are those of a saturated server (queueing included). With
+//! `--rate R` they are open-loop instead, as wrk2 or `oha -q` run: together they send R
+//! requests per second on a fixed schedule, and each latency is counted from the moment its
+//! request was due, so a server that falls behind is charged for the wait (no coordinated
+//! omission).
+//!
+//! Usage: `load_queries [--reports N] [--clients N] [--requests N] [--rate R] [--dir DIR]
+//! [--keep]` (defaults 1000000, 16, 2000 per client and shape, closed-loop,
+//! `$PACTA_BENCH_DIR` or the system temporary directory).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -41,6 +48,8 @@ struct Options {
     reports: usize,
     clients: usize,
     requests: usize,
+    /// Requests per second all clients send together, on a schedule; 0 for closed-loop.
+    rate: usize,
     dir: PathBuf,
     /// Keep the data directory (its path is printed), to inspect the store afterwards.
     keep: bool,
@@ -51,6 +60,7 @@ fn options() -> Result<Options, String> {
         reports: 1_000_000,
         clients: 16,
         requests: 2_000,
+        rate: 0,
         dir: std::env::var_os("PACTA_BENCH_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir),
@@ -72,6 +82,7 @@ fn options() -> Result<Options, String> {
             "--reports" => o.reports = number()?,
             "--clients" => o.clients = number()?.max(1),
             "--requests" => o.requests = number()?.max(1),
+            "--rate" => o.rate = number()?,
             "--dir" => o.dir = PathBuf::from(&value),
             _ => return Err(format!("unknown option {flag}")),
         }
@@ -232,7 +243,15 @@ struct Measured {
 /// answer would spend the two cores on the client rather than the server.
 const PARSE_EVERY: usize = 16;
 
-fn client(base: &str, queries: &[IncidentQuery]) -> Measured {
+/// When an open-loop client's requests are due: the first at `first`, then one every
+/// `every`.
+#[derive(Clone, Copy)]
+struct Schedule {
+    first: Instant,
+    every: Duration,
+}
+
+fn client(base: &str, queries: &[IncidentQuery], schedule: Option<Schedule>) -> Measured {
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -247,7 +266,14 @@ fn client(base: &str, queries: &[IncidentQuery]) -> Measured {
     };
     for (n, query) in queries.iter().enumerate() {
         let url = format!("{base}{}", path(query));
-        let started = Instant::now();
+        let started = match schedule {
+            Some(Schedule { first, every }) => {
+                let due = first + every * n as u32;
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                due
+            }
+            None => Instant::now(),
+        };
         let body = agent
             .get(url)
             .call()
@@ -313,15 +339,23 @@ fn run_shape(base: &str, rows: &DerivedRows, shape: &Shape, options: &Options) {
     let warm = queries(rows, shape, options.requests / 4, 99);
     std::thread::scope(|s| {
         for _ in 0..options.clients {
-            s.spawn(|| client(base, &warm));
+            s.spawn(|| client(base, &warm, None));
         }
     });
     let started = Instant::now();
+    // Open-loop: each client sends rate/clients requests a second, the clients staggered
+    // evenly so that the requests are due at an even pace overall.
+    let every = (options.rate > 0)
+        .then(|| Duration::from_secs_f64(options.clients as f64 / options.rate as f64));
     let results: Vec<Measured> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..options.clients)
             .map(|c| {
                 let p = queries(rows, shape, options.requests, 1_000 + c as u64);
-                s.spawn(move || client(base, &p))
+                let schedule = every.map(|every| Schedule {
+                    first: started + every.mul_f64(c as f64 / options.clients as f64),
+                    every,
+                });
+                s.spawn(move || client(base, &p, schedule))
             })
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
@@ -332,9 +366,13 @@ fn run_shape(base: &str, rows: &DerivedRows, shape: &Shape, options: &Options) {
     let failures: usize = results.iter().map(|m| m.failures).sum();
     let parsed: usize = results.iter().map(|m| m.parsed).sum();
     let bytes: usize = results.iter().map(|m| m.bytes).sum();
+    let mode = match options.rate {
+        0 => "closed-loop".to_owned(),
+        rate => format!("open-loop at {rate} req/s offered"),
+    };
     println!(
-        "{} (HTTP): {} requests, {} clients, {:.0} req/s; latency ms {}; {:.1} items per \
-         parsed answer; {:.0} bytes per answer; {} failures",
+        "{} (HTTP): {} requests, {} clients {mode}, {:.0} req/s; latency ms {}; {:.1} items \
+         per parsed answer; {:.0} bytes per answer; {} failures",
         shape.name,
         latencies.len(),
         options.clients,
