@@ -227,24 +227,24 @@ fn healthz_reports_the_log_size() {
     assert_eq!(health.json()["log_entries"], 3);
 }
 
-/// Ingest does not wait for the engine: while an assessment holds it (seconds at 10^6
-/// reports), a submission is still sequenced, made durable and answered, and the next
-/// assessment includes it.
-#[test]
-fn a_submission_is_answered_while_an_assessment_holds_the_engine() {
-    let (_dir, server) = two_reports();
+/// Holds the engine on another thread (as a long assessment does), runs `meanwhile`, then
+/// submits a third report and checks that it is answered before the engine is released.
+fn third_report_is_answered_while_the_engine_is_held<T>(
+    server: &TestServer,
+    meanwhile: impl FnOnce() -> T,
+) -> T {
     let engine = server.state.with_ledger(|l| l.engine()).unwrap();
     let (holding, held) = std::sync::mpsc::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
-    let now = at("2026-03-02T10:50:00Z");
-    let assessing = std::thread::spawn(move || {
-        engine.with_assessment(now, |_| {
+    let holder = std::thread::spawn(move || {
+        engine.with_engine(|_| {
             holding.send(()).unwrap();
             released.recv().unwrap();
         })
     });
     held.recv().unwrap();
-    server.clock.set(now);
+    let result = meanwhile();
+    server.clock.set(at("2026-03-02T10:50:00Z"));
     let r3 = report("s08-r3", "m1", "2026-03-02T10:50:00Z", [37.52, 48.0]);
     let (answered, answer) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
@@ -256,46 +256,38 @@ fn a_submission_is_answered_while_an_assessment_holds_the_engine() {
         release.send(()).unwrap();
         assert_eq!(status, Ok(201), "the submission waited for the engine");
     });
-    assessing.join().unwrap().unwrap();
+    holder.join().unwrap().unwrap();
+    result
+}
+
+/// Ingest does not wait for the engine: while an assessment holds it (seconds at 10^6
+/// reports), a submission is still sequenced, made durable and answered, and the next
+/// assessment includes it.
+#[test]
+fn a_submission_is_answered_while_an_assessment_holds_the_engine() {
+    let (_dir, server) = two_reports();
+    third_report_is_answered_while_the_engine_is_held(&server, || ());
     assert_eq!(assessment(&server).counts.reports, 3);
 }
 
+/// Nor does ingest wait for a digest, which is computed beside the sequencer; the digest
+/// names the log prefix it covers, which is what the replay recomputes.
 #[test]
 fn a_submission_is_answered_while_a_digest_is_computed_and_the_digest_names_its_prefix() {
     let (_dir, server) = two_reports();
     let data = server.data.clone();
     let key = DataDir::at(&data).log_key().unwrap();
-    let engine = server.state.with_ledger(|l| l.engine()).unwrap();
-    let (holding, held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        engine.with_engine(|_| {
-            holding.send(()).unwrap();
-            released.recv().unwrap();
-        })
-    });
-    held.recv().unwrap();
-    let state = server.state.clone();
-    let digesting = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(pacta_server::log_assessment(&state, &key))
-    });
-    // Time for the digest to reach the engine's lock; before digests were computed beside
-    // the sequencer, it would now hold the sequencer too.
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    server.clock.set(at("2026-03-02T10:50:00Z"));
-    let r3 = report("s08-r3", "m1", "2026-03-02T10:50:00Z", [37.52, 48.0]);
-    let (answered, answer) = std::sync::mpsc::channel();
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let status = server.post_json("/v1/reports", &signed(&r3, "m1")).status;
-            answered.send(status).unwrap();
+    let digesting = third_report_is_answered_while_the_engine_is_held(&server, || {
+        let state = server.state.clone();
+        let digesting = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(pacta_server::log_assessment(&state, &key))
         });
-        let status = answer.recv_timeout(std::time::Duration::from_secs(20));
-        release.send(()).unwrap();
-        assert_eq!(status, Ok(201), "the submission waited for the digest");
+        // Time for the digest to reach the engine's lock; when digests were computed by
+        // the sequencer, it would now hold the sequencer too.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        digesting
     });
-    holder.join().unwrap().unwrap();
     let index = digesting
         .join()
         .unwrap()
