@@ -25,12 +25,12 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
 use crate::agreement::model::Agreement;
 use crate::attribute::attribute;
+use crate::canonical;
 use crate::corroborate::{corroborate, Incident};
 use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
 use crate::indicator::{indicators, Indicators};
@@ -113,89 +113,132 @@ impl Assessment {
         Ok(hex::encode(hasher.finalize()))
     }
 
-    /// Streams the canonical JSON one list item at a time. The result is byte for byte what
-    /// `serde_json_canonicalizer` gives for the whole assessment (a test checks it), but that
-    /// crate buffers every object until it can sort its keys, which for 10^6 reports means
-    /// holding gigabytes; here only one incident, finding or obligation is held at a time.
-    pub fn write_canonical<W: Write>(&self, out: &mut W) -> Result<(), serde_json::Error> {
+    /// Streams the canonical JSON a list item at a time, through [`crate::canonical`]. The
+    /// result is byte for byte what `serde_json_canonicalizer` gives for the whole assessment
+    /// (tests check it), but that crate buffers every object until it can sort its keys,
+    /// which for 10^6 reports means holding gigabytes; here the items are encoded into a
+    /// buffer that goes to `out` whenever it holds [`FLUSH_BYTES`].
+    pub fn write_canonical<W: Write + Send>(&self, out: &mut W) -> Result<(), serde_json::Error> {
+        let mut buf = Vec::with_capacity(2 * FLUSH_BYTES);
         // Keys in RFC 8785 order (UTF-16 code units; all ASCII here, so byte order).
-        write_raw(out, b"{\"agreement\":")?;
-        write_value(out, &self.agreement)?;
-        write_raw(out, b",\"agreement_version\":")?;
-        write_value(out, &self.agreement_version)?;
-        write_raw(out, b",\"as_of\":")?;
-        write_value(out, &self.as_of)?;
-        write_raw(out, b",\"counts\":")?;
-        write_value(out, &self.counts)?;
-        write_raw(out, b",\"findings\":")?;
-        write_list(out, &self.findings)?;
-        write_raw(out, b",\"incidents\":")?;
-        write_list(out, &self.incidents)?;
-        write_raw(out, b",\"indicators\":")?;
-        write_value(out, &self.indicators)?;
-        write_raw(out, b",\"obligations\":")?;
-        write_list(out, &self.obligations)?;
-        write_raw(out, b",\"phases\":")?;
-        write_list(out, &self.phases)?;
-        write_raw(out, b",\"verifications\":")?;
-        write_list(out, &self.verifications)?;
-        write_raw(out, b"}")
+        buf.extend_from_slice(b"{\"agreement\":");
+        canonical::write(&mut buf, &self.agreement)?;
+        buf.extend_from_slice(b",\"agreement_version\":");
+        canonical::write(&mut buf, &self.agreement_version)?;
+        buf.extend_from_slice(b",\"as_of\":");
+        canonical::write(&mut buf, &self.as_of)?;
+        buf.extend_from_slice(b",\"counts\":");
+        canonical::write(&mut buf, &self.counts)?;
+        buf.extend_from_slice(b",\"findings\":");
+        write_list(out, &mut buf, &self.findings)?;
+        buf.extend_from_slice(b",\"incidents\":");
+        write_list(out, &mut buf, &self.incidents)?;
+        buf.extend_from_slice(b",\"indicators\":");
+        canonical::write(&mut buf, &self.indicators)?;
+        buf.extend_from_slice(b",\"obligations\":");
+        write_list(out, &mut buf, &self.obligations)?;
+        buf.extend_from_slice(b",\"phases\":");
+        write_list(out, &mut buf, &self.phases)?;
+        buf.extend_from_slice(b",\"verifications\":");
+        write_list(out, &mut buf, &self.verifications)?;
+        buf.push(b'}');
+        flush(out, &mut buf)
     }
 }
 
-fn write_raw<W: Write>(out: &mut W, bytes: &[u8]) -> Result<(), serde_json::Error> {
-    out.write_all(bytes).map_err(serde_json::Error::io)
+/// How much canonical JSON is gathered before it goes to the writer: large enough that a
+/// hasher or file sees few calls, small enough to stay in cache.
+const FLUSH_BYTES: usize = 1 << 16;
+
+fn flush<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    out.write_all(buf).map_err(serde_json::Error::io)?;
+    buf.clear();
+    Ok(())
 }
 
-fn write_list<W: Write, T: Serialize>(out: &mut W, items: &[T]) -> Result<(), serde_json::Error> {
-    write_raw(out, b"[")?;
+/// Items encoded together by one task when lists are encoded on every core.
+#[cfg(feature = "parallel")]
+const ITEMS_PER_TASK: usize = 512;
+
+/// With the `parallel` feature, a long list is encoded on every core, a round of tasks at a
+/// time, while the previous round goes to `out` in order: the bytes are the same as one
+/// thread's, and a hasher's sequential work overlaps the encoding.
+#[cfg(feature = "parallel")]
+fn write_list<W: Write + Send, T: Serialize + Sync>(
+    out: &mut W,
+    buf: &mut Vec<u8>,
+    items: &[T],
+) -> Result<(), serde_json::Error> {
+    use rayon::prelude::*;
+
+    let per_round = ITEMS_PER_TASK * 2 * rayon::current_num_threads();
+    if items.len() <= per_round {
+        return write_list_here(out, buf, items);
+    }
+    buf.push(b'[');
+    flush(out, buf)?;
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    for (round, group) in items.chunks(per_round).enumerate() {
+        let encode = || {
+            group
+                .par_chunks(ITEMS_PER_TASK)
+                .enumerate()
+                .map(|(task, chunk)| {
+                    let mut bytes = Vec::new();
+                    for (i, item) in chunk.iter().enumerate() {
+                        if round > 0 || task > 0 || i > 0 {
+                            bytes.push(b',');
+                        }
+                        canonical::write(&mut bytes, item)?;
+                    }
+                    Ok(bytes)
+                })
+                .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>()
+        };
+        let (written, encoded) = rayon::join(|| write_all(out, &pending), encode);
+        written?;
+        pending = encoded?;
+    }
+    write_all(out, &pending)?;
+    buf.push(b']');
+    Ok(())
+}
+
+#[cfg(feature = "parallel")]
+fn write_all<W: Write>(out: &mut W, chunks: &[Vec<u8>]) -> Result<(), serde_json::Error> {
+    for chunk in chunks {
+        out.write_all(chunk).map_err(serde_json::Error::io)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "parallel"))]
+fn write_list<W: Write, T: Serialize>(
+    out: &mut W,
+    buf: &mut Vec<u8>,
+    items: &[T],
+) -> Result<(), serde_json::Error> {
+    write_list_here(out, buf, items)
+}
+
+/// A list encoded on this thread, into `buf`, flushed to `out` as it fills.
+fn write_list_here<W: Write, T: Serialize>(
+    out: &mut W,
+    buf: &mut Vec<u8>,
+    items: &[T],
+) -> Result<(), serde_json::Error> {
+    buf.push(b'[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            write_raw(out, b",")?;
+            buf.push(b',');
         }
-        write_value(out, item)?;
+        canonical::write(buf, item)?;
+        if buf.len() >= FLUSH_BYTES {
+            flush(out, buf)?;
+        }
     }
-    write_raw(out, b"]")
-}
-
-/// Writes one value as RFC 8785 JSON: objects with members sorted by the UTF-16 code units of
-/// their names, no whitespace, floats in ECMAScript form.
-fn write_value<W: Write, T: Serialize>(out: &mut W, item: &T) -> Result<(), serde_json::Error> {
-    write_json(out, &serde_json::to_value(item)?)
-}
-
-fn write_json<W: Write>(out: &mut W, value: &Value) -> Result<(), serde_json::Error> {
-    match value {
-        Value::Array(items) => {
-            write_raw(out, b"[")?;
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    write_raw(out, b",")?;
-                }
-                write_json(out, item)?;
-            }
-            write_raw(out, b"]")
-        }
-        Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            write_raw(out, b"{")?;
-            for (i, (name, member)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    write_raw(out, b",")?;
-                }
-                serde_json::to_writer(&mut *out, name)?;
-                write_raw(out, b":")?;
-                write_json(out, member)?;
-            }
-            write_raw(out, b"}")
-        }
-        // Only floats need RFC 8785's ECMAScript number form ("48" for 48.0).
-        Value::Number(n) if n.is_f64() => serde_json_canonicalizer::to_writer(n, out),
-        // serde_json already writes strings (escapes), integers, booleans and null exactly as
-        // RFC 8785 does, and faster.
-        leaf => serde_json::to_writer(out, leaf),
-    }
+    buf.push(b']');
+    Ok(())
 }
 
 /// The entries known as of a moment, split by kind.
@@ -277,17 +320,103 @@ pub fn assess_observed(
     let known = known_entries(entries, as_of);
 
     observe(Stage::Corroborate);
-    let mut incidents = corroborate(
+    let incidents = corroborate(
         &agreement.corroboration,
         &agreement.monitors,
         known.reports.iter().copied(),
     );
+    let tally = Tally {
+        entries: known.entries,
+        reports: known.reports.len() as u64,
+        retracted: known.retracted,
+    };
+    assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)
+}
+
+/// [`assess_observed`] on entries it may consume: the reports are dropped as soon as
+/// corroboration has taken from them what the assessment needs, so the later stages (the
+/// peak of a replay's memory) no longer hold them beside the incidents, findings and
+/// obligations. The result is the same as [`assess_observed`]'s on the same entries.
+pub fn assess_owned_observed(
+    agreement: &Agreement,
+    mut entries: Vec<Entry>,
+    as_of: Timestamp,
+    observe: &mut dyn FnMut(Stage),
+) -> Assessment {
+    let zones = ZoneIndex::compile(agreement);
+    // The few entries other than reports move out; the order of the entries never matters.
+    let mut others = Vec::new();
+    let mut i = 0;
+    while let Some(entry) = entries.get(i) {
+        if matches!(entry, Entry::Report(_)) {
+            i += 1;
+        } else {
+            others.push(entries.swap_remove(i));
+        }
+    }
+    let known = known_entries(&others, as_of);
+    let retractions = retractions(&others, as_of);
+
+    observe(Stage::Corroborate);
+    let mut tally = Tally {
+        entries: known.entries,
+        reports: 0,
+        retracted: 0,
+    };
+    let incidents = {
+        let mut reports = Vec::with_capacity(entries.len());
+        for entry in entries.iter().filter(|e| e.submitted_at() <= as_of) {
+            tally.entries += 1;
+            if let Entry::Report(r) = entry {
+                if retractions.contains(&(r.monitor.as_str(), r.id.as_str())) {
+                    tally.retracted += 1;
+                } else {
+                    reports.push(r);
+                }
+            }
+        }
+        tally.reports = reports.len() as u64;
+        corroborate(&agreement.corroboration, &agreement.monitors, reports)
+    };
+    drop(entries);
+    assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)
+}
+
+/// The counts of the known entries.
+struct Tally {
+    entries: u64,
+    reports: u64,
+    retracted: u64,
+}
+
+/// The retractions known as of `as_of`: (monitor, report id).
+fn retractions(entries: &[Entry], as_of: Timestamp) -> BTreeSet<(&str, &str)> {
+    entries
+        .iter()
+        .filter(|e| e.submitted_at() <= as_of)
+        .filter_map(|e| match e {
+            Entry::Retraction(r) => Some((r.monitor.as_str(), r.report.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The stages after corroboration. `known` gives the actions, objections and rulings.
+fn assess_incidents(
+    agreement: &Agreement,
+    zones: &ZoneIndex,
+    mut incidents: Vec<Incident>,
+    tally: Tally,
+    known: &KnownEntries,
+    as_of: Timestamp,
+    observe: &mut dyn FnMut(Stage),
+) -> Assessment {
     observe(Stage::Attribute);
     for incident in &mut incidents {
-        incident.attribution = attribute(incident, &agreement.attribution, &zones);
+        incident.attribution = attribute(incident, &agreement.attribution, zones);
     }
     observe(Stage::Adjudicate);
-    let mut rulings = rule(agreement, &zones, &incidents, as_of);
+    let mut rulings = rule(agreement, zones, &incidents, as_of);
     settle(
         agreement,
         &mut rulings.findings,
@@ -297,7 +426,7 @@ pub fn assess_observed(
     );
     observe(Stage::Respond);
     let actions = ActionIndex::new(&known.actions);
-    let mut obligations = respond(agreement, &zones, &rulings.findings, &actions, as_of);
+    let mut obligations = respond(agreement, zones, &rulings.findings, &actions, as_of);
     observe(Stage::Phases);
     let (phase_states, phase_obligations) = phases(
         agreement,
@@ -309,16 +438,16 @@ pub fn assess_observed(
     obligations.extend(phase_obligations);
     obligations.sort_by(|a, b| a.id.cmp(&b.id));
     observe(Stage::Indicators);
-    let indicators = indicators(agreement, &zones, &incidents, &rulings.findings, as_of);
+    let indicators = indicators(agreement, zones, &incidents, &rulings.findings, as_of);
 
     let findings_with =
         |s: FindingStatus| rulings.findings.iter().filter(|f| f.status == s).count() as u64;
     let obligations_with =
         |s: ObligationStatus| obligations.iter().filter(|o| o.status == s).count() as u64;
     let counts = Counts {
-        entries: known.entries,
-        reports: known.reports.len() as u64,
-        retracted: known.retracted,
+        entries: tally.entries,
+        reports: tally.reports,
+        retracted: tally.retracted,
         incidents: incidents.len() as u64,
         findings: rulings.findings.len() as u64,
         findings_provisional: findings_with(FindingStatus::Provisional),
@@ -448,5 +577,42 @@ pub(crate) mod fixtures {
             attribution: Attribution::from_statements(vec![]),
             testimony: vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::Level;
+
+    /// Long enough lists that, with the `parallel` feature, they are encoded in rounds of
+    /// tasks on every core.
+    #[test]
+    fn long_lists_are_written_as_the_reference_canonicaliser_writes_them() {
+        let incidents: Vec<Incident> = (0..20_000i32)
+            .map(|i| {
+                let mut incident = fixtures::incident(&format!("inc:r{i:06}"), i64::from(i));
+                incident.lon = 37.0 + f64::from(i) * 1e-6;
+                incident
+            })
+            .collect();
+        let a = Assessment {
+            agreement: "demo".into(),
+            agreement_version: 1,
+            as_of: Timestamp(86_400),
+            counts: Counts::default(),
+            incidents,
+            findings: vec![],
+            verifications: vec![],
+            obligations: vec![],
+            phases: vec![],
+            indicators: Indicators {
+                level: Level::Normal,
+                sectors: vec![],
+            },
+        };
+        let reference = serde_json_canonicalizer::to_string(&a).ok();
+        assert!(reference.is_some());
+        assert_eq!(a.canonical_json().ok(), reference);
     }
 }

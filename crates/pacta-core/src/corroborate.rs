@@ -498,10 +498,15 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
         .filter_map(|(c, cluster)| Some((sightings.get(cluster.first)?.report.id.as_str(), c)))
         .collect();
     order.sort_unstable();
-    order
-        .into_iter()
-        .filter_map(|(_, c)| build_incident(clusters.get(c)?, sightings, &next))
-        .collect()
+    // Exactly as many slots as incidents: collected, the list would grow by doubling and
+    // keep up to as many unused slots (a third of a million at 10^6 reports).
+    let mut incidents = Vec::with_capacity(order.len());
+    incidents.extend(
+        order
+            .into_iter()
+            .filter_map(|(_, c)| build_incident(clusters.get(c)?, sightings, &next)),
+    );
+    incidents
 }
 
 /// Whether sighting `s` may join `cluster`: compatible with every member, and the cluster

@@ -8,6 +8,7 @@ pub mod adjudicate;
 pub mod agreement;
 pub mod assess;
 pub mod attribute;
+pub mod canonical;
 pub mod cluster;
 pub mod corroborate;
 pub mod engine;

@@ -56,10 +56,55 @@ impl Timestamp {
 
     /// Formats in UTC as `YYYY-MM-DDTHH:MM:SSZ`, the canonical form in every output.
     pub fn to_rfc3339(self) -> String {
+        let mut buf = [0; 20];
+        match self.four_digit_year_rfc3339(&mut buf) {
+            Some(s) => s.to_owned(),
+            None => self.chrono_rfc3339(),
+        }
+    }
+
+    fn chrono_rfc3339(self) -> String {
         match chrono::DateTime::from_timestamp(self.0, 0) {
             Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             None => format!("@{}", self.0),
         }
+    }
+
+    /// [`Self::to_rfc3339`] for years 0 to 9999, written into `buf` without chrono's format
+    /// parser (which cost more than the rest of the digest's encoding; a test checks the two
+    /// agree). Days to civil dates: H. Hinnant's `civil_from_days`.
+    fn four_digit_year_rfc3339(self, buf: &mut [u8; 20]) -> Option<&str> {
+        let days = self.0.div_euclid(86_400);
+        let second = self.0.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        if !(0..=9_999).contains(&year) {
+            return None;
+        }
+        let fields = [
+            (0, 4, year),
+            (5, 2, month),
+            (8, 2, day),
+            (11, 2, second / 3_600),
+            (14, 2, second / 60 % 60),
+            (17, 2, second % 60),
+        ];
+        buf.copy_from_slice(b"0000-00-00T00:00:00Z");
+        for (at, width, mut value) in fields {
+            for digit in buf.get_mut(at..at + width)?.iter_mut().rev() {
+                // 0 to 9, so the cast is exact.
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        std::str::from_utf8(buf).ok()
     }
 
     /// The UTC calendar day (days since the epoch), used for per-day indicators.
@@ -85,7 +130,11 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        let mut buf = [0; 20];
+        match self.four_digit_year_rfc3339(&mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&self.chrono_rfc3339()),
+        }
     }
 }
 
@@ -192,6 +241,39 @@ impl<'de> Deserialize<'de> for Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_rfc3339_form_is_chronos(
+            seconds in proptest::prop_oneof![
+                // Years 0 to 9999 and a little beyond on either side.
+                -62_200_000_000i64..253_500_000_000,
+                proptest::prelude::any::<i64>(),
+            ]
+        ) {
+            let t = Timestamp(seconds);
+            proptest::prop_assert_eq!(t.to_rfc3339(), t.chrono_rfc3339());
+        }
+    }
+
+    #[test]
+    fn the_fast_rfc3339_form_is_chronos_at_the_edges() {
+        for seconds in [
+            0,
+            -1,
+            86_399,
+            951_782_400,     // 2000-02-29
+            -62_167_219_200, // 0000-01-01
+            -62_167_219_201,
+            253_402_300_799, // 9999-12-31T23:59:59
+            253_402_300_800,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let t = Timestamp(seconds);
+            assert_eq!(t.to_rfc3339(), t.chrono_rfc3339(), "{seconds}");
+        }
+    }
 
     #[test]
     fn rfc3339_with_offset_is_normalised_to_utc() {

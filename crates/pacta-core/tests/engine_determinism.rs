@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use arbitrary::*;
 use engine_common::*;
 use pacta_core::agreement::model::EventKind;
-use pacta_core::assess::assess;
+use pacta_core::assess::{assess, assess_owned_observed};
 use pacta_core::corroborate::corroborate;
-use pacta_core::entry::types::{Entry, Report};
+use pacta_core::entry::types::{Entry, Report, Retraction, RETRACTION_SCHEMA};
 use pacta_core::geodesy::KM_PER_DEGREE;
+use pacta_core::time::Duration;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
@@ -198,4 +199,52 @@ fn streamed_canonical_json_matches_the_reference_canonicaliser() {
     let reference = serde_json_canonicalizer::to_string(&a).ok();
     assert!(streamed.is_some());
     assert_eq!(streamed, reference);
+}
+
+/// `entries` with every fifth report retracted by its monitor an hour after it came.
+fn with_retractions(mut entries: Vec<Entry>) -> Vec<Entry> {
+    let retractions: Vec<Entry> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Report(r) => Some(r),
+            _ => None,
+        })
+        .step_by(5)
+        .map(|r| {
+            Entry::Retraction(Retraction {
+                schema: RETRACTION_SCHEMA.into(),
+                id: format!("x-{}", r.id),
+                agreement: r.agreement.clone(),
+                monitor: r.monitor.clone(),
+                report: r.id.clone(),
+                submitted_at: r.submitted_at.plus(Duration::hours(1)),
+                reason: "mistaken".into(),
+                signature: None,
+            })
+        })
+        .collect();
+    entries.extend(retractions);
+    entries
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// The digest's own writer against the reference canonicaliser, on generated assessments
+    /// at several moments (so findings, obligations and phases are in every state); and the
+    /// assessment that consumes its entries equals the one that borrows them.
+    #[test]
+    fn canonical_json_is_the_reference_canonicalisers_for_generated_assessments(
+        h in happenings(),
+        day in 1..14i64,
+    ) {
+        let entries = with_retractions(entries_of(&h));
+        let a = assess(&agreement(), &entries, at(day * DAY));
+        let reference = serde_json_canonicalizer::to_string(&a).ok();
+        prop_assert!(reference.is_some());
+        prop_assert_eq!(a.canonical_json().ok(), reference);
+        prop_assert!(a.counts.retracted > 0 || day == 1);
+        let owned = assess_owned_observed(&agreement(), entries, at(day * DAY), &mut |_| {});
+        prop_assert_eq!(owned, a);
+    }
 }

@@ -1,0 +1,809 @@
+//! RFC 8785 (JCS) canonical JSON, written straight from `Serialize` into a byte buffer.
+//!
+//! The output is byte for byte what the assessment digest has always hashed: RFC 8785 as
+//! `serde_json_canonicalizer` writes it (members sorted by the UTF-16 code units of their
+//! names, no whitespace, floats in ECMAScript form, strings escaped as RFC 8785 says), with
+//! integers written as their decimal digits and a non-finite float as `null` (as
+//! `serde_json::Value`, which the digest used to go through, has them). Tests check it against
+//! `serde_json_canonicalizer` on whole assessments.
+//!
+//! Why a serializer of our own: going through `serde_json::Value` allocates a node per value
+//! and a map per object, and `serde_json_canonicalizer` buffers every member of every object
+//! in its own vectors; at 10^6 reports either costs more than the assessment itself. Here an
+//! object's members are written in the order the type declares them, straight into the
+//! output; only when that order is not the canonical one are the members' bytes moved into
+//! place once, when the object ends.
+
+#![deny(missing_docs)]
+
+use std::cmp::Ordering;
+use std::fmt::Display;
+
+use serde::ser::{self, Serialize};
+use serde_json::Error;
+
+/// Appends the canonical JSON of `value` to `out`.
+pub fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    let mut state = State {
+        out,
+        members: Vec::new(),
+    };
+    value.serialize(Ser { state: &mut state })
+}
+
+/// The canonical JSON of `value`.
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    write(&mut out, value)?;
+    Ok(out)
+}
+
+/// The output, and a stack of the members of the objects being written: an object's members
+/// sit above those of the objects that contain it, and are popped when it ends.
+struct State<'o> {
+    out: &'o mut Vec<u8>,
+    members: Vec<Member>,
+}
+
+/// One member of an object being written: its name (for sorting) and where its `"name":value`
+/// bytes lie in the output (`end` is known once the next member begins or the object ends).
+struct Member {
+    name: Name,
+    at: usize,
+    end: usize,
+}
+
+/// A struct's field names are static; a map's keys are owned.
+enum Name {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Static(s) => s,
+            Name::Owned(s) => s,
+        }
+    }
+}
+
+/// RFC 8785 orders names by their UTF-16 code units, which differs from UTF-8 byte order
+/// only when one name has a character above U+FFFF where the other has one in
+/// U+E000..=U+FFFF; ASCII names (every field name) compare as bytes.
+fn compare_names(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.as_bytes().cmp(b.as_bytes())
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+/// Whether any byte of `word` must be escaped: a control character, `"` or `\\`. The classic
+/// word-at-a-time tests (`has_less`, `has_zero` of the word xor the byte repeated): exact
+/// for bytes below 0x80, and a byte of 0x80 or more (UTF-8 beyond ASCII) only ever adds a
+/// false alarm, which the byte loop then clears.
+fn any_to_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20);
+    let quote = (word ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+    let backslash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    (below_space | quote | backslash) & HIGHS != 0
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut clean = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most strings (ids, descriptions) need no escape: skip eight bytes at a time.
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            if !any_to_escape(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        i += 1;
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(clean..i - 1).unwrap_or_default());
+        out.extend_from_slice(escape);
+        clean = i;
+    }
+    out.extend_from_slice(bytes.get(clean..).unwrap_or_default());
+    out.push(b'"');
+}
+
+fn write_f64(out: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        out.extend_from_slice(ryu_js::Buffer::new().format_finite(x).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, i: I) {
+    out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+}
+
+/// The serializer: one per value, borrowing the shared state.
+struct Ser<'s, 'o> {
+    state: &'s mut State<'o>,
+}
+
+impl<'s, 'o> ser::Serializer for Ser<'s, 'o> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Seq<'s, 'o>;
+    type SerializeTuple = Seq<'s, 'o>;
+    type SerializeTupleStruct = Seq<'s, 'o>;
+    type SerializeTupleVariant = Seq<'s, 'o>;
+    type SerializeMap = Object<'s, 'o>;
+    type SerializeStruct = Object<'s, 'o>;
+    type SerializeStructVariant = Object<'s, 'o>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.state
+            .out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        write_int(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        write_f64(self.state.out, f64::from(v));
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        write_f64(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        write_str(self.state.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        write_str(self.state.out, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            ser::SerializeSeq::serialize_element(&mut seq, b)?;
+        }
+        ser::SerializeSeq::end(seq)
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.state.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let out = &mut *self.state.out;
+        out.push(b'{');
+        write_str(out, variant);
+        out.push(b':');
+        value.serialize(Ser {
+            state: &mut *self.state,
+        })?;
+        self.state.out.push(b'}');
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'s, 'o>, Error> {
+        self.state.out.push(b'[');
+        Ok(Seq {
+            state: self.state,
+            first: true,
+            variant: false,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Seq<'s, 'o>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Seq<'s, 'o>, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Seq<'s, 'o>, Error> {
+        let out = &mut *self.state.out;
+        out.push(b'{');
+        write_str(out, variant);
+        out.extend_from_slice(b":[");
+        Ok(Seq {
+            state: self.state,
+            first: true,
+            variant: true,
+        })
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Object<'s, 'o>, Error> {
+        Ok(Object::open(self.state, false))
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Object<'s, 'o>, Error> {
+        Ok(Object::open(self.state, false))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Object<'s, 'o>, Error> {
+        let out = &mut *self.state.out;
+        out.push(b'{');
+        write_str(out, variant);
+        out.push(b':');
+        Ok(Object::open(self.state, true))
+    }
+    fn collect_str<T: Display + ?Sized>(self, value: &T) -> Result<(), Error> {
+        self.serialize_str(&value.to_string())
+    }
+}
+
+/// An array being written (for a tuple variant, inside its one-member object).
+struct Seq<'s, 'o> {
+    state: &'s mut State<'o>,
+    first: bool,
+    variant: bool,
+}
+
+impl Seq<'_, '_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        if !self.first {
+            self.state.out.push(b',');
+        }
+        self.first = false;
+        value.serialize(Ser {
+            state: &mut *self.state,
+        })
+    }
+
+    fn close(self) -> Result<(), Error> {
+        self.state.out.push(b']');
+        if self.variant {
+            self.state.out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Seq<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for Seq<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for Seq<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for Seq<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+/// An object being written: members go out in the order they come, and are put in canonical
+/// order when the object ends if they did not come in it.
+struct Object<'s, 'o> {
+    state: &'s mut State<'o>,
+    /// Where the first member begins (just after the `{`).
+    start: usize,
+    /// The first of this object's entries on the member stack.
+    base: usize,
+    /// The members so far came in canonical order.
+    sorted: bool,
+    /// A struct variant: the object sits inside the variant's one-member object.
+    variant: bool,
+}
+
+impl<'s, 'o> Object<'s, 'o> {
+    fn open(state: &'s mut State<'o>, variant: bool) -> Object<'s, 'o> {
+        state.out.push(b'{');
+        Object {
+            start: state.out.len(),
+            base: state.members.len(),
+            sorted: true,
+            variant,
+            state,
+        }
+    }
+
+    /// Begins a member: ends the previous one, writes the separator, and records the name and
+    /// where the member starts.
+    fn begin(&mut self, name: Name) {
+        let end = self.state.out.len();
+        if let Some(previous) = self
+            .state
+            .members
+            .get_mut(self.base..)
+            .and_then(<[_]>::last_mut)
+        {
+            previous.end = end;
+            if compare_names(previous.name.as_str(), name.as_str()) != Ordering::Less {
+                self.sorted = false;
+            }
+            self.state.out.push(b',');
+        }
+        let at = self.state.out.len();
+        write_str(self.state.out, name.as_str());
+        self.state.out.push(b':');
+        self.state.members.push(Member { name, at, end: at });
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(Ser {
+            state: &mut *self.state,
+        })
+    }
+
+    fn close(self) -> Result<(), Error> {
+        let State { out, members } = self.state;
+        let end = out.len();
+        if let Some(own) = members.get_mut(self.base..) {
+            if let Some(last) = own.last_mut() {
+                last.end = end;
+            }
+            if !self.sorted {
+                // The members' bytes are copied after the object in canonical order, then
+                // moved back over it. The sort is stable and, for an object's handful of
+                // members, does not allocate.
+                own.sort_by(|a, b| compare_names(a.name.as_str(), b.name.as_str()));
+                for (i, member) in own.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_within(member.at..member.end);
+                }
+                out.copy_within(end.., self.start);
+                out.truncate(out.len() - (end - self.start));
+            }
+        }
+        members.truncate(self.base);
+        out.push(b'}');
+        if self.variant {
+            out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Object<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.begin(Name::Static(key));
+        self.value(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Object<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.begin(Name::Static(key));
+        self.value(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+impl ser::SerializeMap for Object<'_, '_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.begin(Name::Owned(key.serialize(KeySer)?));
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.value(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.close()
+    }
+}
+
+/// A map key: JSON names are strings; integers and characters become strings, as serde_json
+/// makes them.
+struct KeySer;
+
+fn key_must_be_a_string() -> Error {
+    ser::Error::custom("key must be a string")
+}
+
+impl ser::Serializer for KeySer {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_owned())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<String, Error> {
+        Ok(variant.to_owned())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_i8(self, v: i8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_bool(self, _v: bool) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_f32(self, _v: f32) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_f64(self, _v: f64) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<String, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde::Serialize;
+    use serde_json::Value;
+
+    use super::to_vec;
+
+    fn reference<T: Serialize>(value: &T) -> Vec<u8> {
+        match serde_json_canonicalizer::to_vec(value) {
+            Ok(v) => v,
+            Err(e) => panic!("reference canonicaliser: {e}"),
+        }
+    }
+
+    fn ours<T: Serialize>(value: &T) -> Vec<u8> {
+        match to_vec(value) {
+            Ok(v) => v,
+            Err(e) => panic!("canonical writer: {e}"),
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        z: Option<u32>,
+        a: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        m: Option<String>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Shape {
+        Unit,
+        Newtype(Inner),
+        Tuple(u8, String),
+        Struct { y: bool, b: Vec<Inner> },
+    }
+
+    #[derive(Serialize)]
+    struct Outer {
+        zeta: Vec<Shape>,
+        alpha: Inner,
+        mid: BTreeMap<String, i64>,
+        pair: (i32, f32),
+        bytes: serde_bytes_like::Bytes,
+        text: char,
+    }
+
+    /// `serialize_bytes`, which derive never emits on its own.
+    mod serde_bytes_like {
+        pub struct Bytes(pub Vec<u8>);
+        impl serde::Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.0)
+            }
+        }
+    }
+
+    #[test]
+    fn nested_structs_enums_and_maps_match_the_reference() {
+        let inner = |z, a: f64, m: Option<&str>| Inner {
+            z,
+            a,
+            m: m.map(str::to_owned),
+        };
+        let value = Outer {
+            zeta: vec![
+                Shape::Unit,
+                Shape::Newtype(inner(Some(3), 1e21, None)),
+                Shape::Tuple(7, "t\u{7f}\u{1}".into()),
+                Shape::Struct {
+                    y: true,
+                    b: vec![inner(None, -0.0, Some("x")), inner(Some(0), 5e-7, None)],
+                },
+            ],
+            alpha: inner(Some(u32::MAX), 48.123_456, Some("\"\\/\u{8}\u{c}\n\r\t")),
+            // Byte order and UTF-16 order disagree on the last two keys.
+            mid: [
+                ("b".to_string(), -1),
+                ("a".to_string(), 2),
+                ("\u{ff61}".to_string(), 3),
+                ("\u{1f600}".to_string(), 4),
+            ]
+            .into(),
+            pair: (-5, 0.1),
+            bytes: serde_bytes_like::Bytes(vec![0, 255]),
+            text: 'é',
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&ours(&value)),
+            String::from_utf8_lossy(&reference(&value))
+        );
+    }
+
+    #[test]
+    fn a_non_finite_float_is_null_as_in_a_json_value() {
+        assert_eq!(ours(&f64::NAN), b"null");
+        assert_eq!(ours(&vec![f64::INFINITY]), b"[null]");
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            // Integers within 2^53, where digits and the ECMAScript form agree.
+            (-(1i64 << 53)..(1i64 << 53)).prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_json_value_matches_the_reference(value in json()) {
+            prop_assert_eq!(ours(&value), reference(&value));
+        }
+    }
+}
