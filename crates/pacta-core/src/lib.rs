@@ -18,5 +18,6 @@ pub mod indicator;
 pub mod lint;
 pub mod phase;
 pub mod respond;
+pub mod shared;
 pub mod time;
 pub mod zone;

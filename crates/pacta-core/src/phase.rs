@@ -28,6 +28,7 @@ use crate::agreement::model::{Agreement, Phase, PhaseCondition};
 use crate::respond::{
     finding_matches, fulfil, ActionIndex, Obligation, ObligationSource, ObligationStatus,
 };
+use crate::shared::{SharedList, SharedStr};
 use crate::time::{Duration, Timestamp};
 
 /// Where a phase stands.
@@ -177,28 +178,31 @@ fn phase_obligations(
         None => (
             ObligationSource::Phase,
             "phase",
-            "entry".to_string(),
-            Vec::new(),
+            SharedStr::from("entry"),
+            SharedList::from(Vec::new()),
             entered_at,
         ),
         Some(f) => (
             ObligationSource::Snapback,
             "snapback",
-            f.id.clone(),
-            vec![f.id.clone()],
+            SharedStr::from(f.id.as_str()),
+            SharedList::from(vec![f.id.clone()]),
             f.established_at,
         ),
     };
+    let origin = SharedStr::from(phase);
+    let action = SharedStr::from(duty.action);
+    let description = SharedStr::from(duty.description);
     duty.guarantors
         .iter()
         .map(|g| {
             let mut o = Obligation {
                 id: format!("{prefix}:{phase}/{g}"),
                 source,
-                origin: phase.to_string(),
-                guarantor: g.to_string(),
-                action: duty.action.to_string(),
-                description: duty.description.to_string(),
+                origin: origin.clone(),
+                guarantor: g.as_str().into(),
+                action: action.clone(),
+                description: description.clone(),
                 trigger: trigger.clone(),
                 findings: findings.clone(),
                 opened_at: at,

@@ -42,6 +42,7 @@ use serde::Serialize;
 use crate::adjudicate::{Finding, FindingStatus};
 use crate::agreement::model::{Agreement, FindingFilter, ResponseRung, Trigger, TriggerBasis};
 use crate::entry::types::GuarantorAction;
+use crate::shared::{SharedList, SharedStr};
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
 
@@ -72,6 +73,10 @@ pub enum ObligationStatus {
 }
 
 /// What a guarantor owes, by when, and whether it delivered.
+///
+/// The strings a firing's obligations have in common (the rung's, the trigger, the findings)
+/// are shared between them rather than copied per guarantor: at
+/// 10^6 reports there are hundreds of thousands of obligations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Obligation {
     /// `{rung}/{guarantor}/{trigger}`, `phase:{phase}/{guarantor}` or
@@ -80,18 +85,18 @@ pub struct Obligation {
     /// What opened it.
     pub source: ObligationSource,
     /// The rung or phase that opened it.
-    pub origin: String,
+    pub origin: SharedStr,
     /// The guarantor that owes it.
-    pub guarantor: String,
+    pub guarantor: SharedStr,
     /// The action class that fulfils it.
-    pub action: String,
+    pub action: SharedStr,
     /// The agreement's description of the action.
-    pub description: String,
+    pub description: SharedStr,
     /// The finding id, `pattern:{time}`, `offensive:{time}`, or for phases `entry` and the
     /// snapback finding id.
-    pub trigger: String,
+    pub trigger: SharedStr,
     /// The findings that fired it, sorted.
-    pub findings: Vec<String>,
+    pub findings: SharedList,
     /// When the trigger fired (or the escalation or phase entry happened).
     pub opened_at: Timestamp,
     /// `opened_at` plus the rung's or phase's `within`.
@@ -133,7 +138,7 @@ impl<'a> ActionIndex<'a> {
         self.by_obligation
             .get(&(obligation.id.as_str(), obligation.guarantor.as_str()))?
             .iter()
-            .find(|a| a.action == obligation.action)
+            .find(|a| *a.action == *obligation.action)
             .copied()
     }
 }
@@ -181,7 +186,9 @@ pub fn counted(findings: &[Finding], basis: TriggerBasis) -> Vec<(Timestamp, &Fi
 /// One firing of a rung.
 struct Firing<'a> {
     rung: &'a ResponseRung,
-    key: String,
+    /// The rung's strings, shared by its obligations.
+    text: &'a RungText,
+    key: SharedStr,
     at: Timestamp,
     /// The findings of the firing and when each counted, in that order (so an escalation can
     /// take those that counted by its moment with one binary search).
@@ -215,12 +222,14 @@ fn trigger_filter(trigger: &Trigger) -> Option<&FindingFilter> {
 /// The firings of a rung's own trigger.
 fn fire<'a>(
     rung: &'a ResponseRung,
+    text: &'a RungText,
     counted: &[(Timestamp, &'a Finding)],
     zones: &ZoneIndex,
 ) -> Vec<Firing<'a>> {
     let firing = |key: String, at: Timestamp, findings: Vec<(Timestamp, &'a str)>| Firing {
         rung,
-        key,
+        text,
+        key: key.into(),
         at,
         findings,
         escalated_from: None,
@@ -344,26 +353,45 @@ fn members<'a>(entries: &[&(Timestamp, &'a Finding)]) -> Vec<(Timestamp, &'a str
     entries.iter().map(|(t, f)| (*t, f.id.as_str())).collect()
 }
 
+/// A rung's strings, made once and shared by every obligation the rung opens.
+struct RungText {
+    origin: SharedStr,
+    action: SharedStr,
+    description: SharedStr,
+    guarantors: Vec<SharedStr>,
+}
+
+impl RungText {
+    fn new(rung: &ResponseRung) -> RungText {
+        RungText {
+            origin: rung.id.as_str().into(),
+            action: rung.action.as_str().into(),
+            description: rung.description.as_str().into(),
+            guarantors: rung.guarantors.iter().map(|g| g.as_str().into()).collect(),
+        }
+    }
+}
+
 /// The obligations of one firing, one per guarantor, with their status.
 fn obligations_of(firing: &Firing, actions: &ActionIndex, as_of: Timestamp) -> Vec<Obligation> {
+    let text = firing.text;
     let mut findings: Vec<String> = firing
         .findings
         .iter()
         .map(|(_, id)| id.to_string())
         .collect();
     findings.sort();
-    firing
-        .rung
-        .guarantors
+    let findings = SharedList::from(findings);
+    text.guarantors
         .iter()
         .map(|g| {
             let mut o = Obligation {
                 id: format!("{}/{g}/{}", firing.rung.id, firing.key),
                 source: ObligationSource::Response,
-                origin: firing.rung.id.clone(),
+                origin: text.origin.clone(),
                 guarantor: g.clone(),
-                action: firing.rung.action.clone(),
-                description: firing.rung.description.clone(),
+                action: text.action.clone(),
+                description: text.description.clone(),
                 trigger: firing.key.clone(),
                 findings: findings.clone(),
                 opened_at: firing.at,
@@ -424,10 +452,12 @@ pub fn respond(
         TriggerBasis::Provisional => provisional.as_slice(),
         TriggerBasis::Confirmed => confirmed.as_slice(),
     };
-    let rungs: BTreeMap<&str, &ResponseRung> = agreement
+    let texts: Vec<RungText> = agreement.responses.iter().map(RungText::new).collect();
+    let rungs: BTreeMap<&str, (&ResponseRung, &RungText)> = agreement
         .responses
         .iter()
-        .map(|r| (r.id.as_str(), r))
+        .zip(&texts)
+        .map(|(r, text)| (r.id.as_str(), (r, text)))
         .collect();
     // For each rung with a filter, when findings matching it count (sorted), of any party
     // and by party.
@@ -455,7 +485,8 @@ pub fn respond(
     let mut queue: Vec<Firing> = agreement
         .responses
         .iter()
-        .flat_map(|rung| fire(rung, counted_for(rung), zones))
+        .zip(&texts)
+        .flat_map(|(rung, text)| fire(rung, text, counted_for(rung), zones))
         .collect();
     let mut obligations = Vec::new();
     // Escalation chains are acyclic and at most as long as the ladder; the depth bound keeps
@@ -468,7 +499,7 @@ pub fn respond(
             .escalate_to
             .as_deref()
             .and_then(|id| rungs.get(id).copied());
-        if let Some(target) = target.filter(|_| firing.depth < max_depth) {
+        if let Some((target, text)) = target.filter(|_| firing.depth < max_depth) {
             let escalation = opened
                 .iter()
                 .filter_map(|o| {
@@ -486,6 +517,7 @@ pub fn respond(
                 let known = firing.findings.partition_point(|(t, _)| *t <= at);
                 queue.push(Firing {
                     rung: target,
+                    text,
                     key: firing.key.clone(),
                     at,
                     findings: firing.findings.get(..known).unwrap_or_default().to_vec(),
@@ -551,9 +583,9 @@ mod tests {
             origin: "consult".into(),
             guarantor: "g1".into(),
             action: "consultations".into(),
-            description: String::new(),
+            description: "".into(),
             trigger: "f1".into(),
-            findings: vec!["f1".into()],
+            findings: vec!["f1".to_string()].into(),
             opened_at: Timestamp(0),
             due_at: Timestamp(due),
             status: ObligationStatus::Open,
@@ -707,7 +739,7 @@ mod tests {
         let actions = ActionIndex::new(&[]);
         respond(agreement, &zones, findings, &actions, Timestamp(10_000))
             .into_iter()
-            .map(|o| (o.id, o.findings))
+            .map(|o| (o.id, o.findings.to_vec()))
             .collect()
     }
 

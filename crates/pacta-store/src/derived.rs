@@ -127,7 +127,7 @@ fn finding_row(finding: &Finding) -> Result<FindingRow> {
 fn obligation_row(obligation: &Obligation) -> Result<ObligationRow> {
     Ok(ObligationRow {
         id: obligation.id.clone(),
-        guarantor: obligation.guarantor.clone(),
+        guarantor: obligation.guarantor.to_string(),
         status: label("status", &obligation.id, &obligation.status)?,
         opened_at: obligation.opened_at,
         due_at: obligation.due_at,

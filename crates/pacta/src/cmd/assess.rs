@@ -299,7 +299,7 @@ fn summary(
     );
     let mut per_guarantor: BTreeMap<&str, [u32; 4]> = BTreeMap::new();
     for o in &assessment.obligations {
-        let row = per_guarantor.entry(o.guarantor.as_str()).or_default();
+        let row = per_guarantor.entry(&*o.guarantor).or_default();
         let column = match o.status {
             ObligationStatus::Open => 0,
             ObligationStatus::Overdue => 1,

@@ -438,7 +438,7 @@ fn guarantor_actions(
 ) -> anyhow::Result<Vec<String>> {
     let mut actions = Vec::new();
     for obligation in &assessment.obligations {
-        let Some(key) = keys.get(&obligation.guarantor) else {
+        let Some(key) = keys.get(&*obligation.guarantor) else {
             continue;
         };
         let draw: f64 = rng.random();
@@ -457,9 +457,9 @@ fn guarantor_actions(
             schema: ACTION_SCHEMA.to_owned(),
             id: format!("demo-action-{}", actions.len() + 1),
             agreement: agreement.id.clone(),
-            guarantor: obligation.guarantor.clone(),
+            guarantor: obligation.guarantor.to_string(),
             obligation: obligation.id.clone(),
-            action: obligation.action.clone(),
+            action: obligation.action.to_string(),
             taken_at,
             submitted_at,
             text: Some(format!(
