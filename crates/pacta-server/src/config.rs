@@ -3,10 +3,11 @@
 //! A [`Config`] comes from flags, `PACTA_*` environment variables and an optional TOML file
 //! (the CLI merges them); every field has a default suitable for one mission's server.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use serde::Deserialize;
+pub use ipnet::IpNet;
+use serde::{Deserialize, Deserializer};
 
 /// Largest request body accepted, in bytes: a batch of [`BATCH_LINES_MAX`] typical reports
 /// (about 1 KiB each) fits with room to spare. Larger → 413.
@@ -67,6 +68,26 @@ pub struct Config {
     pub write_rate_per_second: u32,
     /// Write requests one client address may send at once before the rate applies.
     pub write_burst: u32,
+    /// Reverse proxies trusted to name the client in `X-Forwarded-For` (addresses or CIDR
+    /// ranges): a request that comes through them is rate-limited as the client they name.
+    /// Empty by default, and the header is then ignored, since any client can write it.
+    #[serde(deserialize_with = "proxies")]
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// A trusted proxy as an operator writes it: a CIDR range, or one address.
+pub fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range"))
+}
+
+fn proxies<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| parse_proxy(text).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 impl Default for Config {
@@ -83,6 +104,7 @@ impl Default for Config {
             tokens_file: None,
             write_rate_per_second: DEFAULT_WRITE_RATE_PER_SECOND,
             write_burst: DEFAULT_WRITE_BURST,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -123,6 +145,21 @@ mod tests {
         assert_eq!(config.write_rate_per_second, 0);
         assert_eq!(config.write_burst, DEFAULT_WRITE_BURST);
         assert_eq!(Config::default().tokens_file, None);
+    }
+
+    #[test]
+    fn toml_reads_trusted_proxies_as_ranges_or_addresses() {
+        let config =
+            Config::from_toml("trusted_proxies = [\"10.0.0.0/8\", \"::1\", \"192.0.2.7\"]\n")
+                .unwrap();
+        let expected: Vec<IpNet> = ["10.0.0.0/8", "::1/128", "192.0.2.7/32"]
+            .iter()
+            .map(|text| text.parse().unwrap())
+            .collect();
+        assert_eq!(config.trusted_proxies, expected);
+        assert!(Config::from_toml("trusted_proxies = [\"10.0.0.0/33\"]\n").is_err());
+        assert!(Config::from_toml("trusted_proxies = [\"proxy.example\"]\n").is_err());
+        assert!(Config::default().trusted_proxies.is_empty());
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! address (`write_rate_per_second` sustained, `write_burst` at once), checked before the
 //! token and before the body is read. Over it → 429 with `Retry-After`.
 //!
-//! The client is the connection's peer address: behind a reverse proxy every request comes
-//! from the proxy, so the proxy should limit per client itself (forwarded headers are not
-//! trusted, since any client can write them). IPv6 clients are keyed by their /64, which one
-//! host usually holds whole.
+//! The client is the connection's peer address, unless that peer is one of the configured
+//! `trusted_proxies`: then it is the address the proxies name in `X-Forwarded-For`, read
+//! from the right (the hop nearest us) past every trusted proxy, since only what our own
+//! proxies appended can be believed; any client can write the rest. Without trusted proxies
+//! the header is ignored, and every client behind a proxy shares the proxy's bucket. IPv6
+//! clients are keyed by their /64, which one host usually holds whole.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -14,13 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::Config;
+use crate::config::{Config, IpNet};
 use crate::problem::{Problem, ProblemKind};
 use crate::state::AppState;
 
@@ -78,6 +80,34 @@ fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The client a request comes from: `peer`, or if `peer` is a trusted proxy, the nearest
+/// address in `X-Forwarded-For` that is not one (the leftmost if all are). An entry that is
+/// not an address stops the walk at the hop that wrote it: a trusted proxy wrote nothing
+/// else, so the request is charged to the last trusted hop.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    // Several headers are one list, in order (RFC 9110 §5.3).
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
 /// Whole seconds to announce in `Retry-After` for a wait of `wait` (at least 1: a client
 /// told 0 would retry at once and be refused again).
 fn retry_after_seconds(wait: Duration) -> u64 {
@@ -93,10 +123,11 @@ pub async fn limit_writes(
 ) -> Response {
     // Without the peer address (a router served without connect info) every client shares
     // one bucket: the limit still holds, if coarsely.
-    let client = request
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip());
+    let client = client_address(peer, request.headers(), &state.config().trusted_proxies);
     let Err(wait) = limiter.check(client) else {
         return next.run(request).await;
     };
@@ -178,6 +209,54 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         let _ = limiter.check("198.51.100.1".parse().unwrap());
         assert!(limiter.clients() <= 1, "{}", limiter.clients());
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_behind_trusted_proxies_is_the_nearest_untrusted_hop() {
+        let trusted: Vec<IpNet> = ["10.0.0.0/8", "2001:db8::/32"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let proxy = ip("10.1.2.3");
+        // A client that forged its own header is still charged as itself: only the hops our
+        // proxies appended are believed.
+        let spoofed = forwarded(&["198.51.100.9, 203.0.113.5"]);
+        assert_eq!(client_address(proxy, &spoofed, &trusted), ip("203.0.113.5"));
+        // Two proxies in a chain; the header split across two fields is one list.
+        let chain = forwarded(&["203.0.113.5", "10.9.9.9"]);
+        assert_eq!(client_address(proxy, &chain, &trusted), ip("203.0.113.5"));
+        // Every hop a trusted proxy: the leftmost.
+        let internal = forwarded(&["10.4.4.4, 2001:db8::1"]);
+        assert_eq!(client_address(proxy, &internal, &trusted), ip("10.4.4.4"));
+        // Garbage stops the walk at the last trusted hop.
+        let garbage = forwarded(&["203.0.113.5, unknown, 10.9.9.9"]);
+        assert_eq!(client_address(proxy, &garbage, &trusted), ip("10.9.9.9"));
+        // No header: the proxy itself.
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
+    }
+
+    #[test]
+    fn the_header_is_ignored_from_an_untrusted_peer_or_without_trusted_proxies() {
+        let headers = forwarded(&["203.0.113.5"]);
+        let peer = ip("198.51.100.1");
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(client_address(peer, &headers, &trusted), peer);
+        assert_eq!(
+            client_address(ip("10.1.2.3"), &headers, &[]),
+            ip("10.1.2.3")
+        );
     }
 
     #[test]

@@ -21,11 +21,21 @@ struct Answer {
 
 /// POSTs one JSON entry to `path`, with `Authorization: Bearer {token}` if given.
 fn post(server: &TestServer, path: &str, token: Option<&str>, body: &str) -> Answer {
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("Authorization", value.as_str()))
+        .collect();
+    post_with(server, path, &headers, body)
+}
+
+/// POSTs one JSON entry to `path` with extra request headers.
+fn post_with(server: &TestServer, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
     let mut request = agent()
         .post(&server.url(path))
         .header("Content-Type", "application/json");
-    if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = request.send(body.as_bytes()).unwrap();
     let header = |name: &str| {
@@ -216,6 +226,37 @@ fn over_the_rate_limit_a_write_is_429_with_retry_after_and_not_stored() {
         metrics.contains("pacta_write_refusals_total{reason=\"rate-limited\"} 1\n"),
         "{metrics}"
     );
+}
+
+/// Behind a trusted proxy each client the proxy names has its own bucket; without the proxy
+/// trusted, the header would be ignored and they would all share the proxy's.
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        write_rate_per_second: 1,
+        write_burst: 1,
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+        ..test_config(create_data(dir.path()))
+    };
+    let server = TestServer::start_with(config, at("2026-03-02T12:00:00Z"));
+    let from = |client: &str, id: &str| {
+        post_with(
+            &server,
+            "/v1/reports",
+            &[("X-Forwarded-For", client)],
+            &report_line(id),
+        )
+        .response
+        .status
+    };
+    assert_eq!(from("203.0.113.1", "r-a1"), 201);
+    assert_eq!(from("203.0.113.2", "r-b1"), 201);
+    // The same client again within the second is over its burst of one; a client that
+    // writes a forged hop in front is still itself.
+    let again = from("203.0.113.1", "r-a2");
+    let forged = from("198.51.100.7, 203.0.113.2", "r-b2");
+    assert_eq!((again, forged), (429, 429));
 }
 
 #[test]

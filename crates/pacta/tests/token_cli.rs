@@ -65,6 +65,8 @@ fn serve_help_documents_the_write_guard() {
         "PACTA_WRITE_RATE_PER_SECOND",
         "--write-burst",
         "write_burst",
+        "--trusted-proxy",
+        "PACTA_TRUSTED_PROXIES",
         "pacta token new",
     ] {
         assert!(help.contains(needle), "`{needle}` missing from:\n{help}");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use pacta_server::auth::Tokens;
+use pacta_server::config::{parse_proxy, IpNet};
 use pacta_server::{Config, DataDir, Server, SystemClock};
 
 use super::EXIT_OK;
@@ -20,10 +21,10 @@ use super::EXIT_OK;
 /// Configuration, highest precedence first: flags; environment variables (`PACTA_DATA`,
 /// `PACTA_LISTEN`, `PACTA_CLOCK_SKEW_SECONDS`, `PACTA_CHECKPOINT_INTERVAL_MS`,
 /// `PACTA_ASSESSMENT_INTERVAL_SECONDS`, `PACTA_TOKENS_FILE`, `PACTA_WRITE_RATE_PER_SECOND`,
-/// `PACTA_WRITE_BURST`, `PACTA_CONFIG`); a TOML file given by `--config` with the keys
-/// `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms`,
-/// `assessment_interval_seconds`, `tokens_file`, `write_rate_per_second`, `write_burst` and
-/// `derived_interval_ms` (least milliseconds between refreshes of the store's incidents,
+/// `PACTA_WRITE_BURST`, `PACTA_TRUSTED_PROXIES`, `PACTA_CONFIG`); a TOML file given by
+/// `--config` with the keys `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms`,
+/// `assessment_interval_seconds`, `tokens_file`, `write_rate_per_second`, `write_burst`,
+/// `trusted_proxies` (a list of strings) and `derived_interval_ms` (least milliseconds between refreshes of the store's incidents,
 /// findings and obligations; default 1000); the defaults shown.
 ///
 /// Limits (fixed): request body 16 MiB, batch 10,000 lines, entry 64 KiB (413 beyond).
@@ -35,7 +36,9 @@ use super::EXIT_OK;
 /// without the role. The file holds each secret's SHA-256, never the secret: make one with
 /// `pacta token new`. Writes are rate-limited per client address (`--write-rate-per-second`,
 /// `--write-burst`, keys `write_rate_per_second` and `write_burst`; 0 disables); over the
-/// limit → 429 with `Retry-After`. See docs/server-security.md.
+/// limit → 429 with `Retry-After`. Behind a reverse proxy, name it with `--trusted-proxy`
+/// so that each client it forwards (`X-Forwarded-For`) has its own limit. See
+/// docs/server-security.md.
 ///
 /// Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM); 2 the directory, agreement, log,
 /// tokens file or address could not be opened or read (the server refuses to start on a log
@@ -82,6 +85,17 @@ pub struct Args {
     /// [default: 400].
     #[arg(long, value_name = "N", env = "PACTA_WRITE_BURST")]
     write_burst: Option<u32>,
+    /// A reverse proxy (address or CIDR range) trusted to name the client in
+    /// `X-Forwarded-For`, for the rate limits; repeat for several (the environment variable
+    /// takes a comma-separated list) [default: none, the header is ignored].
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "ADDR|CIDR",
+        env = "PACTA_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_proxy
+    )]
+    trusted_proxies: Vec<IpNet>,
 }
 
 /// Merges the configuration file (if any) and the flags and environment over the defaults.
@@ -121,6 +135,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(burst) = args.write_burst {
         config.write_burst = burst;
+    }
+    if !args.trusted_proxies.is_empty() {
+        config.trusted_proxies = args.trusted_proxies.clone();
     }
     // Read before anything starts, so a bad file is reported before "listening".
     if let Some(path) = &config.tokens_file {
