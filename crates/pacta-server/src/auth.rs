@@ -13,9 +13,17 @@
 //! sha256 = "<64 hex digits: SHA-256 of the secret>"
 //! roles = ["monitor"]
 //! ```
+//!
+//! The server looks at the file again at most once a second while writes arrive, and reads
+//! it anew when it changed ([`WatchedTokens`]): a token added or revoked takes effect without
+//! a restart. A changed file that does not parse is reported in the log and the tokens read
+//! before stay in force (so a half-saved edit does not lock every writer out); replace the
+//! file atomically (write a copy, rename it over) to avoid that window.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -221,6 +229,91 @@ impl Tokens {
     }
 }
 
+/// How often, at most, a server looks whether its tokens file changed.
+pub const TOKENS_LOOK_EVERY: Duration = Duration::from_secs(1);
+
+/// What tells that a file changed without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some(FileStamp {
+        modified: metadata.modified().ok(),
+        len: metadata.len(),
+    })
+}
+
+/// A tokens file and the tokens last read from it, read again when the file changes.
+#[derive(Debug)]
+pub struct WatchedTokens {
+    path: PathBuf,
+    look_every: Duration,
+    loaded: RwLock<(Arc<Tokens>, Option<FileStamp>)>,
+    last_look: Mutex<Instant>,
+}
+
+impl WatchedTokens {
+    /// Reads the tokens file (an unreadable or invalid file is an error here: a server does
+    /// not start on one), to be looked at again at most every `look_every`.
+    pub fn load(path: &Path, look_every: Duration) -> Result<WatchedTokens, TokensError> {
+        let seen = stamp(path);
+        let tokens = Tokens::load(path)?;
+        Ok(WatchedTokens {
+            path: path.to_owned(),
+            look_every,
+            loaded: RwLock::new((Arc::new(tokens), seen)),
+            last_look: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// The tokens in force: those of the file as it is now, if it changed and parses.
+    pub fn current(&self) -> Arc<Tokens> {
+        if self.due_for_a_look() {
+            self.reload_if_changed();
+        }
+        // A poisoned lock means a panic while swapping in new tokens; the pair it holds is
+        // still whole (it is replaced in one assignment).
+        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        loaded.0.clone()
+    }
+
+    fn due_for_a_look(&self) -> bool {
+        let mut last = self.last_look.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.elapsed() >= self.look_every;
+        if due {
+            *last = Instant::now();
+        }
+        due
+    }
+
+    fn reload_if_changed(&self) {
+        let now = stamp(&self.path);
+        if now == self.loaded.read().unwrap_or_else(|p| p.into_inner()).1 {
+            return;
+        }
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        match Tokens::load(&self.path) {
+            Ok(tokens) => {
+                tracing::info!(
+                    "the tokens file {} changed: {} tokens now in force",
+                    self.path.display(),
+                    tokens.len()
+                );
+                *loaded = (Arc::new(tokens), now);
+            }
+            Err(e) => {
+                // Remember this version so it is reported once; the next change is read.
+                tracing::error!("{e}; the tokens read before stay in force until it is fixed");
+                loaded.1 = now;
+            }
+        }
+    }
+}
+
 /// The secret of an `Authorization: Bearer <secret>` header (scheme case-insensitive).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -271,7 +364,7 @@ impl Refusal {
 /// Middleware on the write routes: refuses a request whose bearer token is missing, unknown
 /// or without the endpoint's role, before its body is read.
 pub async fn require_token(
-    State((state, tokens)): State<(AppState, std::sync::Arc<Tokens>)>,
+    State((state, tokens)): State<(AppState, Arc<WatchedTokens>)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -284,7 +377,7 @@ pub async fn require_token(
         )
         .into_response();
     };
-    match tokens.check(request.headers(), role) {
+    match tokens.current().check(request.headers(), role) {
         Ok(_) => next.run(request).await,
         Err(refusal) => refusal.respond(state.metrics()),
     }
@@ -308,6 +401,61 @@ mod tests {
     fn tokens() -> Tokens {
         let text = stanza("gw", &[Role::Monitor, Role::Panel], SECRET).unwrap();
         Tokens::from_toml(&text).unwrap()
+    }
+
+    /// Writes `text` to `path` and dates it `age` seconds from now, so that the change is
+    /// seen even on a file system with coarse modification times.
+    fn write_dated(path: &Path, text: &str, age: u64) {
+        std::fs::write(path, text).unwrap();
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() + Duration::from_secs(age))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_changed_tokens_file_is_read_again_and_a_broken_one_keeps_the_tokens_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.toml");
+        let other = "pacta_other-secret";
+        write_dated(&path, &stanza("gw", &[Role::Monitor], SECRET).unwrap(), 0);
+        let watched = WatchedTokens::load(&path, Duration::ZERO).unwrap();
+        let with = |secret: &str| headers(&format!("Bearer {secret}"));
+        assert_eq!(
+            watched.current().check(&with(SECRET), Role::Monitor),
+            Ok("gw")
+        );
+        // Revoked: the file now lists another token only.
+        write_dated(&path, &stanza("gw2", &[Role::Monitor], other).unwrap(), 10);
+        assert_eq!(
+            watched.current().check(&with(SECRET), Role::Monitor),
+            Err(Refusal::Unknown)
+        );
+        assert_eq!(
+            watched.current().check(&with(other), Role::Monitor),
+            Ok("gw2")
+        );
+        // A half-saved file: the tokens before stay.
+        write_dated(&path, "[[token]]\nname = \"gw3\"\n", 20);
+        assert_eq!(
+            watched.current().check(&with(other), Role::Monitor),
+            Ok("gw2")
+        );
+        // Fixed: read again.
+        write_dated(&path, &stanza("gw3", &[Role::Panel], other).unwrap(), 30);
+        assert_eq!(
+            watched.current().check(&with(other), Role::Panel),
+            Ok("gw3")
+        );
+    }
+
+    #[test]
+    fn the_file_is_looked_at_no_more_often_than_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.toml");
+        write_dated(&path, &stanza("gw", &[Role::Monitor], SECRET).unwrap(), 0);
+        let watched = WatchedTokens::load(&path, Duration::from_secs(3_600)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(watched.current().len(), 1);
     }
 
     #[test]

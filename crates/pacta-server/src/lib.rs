@@ -54,8 +54,8 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 pub fn router(state: AppState) -> Result<Router, auth::TokensError> {
     let mut writes = ingest::routes();
     if let Some(path) = &state.config().tokens_file {
-        let tokens = Arc::new(auth::Tokens::load(path)?);
-        if tokens.is_empty() {
+        let tokens = Arc::new(auth::WatchedTokens::load(path, auth::TOKENS_LOOK_EVERY)?);
+        if tokens.current().is_empty() {
             tracing::warn!(
                 "the tokens file {} lists no token: every write will be refused",
                 path.display()

@@ -150,6 +150,43 @@ fn with_tokens_the_right_token_writes_and_reads_stay_public() {
     assert!(!metrics.contains(MONITOR_SECRET));
 }
 
+/// Revoking a token is an edit of the file: the running server refuses it within about a
+/// second (it looks at the file at most once a second), without a restart.
+#[test]
+fn a_token_deleted_from_the_file_is_refused_without_a_restart() {
+    let (dir, server) = server_with_tokens();
+    let write = |id: &str| {
+        post(
+            &server,
+            "/v1/reports",
+            Some(MONITOR_SECRET),
+            &report_line(id),
+        )
+    };
+    assert_eq!(write("r-1").response.status, 201);
+    let replacement = dir.path().join("tokens.toml.new");
+    let only_guarantors = stanza("guarantors", &[Role::Guarantor], GUARANTOR_SECRET).unwrap();
+    std::fs::write(&replacement, only_guarantors).unwrap();
+    std::fs::rename(&replacement, dir.path().join("tokens.toml")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut n = 2;
+    let refused = loop {
+        let id = format!("r-{n}");
+        let answer = write(&id);
+        if answer.response.status == 401 {
+            break (id, answer);
+        }
+        assert_eq!(answer.response.status, 201, "{}", answer.response.body);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked token still writes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        n += 1;
+    };
+    assert_refused(&server, &refused.1, 401, &refused.0);
+}
+
 #[test]
 fn without_tokens_a_write_needs_no_header() {
     let dir = tempfile::tempdir().unwrap();
