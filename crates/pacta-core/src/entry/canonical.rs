@@ -4,9 +4,11 @@
 //! of every object, re-parses each member name to sort it, and boxes a writer per write: for a
 //! report that cost more than a tenth of a full check. Here the tree is walked once, member
 //! names are sorted as they are (by UTF-16 code units, as RFC 8785 §3.2.3 says), strings are
-//! escaped by `serde_json` (whose escapes are exactly RFC 8785's) and numbers are formatted by
-//! `serde_json_canonicalizer` itself, so the bytes are the same by construction; a property
-//! test in `tests/canonical.rs` checks them against `serde_json_canonicalizer::to_vec`.
+//! escaped by `serde_json` (whose escapes are exactly RFC 8785's, and the ones it uses inside
+//! `serde_json_canonicalizer`) and numbers are formatted by `ryu-js`, as
+//! `serde_json_canonicalizer` formats them, so the bytes are the same by construction;
+//! property tests in `entry/tests/fast_path.rs` check them against
+//! `serde_json_canonicalizer::to_vec`.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;

@@ -7,8 +7,9 @@
 //! decides what only the lines before can decide: a reused id, a resubmission, a retraction
 //! of another monitor's report. [`EntryReader`] does both for one line; [`read_entries`] for a
 //! whole text. Either way a bad line is reported with its 1-based number and the reason, and
-//! the rest are still processed. The JSON text is parsed once; the canonical forms and the
-//! signature check work on that value.
+//! the rest are still processed. A valid line's text is parsed once, into a tree that borrows
+//! its strings; the typed entry, the signed message and the signature check work from it. A
+//! line that is not a valid entry is read again by [`super::parse_entry`], which says why.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, DefaultHasher};

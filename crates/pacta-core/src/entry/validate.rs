@@ -157,7 +157,7 @@ pub fn parse_entry(text: &str) -> Result<ParsedEntry, EntryError> {
 /// accepts it), so a rejection and its message come from one place only.
 ///
 /// Whatever it accepts, [`parse_entry`] accepts with an equal [`Entry`], and the tree's
-/// canonical form equals that of [`ParsedEntry::object`] (tests in `tests/fast_path.rs`).
+/// canonical form equals that of [`ParsedEntry::object`] (tests in `entry/tests/fast_path.rs`).
 pub(crate) fn parse_entry_raw(text: &str) -> Option<(Entry, Raw<'_>)> {
     if text.len() > ENTRY_BYTES_MAX {
         return None;
