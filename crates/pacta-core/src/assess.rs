@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
 use crate::agreement::model::Agreement;
 use crate::attribute::attribute;
-use crate::canonical;
+use crate::canonical::{self, Encoder};
 use crate::corroborate::{corroborate, Incident};
 use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
 use crate::indicator::{indicators, Indicators};
@@ -185,11 +185,12 @@ fn write_list<W: Write + Send, T: Serialize + Sync>(
                 .enumerate()
                 .map(|(task, chunk)| {
                     let mut bytes = Vec::new();
+                    let mut encoder = Encoder::default();
                     for (i, item) in chunk.iter().enumerate() {
                         if round > 0 || task > 0 || i > 0 {
                             bytes.push(b',');
                         }
-                        canonical::write(&mut bytes, item)?;
+                        encoder.write(&mut bytes, item)?;
                     }
                     Ok(bytes)
                 })
@@ -228,11 +229,12 @@ fn write_list_here<W: Write, T: Serialize>(
     items: &[T],
 ) -> Result<(), serde_json::Error> {
     buf.push(b'[');
+    let mut encoder = Encoder::default();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        canonical::write(buf, item)?;
+        encoder.write(buf, item)?;
         if buf.len() >= FLUSH_BYTES {
             flush(out, buf)?;
         }

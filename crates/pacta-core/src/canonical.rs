@@ -24,11 +24,42 @@ use serde_json::Error;
 
 /// Appends the canonical JSON of `value` to `out`.
 pub fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
-    let mut state = State {
-        out,
-        members: Vec::new(),
-    };
-    value.serialize(Ser { state: &mut state })
+    Encoder::default().write(out, value)
+}
+
+/// A writer of canonical JSON that keeps, from one value to the next, its scratch space and
+/// the canonical order of the members of each struct type it has met: encoding many values
+/// of a few types, it neither allocates per value nor sorts the same field names again.
+#[derive(Default)]
+pub struct Encoder {
+    members: Vec<Member>,
+    orders: Vec<Order>,
+}
+
+/// The canonical order of a struct's fields, as they come from its `Serialize`.
+struct Order {
+    names: Vec<&'static str>,
+    canonical: Vec<usize>,
+}
+
+/// How many struct field lists an encoder remembers: more than the assessment has types.
+const MAX_ORDERS: usize = 64;
+
+impl Encoder {
+    /// Appends the canonical JSON of `value` to `out`.
+    pub fn write<T: Serialize + ?Sized>(
+        &mut self,
+        out: &mut Vec<u8>,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.members.clear();
+        let mut state = State {
+            out,
+            members: &mut self.members,
+            orders: &mut self.orders,
+        };
+        value.serialize(Ser { state: &mut state })
+    }
 }
 
 /// The canonical JSON of `value`.
@@ -42,7 +73,8 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 /// sit above those of the objects that contain it, and are popped when it ends.
 struct State<'o> {
     out: &'o mut Vec<u8>,
-    members: Vec<Member>,
+    members: &'o mut Vec<Member>,
+    orders: &'o mut Vec<Order>,
 }
 
 /// One member of an object being written: its name (for sorting) and where its `"name":value`
@@ -68,14 +100,73 @@ impl Name {
     }
 }
 
-/// RFC 8785 orders names by their UTF-16 code units, which differs from UTF-8 byte order
-/// only when one name has a character above U+FFFF where the other has one in
-/// U+E000..=U+FFFF; ASCII names (every field name) compare as bytes.
+/// RFC 8785 orders names by their UTF-16 code units. UTF-8 bytes order by code point, which
+/// differs only where, at the first difference, one character is in U+E000..=U+FFFF (lead
+/// byte 0xEE or 0xEF) and the other above U+FFFF (lead byte 0xF0 or more): UTF-16 writes the
+/// latter as surrogates, 0xD800 to 0xDFFF, so it comes first. A first difference inside a
+/// character lies between two continuation bytes of characters with the same lead byte,
+/// where both orders agree.
 fn compare_names(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        a.as_bytes().cmp(b.as_bytes())
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let Some((&x, &y)) = a.iter().zip(b).find(|(x, y)| x != y) else {
+        return a.len().cmp(&b.len());
+    };
+    let high_bmp = |c: u8| (0xee..=0xef).contains(&c);
+    let supplementary = |c: u8| c >= 0xf0;
+    if high_bmp(x) && supplementary(y) {
+        Ordering::Greater
+    } else if supplementary(x) && high_bmp(y) {
+        Ordering::Less
     } else {
-        a.encode_utf16().cmp(b.encode_utf16())
+        x.cmp(&y)
+    }
+}
+
+/// The canonical order of `members` (indices into it): remembered per list of static names,
+/// sorted (stably) otherwise.
+fn canonical_order<'r>(
+    members: &[Member],
+    orders: &'r mut Vec<Order>,
+    scratch: &'r mut Vec<usize>,
+) -> &'r [usize] {
+    let same = |order: &Order| {
+        order.names.len() == members.len()
+            && order
+                .names
+                .iter()
+                .zip(members)
+                .all(|(n, m)| matches!(m.name, Name::Static(s) if std::ptr::eq(*n, s)))
+    };
+    let index = match orders.iter().position(same) {
+        Some(i) => Some(i),
+        None => {
+            let mut canonical: Vec<usize> = (0..members.len()).collect();
+            canonical.sort_by(|&i, &j| match (members.get(i), members.get(j)) {
+                (Some(a), Some(b)) => compare_names(a.name.as_str(), b.name.as_str()),
+                _ => Ordering::Equal,
+            });
+            let statics: Option<Vec<&'static str>> = members
+                .iter()
+                .map(|m| match m.name {
+                    Name::Static(s) => Some(s),
+                    Name::Owned(_) => None,
+                })
+                .collect();
+            match statics {
+                Some(names) if orders.len() < MAX_ORDERS => {
+                    orders.push(Order { names, canonical });
+                    Some(orders.len() - 1)
+                }
+                _ => {
+                    *scratch = canonical;
+                    None
+                }
+            }
+        }
+    };
+    match index.and_then(|i| orders.get(i)) {
+        Some(order) => &order.canonical,
+        None => scratch,
     }
 }
 
@@ -460,7 +551,11 @@ impl<'s, 'o> Object<'s, 'o> {
     }
 
     fn close(self) -> Result<(), Error> {
-        let State { out, members } = self.state;
+        let State {
+            out,
+            members,
+            orders,
+        } = self.state;
         let end = out.len();
         if let Some(own) = members.get_mut(self.base..) {
             if let Some(last) = own.last_mut() {
@@ -468,14 +563,16 @@ impl<'s, 'o> Object<'s, 'o> {
             }
             if !self.sorted {
                 // The members' bytes are copied after the object in canonical order, then
-                // moved back over it. The sort is stable and, for an object's handful of
-                // members, does not allocate.
-                own.sort_by(|a, b| compare_names(a.name.as_str(), b.name.as_str()));
-                for (i, member) in own.iter().enumerate() {
-                    if i > 0 {
+                // moved back over it.
+                let mut scratch = Vec::new();
+                let order = canonical_order(own, orders, &mut scratch);
+                for (n, &i) in order.iter().enumerate() {
+                    if n > 0 {
                         out.push(b',');
                     }
-                    out.extend_from_within(member.at..member.end);
+                    if let Some(member) = own.get(i) {
+                        out.extend_from_within(member.at..member.end);
+                    }
                 }
                 out.copy_within(end.., self.start);
                 out.truncate(out.len() - (end - self.start));
@@ -772,6 +869,23 @@ mod tests {
             String::from_utf8_lossy(&ours(&value)),
             String::from_utf8_lossy(&reference(&value))
         );
+    }
+
+    #[test]
+    fn an_encoder_reused_across_values_and_shapes_matches_the_reference() {
+        let mut encoder = super::Encoder::default();
+        for i in 0..12u32 {
+            let value = Inner {
+                z: (i % 2 == 0).then_some(i),
+                a: f64::from(i) / 3.0,
+                m: (i % 3 == 0).then(|| format!("m{i}")),
+            };
+            let mut out = Vec::new();
+            if let Err(e) = encoder.write(&mut out, &value) {
+                panic!("canonical writer: {e}");
+            }
+            assert_eq!(out, reference(&value));
+        }
     }
 
     #[test]
