@@ -1,10 +1,13 @@
-//! Benchmark harness support: input generators shared by the benches.
+//! Benchmark harness support: input generators shared by the benches, and the physical
+//! limits they are compared with ([`limits`]).
 //!
 //! Everything here is deterministic: the same seed gives the same agreement and the same
 //! reports on every machine (a seeded ChaCha8 stream, no OS randomness), so figures from two
 //! runs measure the same work.
 
 use std::collections::BTreeMap;
+
+pub mod limits;
 
 use geo::{LineString, MultiLineString, MultiPolygon, Polygon};
 use pacta_core::agreement::model::{
@@ -380,9 +383,11 @@ pub fn reports_along_line(n: usize, seed: u64) -> Vec<Report> {
                         .then(|| 1 + rng.random_range(0..5) as u32),
                 },
                 mode: ObservationMode::Patrol,
-                attribution: party.map(|p| StatedAttribution {
-                    party: p.into(),
-                    basis: None,
+                attribution: party.map(|p| {
+                    Box::new(StatedAttribution {
+                        party: p.into(),
+                        basis: None,
+                    })
                 }),
                 media: vec![],
                 text: None,

@@ -29,7 +29,8 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context};
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
+use pacta_bench::limits::{rate, verify_strict_rate};
 use pacta_core::agreement::model::Agreement;
 use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::{assess_observed, Stage};
@@ -508,44 +509,10 @@ fn write_line(path: &Path, agreement: &Agreement) -> anyhow::Result<()> {
     std::fs::write(path, serde_json::to_vec(&parts)?).with_context(|| path.display().to_string())
 }
 
-/// Runs `work` on `threads` threads at once for at least `seconds`; operations per second
-/// over all threads.
-fn rate(threads: usize, seconds: f64, work: &(dyn Fn() -> u64 + Sync)) -> f64 {
-    let started = Instant::now();
-    let done: u64 = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut n = 0u64;
-                    while started.elapsed().as_secs_f64() < seconds {
-                        n += work();
-                    }
-                    n
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).sum()
-    });
-    done as f64 / started.elapsed().as_secs_f64()
-}
-
 fn limits(message_bytes: usize, seconds: f64) -> anyhow::Result<Value> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let public = key.verifying_key();
     let message: Vec<u8> = (0..message_bytes).map(|i| (i % 251) as u8).collect();
-    let signature = key.sign(&message);
-    if public.verify_strict(&message, &signature).is_err() {
-        bail!("a fresh signature does not verify");
-    }
     const PER_CALL: u64 = 64;
-    let verify = || {
-        let mut ok = 0;
-        for _ in 0..PER_CALL {
-            ok += u64::from(public.verify_strict(&message, &signature).is_ok());
-        }
-        ok
-    };
     let hash = || {
         let mut acc = 0u8;
         for _ in 0..PER_CALL {
@@ -554,8 +521,12 @@ fn limits(message_bytes: usize, seconds: f64) -> anyhow::Result<Value> {
         std::hint::black_box(acc);
         PER_CALL
     };
-    let verify_one = rate(1, seconds, &verify);
-    let verify_all = rate(cores, seconds, &verify);
+    let verify = |threads| {
+        verify_strict_rate(threads, seconds, message_bytes)
+            .ok_or_else(|| anyhow!("a fresh signature does not verify"))
+    };
+    let verify_one = verify(1)?;
+    let verify_all = verify(cores)?;
     let sha_one = rate(1, seconds, &hash);
     let sha_all = rate(cores, seconds, &hash);
     Ok(json!({
