@@ -123,15 +123,15 @@ fn count_is_the_largest_member_count_not_the_sum() {
 #[test]
 fn monitors_naming_different_parties_leave_the_incident_unattributed() {
     let mut a = report("r1", "m1", 0, 37.0, 48.0, EventKind::Explosion);
-    a.attribution = Some(StatedAttribution {
+    a.attribution = Some(Box::new(StatedAttribution {
         party: "a".into(),
         basis: None,
-    });
+    }));
     let mut b = report("r2", "m2", 60, 37.0, 48.0, EventKind::Explosion);
-    b.attribution = Some(StatedAttribution {
+    b.attribution = Some(Box::new(StatedAttribution {
         party: "b".into(),
         basis: None,
-    });
+    }));
     let incident = &corroborate(&rules(), &agreement().monitors, &[a, b])[0];
     assert_eq!(incident.attribution.basis, AttributionBasis::Conflicting);
     assert_eq!(incident.attribution.party, None);

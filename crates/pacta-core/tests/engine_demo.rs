@@ -173,10 +173,10 @@ fn fire_spread_along_the_line_within_a_day_reaches_the_offensive_rung() {
                 ObservationMode::Heard,
             );
             if let Entry::Report(r) = &mut r {
-                r.attribution = Some(StatedAttribution {
+                r.attribution = Some(Box::new(StatedAttribution {
                     party: "b".into(),
                     basis: None,
-                });
+                }));
             }
             entries.push(r);
         }

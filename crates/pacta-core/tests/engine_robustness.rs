@@ -74,9 +74,11 @@ fn wild_report() -> impl Strategy<Value = Entry> {
                 r.event.casualties = casualties;
                 r.event.subtype = Some("withdrawal".into());
                 r.event.weapon_class = WeaponClass("artillery_ge_100mm".into());
-                r.attribution = party.map(|p| StatedAttribution {
-                    party: p.into(),
-                    basis: None,
+                r.attribution = party.map(|p| {
+                    Box::new(StatedAttribution {
+                        party: p.into(),
+                        basis: None,
+                    })
                 });
                 Entry::Report(r)
             },

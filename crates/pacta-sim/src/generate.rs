@@ -890,7 +890,7 @@ impl<'p, 'a> Generator<'p, 'a> {
                     party = (*other).clone();
                 }
             }
-            Some(StatedAttribution { party, basis: None })
+            Some(Box::new(StatedAttribution { party, basis: None }))
         } else {
             None
         };

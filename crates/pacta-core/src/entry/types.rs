@@ -36,8 +36,10 @@ pub struct Report {
     pub location: Location,
     pub event: Event,
     pub mode: ObservationMode,
+    /// Boxed: most reports state none, and inline it would be a tenth of every report held
+    /// in memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribution: Option<StatedAttribution>,
+    pub attribution: Option<Box<StatedAttribution>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<MediaRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -382,10 +382,10 @@ pub fn report(
 
 /// The same report, attributed by the monitor to `party`.
 pub fn stated(mut report: Report, party: &str) -> Report {
-    report.attribution = Some(StatedAttribution {
+    report.attribution = Some(Box::new(StatedAttribution {
         party: party.into(),
         basis: None,
-    });
+    }));
     report
 }
 
