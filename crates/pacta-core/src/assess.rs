@@ -162,7 +162,10 @@ const ITEMS_PER_TASK: usize = 512;
 
 /// With the `parallel` feature, a long list is encoded on every core, a round of tasks at a
 /// time, while the previous round goes to `out` in order: the bytes are the same as one
-/// thread's, and a hasher's sequential work overlaps the encoding.
+/// thread's, and a hasher's sequential work overlaps the encoding. Two sets of buffers take
+/// turns (one filled while the other is written), so after the first rounds nothing is
+/// allocated, and nothing is freed on a thread other than the one that allocated it (which
+/// the allocator would hold on to for a while).
 #[cfg(feature = "parallel")]
 fn write_list<W: Write + Send, T: Serialize + Sync>(
     out: &mut W,
@@ -171,44 +174,57 @@ fn write_list<W: Write + Send, T: Serialize + Sync>(
 ) -> Result<(), serde_json::Error> {
     use rayon::prelude::*;
 
-    let per_round = ITEMS_PER_TASK * 2 * rayon::current_num_threads();
+    let tasks = 2 * rayon::current_num_threads();
+    let per_round = ITEMS_PER_TASK * tasks;
     if items.len() <= per_round {
         return write_list_here(out, buf, items);
     }
     buf.push(b'[');
     flush(out, buf)?;
-    let mut pending: Vec<Vec<u8>> = Vec::new();
+    let mut filling: Vec<Slot> = (0..tasks).map(|_| Slot::default()).collect();
+    let mut pending: Vec<Slot> = (0..tasks).map(|_| Slot::default()).collect();
+    let mut pending_tasks = 0;
     for (round, group) in items.chunks(per_round).enumerate() {
-        let encode = || {
-            group
-                .par_chunks(ITEMS_PER_TASK)
+        let encode = |slots: &mut Vec<Slot>| {
+            slots
+                .par_iter_mut()
+                .zip(group.par_chunks(ITEMS_PER_TASK))
                 .enumerate()
-                .map(|(task, chunk)| {
-                    let mut bytes = Vec::new();
-                    let mut encoder = Encoder::default();
+                .try_for_each(|(task, (slot, chunk))| {
+                    slot.bytes.clear();
                     for (i, item) in chunk.iter().enumerate() {
                         if round > 0 || task > 0 || i > 0 {
-                            bytes.push(b',');
+                            slot.bytes.push(b',');
                         }
-                        encoder.write(&mut bytes, item)?;
+                        slot.encoder.write(&mut slot.bytes, item)?;
                     }
-                    Ok(bytes)
+                    Ok::<(), serde_json::Error>(())
                 })
-                .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>()
+                .map(|()| group.len().div_ceil(ITEMS_PER_TASK))
         };
-        let (written, encoded) = rayon::join(|| write_all(out, &pending), encode);
+        let written = pending.get(..pending_tasks).unwrap_or_default();
+        let (written, encoded) = rayon::join(|| write_all(out, written), || encode(&mut filling));
         written?;
-        pending = encoded?;
+        pending_tasks = encoded?;
+        std::mem::swap(&mut pending, &mut filling);
     }
-    write_all(out, &pending)?;
+    write_all(out, pending.get(..pending_tasks).unwrap_or_default())?;
     buf.push(b']');
     Ok(())
 }
 
+/// One task's buffer and encoder, kept from round to round.
 #[cfg(feature = "parallel")]
-fn write_all<W: Write>(out: &mut W, chunks: &[Vec<u8>]) -> Result<(), serde_json::Error> {
-    for chunk in chunks {
-        out.write_all(chunk).map_err(serde_json::Error::io)?;
+#[derive(Default)]
+struct Slot {
+    bytes: Vec<u8>,
+    encoder: Encoder,
+}
+
+#[cfg(feature = "parallel")]
+fn write_all<W: Write>(out: &mut W, slots: &[Slot]) -> Result<(), serde_json::Error> {
+    for slot in slots {
+        out.write_all(&slot.bytes).map_err(serde_json::Error::io)?;
     }
     Ok(())
 }

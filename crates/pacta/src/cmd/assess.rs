@@ -12,7 +12,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pacta_core::adjudicate::FindingStatus;
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::{assess, Assessment};
+use pacta_core::assess::{assess_owned_observed, Assessment};
 use pacta_core::entry::ndjson::{Admission, Checked, LineChecker, LineError, LineOutcome};
 use pacta_core::entry::types::Entry;
 use pacta_core::respond::ObligationStatus;
@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let agreement = parsed.agreement;
 
-    let read = read_entries_file(&args.reports, &agreement)?;
+    let mut read = read_entries_file(&args.reports, &agreement)?;
     let shown = read.errors.len().min(args.max_errors);
     for error in &read.errors[..shown] {
         eprintln!("{}:{error}", args.reports.display());
@@ -87,7 +87,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let assessment = assess(&agreement, &read.entries, as_of);
+    // Handed over, so the reports are freed once corroborated.
+    let entries = std::mem::take(&mut read.entries);
+    let accepted = entries.len();
+    let assessment = assess_owned_observed(&agreement, entries, as_of, &mut |_| {});
     let digest = assessment.digest().context("serialising the assessment")?;
     if let Some(out) = &args.json {
         // Streamed: the canonical JSON of 10^6 reports' assessment is hundreds of megabytes.
@@ -100,7 +103,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     print!(
         "{}",
-        summary(&agreement, &assessment, &read, &digest, &args.reports)
+        summary(
+            &agreement,
+            &assessment,
+            &read,
+            accepted,
+            &digest,
+            &args.reports
+        )
     );
     Ok(if read.errors.is_empty() {
         EXIT_OK
@@ -222,6 +232,7 @@ fn summary(
     agreement: &Agreement,
     assessment: &Assessment,
     read: &EntriesRead,
+    accepted: usize,
     digest: &str,
     source: &Path,
 ) -> String {
@@ -235,7 +246,7 @@ fn summary(
     let _ = writeln!(
         out,
         "entries: {} accepted from {} ({} rejected, {} duplicates), {} known as of then, {} reports ({} retracted)",
-        read.entries.len(),
+        accepted,
         source.display(),
         read.errors.len(),
         read.duplicates,
