@@ -158,7 +158,7 @@ fn flush<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> Result<(), serde_json::Err
 
 /// Items encoded together by one task when lists are encoded on every core.
 #[cfg(feature = "parallel")]
-const ITEMS_PER_TASK: usize = 512;
+const ITEMS_PER_TASK: usize = 128;
 
 /// With the `parallel` feature, a long list is encoded on every core, a round of tasks at a
 /// time, while the previous round goes to `out` in order: the bytes are the same as one
