@@ -467,3 +467,21 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn a_batch_checked_on_every_core_gets_each_lines_reference_verdict() {
+    let mut lines = awkward_lines();
+    lines.extend(signed_entries());
+    let bytes: Vec<Vec<u8>> = lines
+        .iter()
+        .map(|line| format!("{line}\n").into_bytes())
+        .collect();
+    let keys = KeyRing::new(&agreement());
+    let batch = LineChecker::new(&agreement()).check_lines(&bytes, 10);
+    assert_eq!(batch.len(), lines.len());
+    for (i, (text, checked)) in lines.iter().zip(batch).enumerate() {
+        let expected = reference_check(&keys, 10 + i, text).map(Checked::into_assessed_form);
+        assert_eq!(checked, expected, "{text}");
+    }
+}
