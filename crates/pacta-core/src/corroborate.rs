@@ -41,6 +41,7 @@ use crate::attribute::Attribution;
 use crate::entry::resolve_location;
 use crate::entry::types::Report;
 use crate::geodesy::{distance_km, KM_PER_DEGREE};
+use crate::shared::SharedStr;
 use crate::time::Timestamp;
 
 /// The smallest uncertainty radius assumed for a location, in kilometres: a stated radius of
@@ -166,12 +167,13 @@ impl Confidence {
 }
 
 /// Who and what an incident rests on: distinct monitors, organisations and modes, sorted.
+/// The names are shared: a few monitors and organisations recur in every incident.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sources {
     /// Monitor ids.
-    pub monitors: Vec<String>,
+    pub monitors: Vec<SharedStr>,
     /// Their organisations (a monitor unknown to the agreement is its own organisation).
-    pub organisations: Vec<String>,
+    pub organisations: Vec<SharedStr>,
     /// Observation modes used.
     pub modes: Vec<ObservationMode>,
 }
@@ -394,6 +396,8 @@ pub fn corroborate<'a>(
     // Lookup only: which copy is kept depends on the canonical order, not on the set's.
     let mut seen: HashSet<&str> = HashSet::with_capacity(ordered.len());
     ordered.retain(|r| seen.insert(r.id.as_str()));
+    // Tens of megabytes at 10^6 reports: not held while the incidents are built.
+    drop(seen);
     let sightings: Vec<Sighting> = ordered
         .into_iter()
         .map(|r| {
@@ -491,6 +495,8 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
         }
     }
 
+    // The sweep's structures go before the incidents are built, the peak of corroboration.
+    drop((grid, expiries, candidates));
     // Build in id order rather than sorting the (large) incidents afterwards.
     let mut order: Vec<(&str, usize)> = clusters
         .iter()
@@ -501,10 +507,11 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
     // Exactly as many slots as incidents: collected, the list would grow by doubling and
     // keep up to as many unused slots (a third of a million at 10^6 reports).
     let mut incidents = Vec::with_capacity(order.len());
+    let mut names = Names::default();
     incidents.extend(
         order
             .into_iter()
-            .filter_map(|(_, c)| build_incident(clusters.get(c)?, sightings, &next)),
+            .filter_map(|(_, c)| build_incident(clusters.get(c)?, sightings, &next, &mut names)),
     );
     incidents
 }
@@ -544,7 +551,32 @@ fn joinable(
     })
 }
 
-fn build_incident(cluster: &Cluster, sightings: &[Sighting], next: &[usize]) -> Option<Incident> {
+/// One shared copy of each monitor and organisation name.
+#[derive(Default)]
+struct Names<'a> {
+    shared: BTreeMap<&'a str, SharedStr>,
+}
+
+impl<'a> Names<'a> {
+    fn all(&mut self, names: &[&'a str]) -> Vec<SharedStr> {
+        names
+            .iter()
+            .map(|&name| {
+                self.shared
+                    .entry(name)
+                    .or_insert_with(|| SharedStr::from(name))
+                    .clone()
+            })
+            .collect()
+    }
+}
+
+fn build_incident<'a>(
+    cluster: &Cluster,
+    sightings: &[Sighting<'a>],
+    next: &[usize],
+    names: &mut Names<'a>,
+) -> Option<Incident> {
     let members: Vec<&Sighting> = members(cluster, next)
         .filter_map(|m| sightings.get(m))
         .collect();
@@ -582,8 +614,8 @@ fn build_incident(cluster: &Cluster, sightings: &[Sighting], next: &[usize]) -> 
         .unwrap_or(&first.report.event.weapon_class)
         .clone();
     let sources = Sources {
-        monitors: owned(&monitors),
-        organisations: owned(&organisations),
+        monitors: names.all(&monitors),
+        organisations: names.all(&organisations),
         modes: distinct(members.iter().map(|s| s.report.mode)),
     };
     let stated = distinct(
@@ -640,8 +672,8 @@ mod tests {
 
     fn sources(monitors: &[&str], organisations: &[&str], modes: &[ObservationMode]) -> Sources {
         Sources {
-            monitors: monitors.iter().map(|m| m.to_string()).collect(),
-            organisations: organisations.iter().map(|o| o.to_string()).collect(),
+            monitors: monitors.iter().map(|&m| m.into()).collect(),
+            organisations: organisations.iter().map(|&o| o.into()).collect(),
             modes: modes.to_vec(),
         }
     }

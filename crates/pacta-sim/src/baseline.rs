@@ -239,8 +239,8 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
         count: group.iter().map(|r| r.event.count).max().unwrap_or(1),
         casualties: group.iter().filter_map(|r| r.event.casualties).max(),
         sources: Sources {
-            monitors,
-            organisations,
+            monitors: monitors.iter().map(|m| m.as_str().into()).collect(),
+            organisations: organisations.iter().map(|o| o.as_str().into()).collect(),
             modes,
         },
         // Adjudication does not read confidence, and the baselines claim none.
