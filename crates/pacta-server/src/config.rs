@@ -58,7 +58,8 @@ pub struct Config {
     /// entries arrived since the last one).
     pub assessment_interval_seconds: u64,
     /// Least time between two refreshes of the store's derived rows (incidents, findings,
-    /// obligations), in milliseconds: each refresh assesses every entry.
+    /// obligations), in milliseconds: each refresh assesses every entry. A refresh also waits
+    /// four times as long as the last one took.
     pub derived_interval_ms: u64,
     /// A TOML file of role-scoped bearer tokens (see [`crate::auth`]). When set, every write
     /// needs `Authorization: Bearer <secret>` of a token holding the endpoint's role.

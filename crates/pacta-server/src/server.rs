@@ -398,6 +398,29 @@ const DERIVED_REFRESH: Duration = Duration::from_secs(60);
 struct StoreSync {
     last: Option<(usize, tokio::time::Instant)>,
     generation: Option<u64>,
+    /// How long the last refresh took.
+    cost: Duration,
+}
+
+/// A refresh waits at least this many times as long as the last one took: it reassesses
+/// every finding, seconds of work on a large log, and under heavy ingest refreshing every
+/// `derived_interval_ms` would take most of a core from verification. Spaced so, refreshes
+/// use at most a fifth of one core, and the rows lag the log by a few refresh times.
+const REFRESH_SPACING: u32 = 4;
+
+impl StoreSync {
+    /// Whether the derived rows are due for a refresh, with `entries` recorded: entries
+    /// arrived and the least interval passed (`least`, or [`REFRESH_SPACING`] times the last
+    /// refresh's cost if longer), or [`DERIVED_REFRESH`] passed in any case.
+    fn due(&self, entries: usize, least: Duration) -> bool {
+        match self.last {
+            Some((count, at)) => {
+                let least = least.max(self.cost * REFRESH_SPACING);
+                (count != entries && at.elapsed() >= least) || at.elapsed() >= DERIVED_REFRESH
+            }
+            None => true,
+        }
+    }
 }
 
 /// What a refresh writes: the rows that changed since the last one, or every row.
@@ -409,17 +432,14 @@ enum Writes {
 /// Records the last checkpoint and, when entries arrived or [`DERIVED_REFRESH`] passed,
 /// the derived rows of the current assessment, in the store.
 async fn sync_store(state: &AppState, sync: &mut StoreSync) {
-    let last = &mut sync.last;
     let previous = sync.generation.take();
     let state = state.clone();
     let entries = state.with_ledger(|ledger| ledger.recorded()).unwrap_or(0);
-    let due = match last {
-        Some((count, at)) => {
-            let least = Duration::from_millis(state.config().derived_interval_ms);
-            (*count != entries && at.elapsed() >= least) || at.elapsed() >= DERIVED_REFRESH
-        }
-        None => true,
-    };
+    let due = sync.due(
+        entries,
+        Duration::from_millis(state.config().derived_interval_ms),
+    );
+    let started = tokio::time::Instant::now();
     let result = tokio::task::spawn_blocking(move || -> Result<Option<u64>, String> {
         let checkpoint = {
             let writer = state.lock_log().map_err(|p| p.detail().to_owned())?;
@@ -470,7 +490,8 @@ async fn sync_store(state: &AppState, sync: &mut StoreSync) {
     match result {
         Ok(Ok(generation)) => {
             if due {
-                *last = Some((entries, tokio::time::Instant::now()));
+                sync.last = Some((entries, tokio::time::Instant::now()));
+                sync.cost = started.elapsed();
             }
             sync.generation = generation;
         }
@@ -512,5 +533,37 @@ async fn checkpoint_task(state: AppState, key: SigningKey) {
             Ok(Err(reason)) => tracing::error!("integrating the log failed: {reason}"),
             Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synced(entries: usize, ago: Duration, cost: Duration) -> StoreSync {
+        StoreSync {
+            last: Some((entries, tokio::time::Instant::now() - ago)),
+            generation: Some(1),
+            cost,
+        }
+    }
+
+    #[test]
+    fn a_refresh_waits_for_new_entries_and_the_least_interval() {
+        let least = Duration::from_secs(1);
+        assert!(StoreSync::default().due(0, least));
+        assert!(!synced(10, Duration::from_secs(5), Duration::ZERO).due(10, least));
+        assert!(!synced(10, Duration::from_millis(100), Duration::ZERO).due(11, least));
+        assert!(synced(10, Duration::from_secs(2), Duration::ZERO).due(11, least));
+        // Deadlines pass without entries: the rows are refreshed now and then regardless.
+        assert!(synced(10, DERIVED_REFRESH, Duration::ZERO).due(10, least));
+    }
+
+    #[test]
+    fn a_costly_refresh_spaces_the_next_one() {
+        let least = Duration::from_secs(1);
+        let cost = Duration::from_secs(2);
+        assert!(!synced(10, Duration::from_secs(7), cost).due(11, least));
+        assert!(synced(10, cost * REFRESH_SPACING, cost).due(11, least));
     }
 }

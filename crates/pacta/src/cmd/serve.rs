@@ -24,8 +24,10 @@ use super::EXIT_OK;
 /// `PACTA_WRITE_BURST`, `PACTA_TRUSTED_PROXIES`, `PACTA_CONFIG`); a TOML file given by
 /// `--config` with the keys `data`, `listen`, `clock_skew_seconds`, `checkpoint_interval_ms`,
 /// `assessment_interval_seconds`, `tokens_file`, `write_rate_per_second`, `write_burst`,
-/// `trusted_proxies` (a list of strings) and `derived_interval_ms` (least milliseconds between refreshes of the store's incidents,
-/// findings and obligations; default 1000); the defaults shown.
+/// `trusted_proxies` (a list of strings) and `derived_interval_ms` (least milliseconds
+/// between refreshes of the store's incidents, findings and obligations, default 1000; a
+/// refresh also waits four times as long as the last one took, so that refreshing a large
+/// log never takes more than a fifth of a core from ingest); the defaults shown.
 ///
 /// Limits (fixed): request body 16 MiB, batch 10,000 lines, entry 64 KiB (413 beyond).
 ///
