@@ -26,6 +26,7 @@ use crate::agreement::model::{
 };
 use crate::corroborate::{Incident, Testimony};
 use crate::entry::types::{Objection, Ruling, RulingDecision};
+use crate::shared::SharedStr;
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
 
@@ -54,8 +55,9 @@ pub struct Finding {
     pub commitment: String,
     /// The article reference, if the agreement gives one.
     pub article: Option<String>,
-    /// The agreement's own words.
-    pub text: String,
+    /// The agreement's own words (one shared copy per commitment: every finding of a
+    /// commitment repeats them).
+    pub text: SharedStr,
     /// The agreement the ruling applied.
     pub agreement: String,
     /// The agreement version.
@@ -261,6 +263,7 @@ fn incident_why(
 fn new_finding(
     agreement: &Agreement,
     c: &Commitment,
+    text: &SharedStr,
     id: String,
     party: Option<String>,
     severity: Severity,
@@ -270,7 +273,7 @@ fn new_finding(
         id,
         commitment: c.id.clone(),
         article: c.article.clone(),
-        text: c.text.clone(),
+        text: text.clone(),
         agreement: agreement.id.clone(),
         agreement_version: agreement.version,
         party,
@@ -303,11 +306,12 @@ pub fn rule(
             // No evidence standard: nothing can ever establish a breach (the lint says so).
             continue;
         };
+        let text = SharedStr::from(c.text.as_str());
         match &c.rule {
             CommitmentRule::Prohibition(filter) => {
                 for incident in incidents {
                     if let Some(f) =
-                        prohibition_finding(agreement, zones, c, filter, standard, incident)
+                        prohibition_finding(agreement, zones, c, &text, filter, standard, incident)
                     {
                         out.findings.push(f);
                     }
@@ -322,6 +326,7 @@ pub fn rule(
                             let mut f = new_finding(
                                 agreement,
                                 c,
+                                &text,
                                 format!("{}@deadline:{party}", c.id),
                                 Some(party.clone()),
                                 c.severity.base,
@@ -351,6 +356,7 @@ fn prohibition_finding(
     agreement: &Agreement,
     zones: &ZoneIndex,
     c: &Commitment,
+    text: &SharedStr,
     filter: &EventFilter,
     standard: &EvidenceStandard,
     incident: &Incident,
@@ -372,6 +378,7 @@ fn prohibition_finding(
     let mut f = new_finding(
         agreement,
         c,
+        text,
         format!("{}@{}", c.id, incident.id),
         party,
         severity_of(&c.severity, incident),
@@ -536,6 +543,7 @@ mod tests {
         new_finding(
             &agreement,
             &c,
+            &SharedStr::from(c.text.as_str()),
             "ceasefire@inc:r1".into(),
             Some("a".into()),
             Severity::Serious,

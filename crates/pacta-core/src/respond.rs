@@ -557,7 +557,7 @@ mod tests {
             id: id.into(),
             commitment: "ceasefire".into(),
             article: None,
-            text: String::new(),
+            text: "".into(),
             agreement: "demo".into(),
             agreement_version: 1,
             party: party.map(str::to_string),
