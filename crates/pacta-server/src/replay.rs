@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use pacta_core::assess::assess;
+use pacta_core::assess::assess_owned_observed;
 use pacta_core::entry::types::Entry;
 use pacta_core::entry::{assessed_form, canonical_bytes, parse_signature, Checked, LineChecker};
 use pacta_core::time::Timestamp;
@@ -141,7 +141,9 @@ pub fn replay(data: &Path) -> Result<Replay, String> {
     let mut prefix = entries;
     prefix.truncate(usize::try_from(recorded.entries).unwrap_or(usize::MAX));
     let domain = verify_domain_entries(prefix, &LineChecker::new(&agreement))?;
-    let replayed = assess(&agreement, &domain, as_of)
+    // The log is read once; the assessment takes the entries and frees each report once
+    // corroborated.
+    let replayed = assess_owned_observed(&agreement, domain, as_of, &mut |_| {})
         .digest()
         .map_err(|e| format!("assessment digest: {e}"))?;
     Ok(Replay {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::{assess, Assessment};
+use pacta_core::assess::{assess_owned_observed, Assessment};
 use pacta_core::entry::types::Entry;
 use pacta_core::entry::KeyRing;
 use pacta_core::time::Timestamp;
@@ -215,7 +215,12 @@ impl AppState {
                     .collect()
             })
             .map_err(Problem::internal)?;
-        Ok(Arc::new(assess(self.agreement(), &entries, as_of)))
+        Ok(Arc::new(assess_owned_observed(
+            self.agreement(),
+            entries,
+            as_of,
+            &mut |_| {},
+        )))
     }
 
     /// The assessment of every accepted entry as of `as_of` (entries submitted later are
