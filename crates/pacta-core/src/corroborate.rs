@@ -30,7 +30,7 @@
 #![deny(missing_docs)]
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -341,6 +341,13 @@ struct Grid {
 }
 
 impl Grid {
+    fn new(max_extent_km: f64) -> Grid {
+        Grid {
+            cell_deg: (max_extent_km / KM_PER_DEGREE).clamp(1e-4, 360.0),
+            cells: BTreeMap::new(),
+        }
+    }
+
     fn key(&self, lon: f64, lat: f64) -> (i64, i64) {
         (
             (lon / self.cell_deg).floor() as i64,
@@ -362,8 +369,8 @@ impl Grid {
         }
     }
 
-    /// Every cluster whose anchor may lie within `km` of `p`.
-    fn near(&self, p: (f64, f64), km: f64, out: &mut Vec<usize>) {
+    /// Every cell in which an anchor may lie within `km` of `p`.
+    fn near_cells(&self, p: (f64, f64), km: f64, out: &mut Vec<(i64, i64)>) {
         out.clear();
         let dlat = km / KM_PER_DEGREE * 1.01 + 1e-9;
         let cos = (p.1.abs() + dlat).min(89.9).to_radians().cos();
@@ -372,9 +379,18 @@ impl Grid {
         let (x1, y1) = self.key(p.0 + dlon, p.1 + dlat);
         for x in x0..=x1 {
             for y in y0..=y1 {
-                if let Some(list) = self.cells.get(&(x, y)) {
-                    out.extend_from_slice(list);
-                }
+                out.push((x, y));
+            }
+        }
+    }
+
+    /// Every cluster whose anchor may lie within `km` of `p`.
+    fn near(&self, p: (f64, f64), km: f64, cells: &mut Vec<(i64, i64)>, out: &mut Vec<usize>) {
+        self.near_cells(p, km, cells);
+        out.clear();
+        for cell in cells.iter() {
+            if let Some(list) = self.cells.get(cell) {
+                out.extend_from_slice(list);
             }
         }
     }
@@ -386,10 +402,39 @@ impl Grid {
 ///
 /// Incidents are returned sorted by id, each with its attribution from the monitors'
 /// statements alone (see [`crate::attribute::attribute`] for attribution by control).
+///
+/// Reports that can never share an incident are swept separately (see
+/// [`corroborate_in_batches`]); with the `parallel` feature, on every core.
 pub fn corroborate<'a>(
     rules: &CorroborationRules,
     monitors: &'a BTreeMap<String, Monitor>,
     reports: impl IntoIterator<Item = &'a Report>,
+) -> Vec<Incident> {
+    corroborate_in_batches(rules, monitors, reports, BATCH_REPORTS)
+}
+
+/// The fewest reports [`corroborate`] sweeps as one batch: below it, linking the reports into
+/// components would cost more than the batches save.
+pub const BATCH_REPORTS: usize = 4096;
+
+/// At most about this many batches: enough for every core to take several, few enough that a
+/// batch's sweep structures are not rebuilt for a handful of reports.
+const BATCHES: usize = 64;
+
+/// [`corroborate`], with the reports split into batches of whole components of at least
+/// `batch` reports (one batch when there are fewer than twice as many). Two reports are
+/// linked when their observations are at most `time_window` apart and their locations at
+/// most `max_extent_km` apart (as the engine links them, see [`crate::engine`]); a report
+/// only joins an incident whose members are all linked to it, so an incident never spans two
+/// components and sweeping any union of whole components, in canonical order, gives exactly
+/// that union's incidents of one sweep over all the reports. The result does not depend on
+/// `batch` (the proptests in `tests/engine_determinism.rs` check it); with the `parallel`
+/// feature, the batches are swept on every core.
+pub fn corroborate_in_batches<'a>(
+    rules: &CorroborationRules,
+    monitors: &'a BTreeMap<String, Monitor>,
+    reports: impl IntoIterator<Item = &'a Report>,
+    batch: usize,
 ) -> Vec<Incident> {
     let mut ordered: Vec<&Report> = reports.into_iter().collect();
     ordered.sort_unstable_by(|a, b| canonical(a).cmp(&canonical(b)));
@@ -398,7 +443,7 @@ pub fn corroborate<'a>(
     ordered.retain(|r| seen.insert(r.id.as_str()));
     // Tens of megabytes at 10^6 reports: not held while the incidents are built.
     drop(seen);
-    let sightings: Vec<Sighting> = ordered
+    let mut sightings: Vec<Sighting> = ordered
         .into_iter()
         .map(|r| {
             let organisation = monitors
@@ -408,7 +453,207 @@ pub fn corroborate<'a>(
             Sighting::new(r, organisation)
         })
         .collect();
-    cluster_sightings(rules, &sightings)
+    let names = Names::of(&sightings);
+    let max_extent_km = extent_bound(rules);
+    let lengths = arrange_in_batches(rules, max_extent_km, &mut sightings, batch);
+    let mut slices = Vec::with_capacity(lengths.len());
+    let mut rest = sightings.as_slice();
+    for length in lengths {
+        let (slice, after) = rest.split_at(length.min(rest.len()));
+        slices.push(slice);
+        rest = after;
+    }
+    #[cfg(feature = "parallel")]
+    let swept: Vec<Swept> = {
+        use rayon::prelude::*;
+        slices
+            .into_par_iter()
+            .map(|slice| cluster_sightings(rules, max_extent_km, slice))
+            .collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let swept: Vec<Swept> = slices
+        .into_iter()
+        .map(|slice| cluster_sightings(rules, max_extent_km, slice))
+        .collect();
+
+    // Built once, in id order, straight into a list of exactly as many slots as incidents:
+    // sorting the (large) incidents afterwards, or gathering each batch's list into one,
+    // would move every incident and hold two copies of many.
+    let mut order: Vec<(&str, &Sighting, &Swept, &Cluster)> = swept
+        .iter()
+        .flat_map(|batch| {
+            batch.clusters.iter().filter_map(move |cluster| {
+                let first = batch.sightings.get(cluster.first)?;
+                Some((first.report.id.as_str(), first, batch, cluster))
+            })
+        })
+        .collect();
+    // Ids are distinct (one kept copy per report id), so the unstable sort is deterministic.
+    order.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let build = |&(_, first, batch, cluster): &(&str, &Sighting, &Swept, &Cluster)| {
+        build_incident(first, cluster, batch.sightings, &batch.next, &names)
+    };
+    let mut incidents = Vec::with_capacity(order.len());
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        order.par_iter().map(build).collect_into_vec(&mut incidents);
+    }
+    #[cfg(not(feature = "parallel"))]
+    incidents.extend(order.iter().map(build));
+    incidents
+}
+
+/// One batch's sweep: its incidents under construction, and their members' links.
+struct Swept<'s, 'a> {
+    sightings: &'s [Sighting<'a>],
+    clusters: Vec<Cluster>,
+    next: Vec<usize>,
+}
+
+/// `max_extent_km` as the sweep applies it: never negative, and the whole Earth when infinite.
+fn extent_bound(rules: &CorroborationRules) -> f64 {
+    if rules.max_extent_km.is_finite() {
+        rules.max_extent_km.max(0.0)
+    } else {
+        360.0 * KM_PER_DEGREE
+    }
+}
+
+/// Reorders `sightings` (in canonical order) into batches of whole components, each batch
+/// still in canonical order, and returns the batches' lengths.
+///
+/// Linking uses the sweep's own grid cells and neighbourhood ([`Grid::near`]): when the sweep
+/// finds an incident a report can join, its first member lies in a cell the report's
+/// neighbourhood covers, within the window and the extent, so the two are linked here, and
+/// every later member was linked to it in turn.
+fn arrange_in_batches(
+    rules: &CorroborationRules,
+    max_extent_km: f64,
+    sightings: &mut [Sighting],
+    batch: usize,
+) -> Vec<usize> {
+    let n = sightings.len();
+    let batch = batch.max(1);
+    if n < batch.saturating_mul(2) {
+        return vec![n];
+    }
+    let target = batch.max(n.div_ceil(BATCHES));
+    // Only its cells: the same as the sweep's.
+    let grid = Grid::new(max_extent_km);
+    // Lookup only: the reports still within the window of the sweep, by cell.
+    let mut recent: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    let mut cells = Vec::new();
+    let mut parent: Vec<usize> = (0..n).collect();
+    for (i, s) in sightings.iter().enumerate() {
+        grid.near_cells((s.lon, s.lat), max_extent_km, &mut cells);
+        for cell in &cells {
+            let Some(list) = recent.get_mut(cell) else {
+                continue;
+            };
+            // Sightings come in start order, so one too old for this one is too old for all
+            // that follow.
+            list.retain(|&j| {
+                sightings
+                    .get(j)
+                    .is_some_and(|a| time_gap(a, s) <= rules.time_window.as_seconds())
+            });
+            for &j in list.iter() {
+                let Some(a) = sightings.get(j) else {
+                    continue;
+                };
+                // As the sweep measures it: earlier member first.
+                if distance_km((a.lon, a.lat), (s.lon, s.lat)) <= max_extent_km {
+                    union(&mut parent, i, j);
+                }
+            }
+        }
+        recent.entry(grid.key(s.lon, s.lat)).or_default().push(i);
+    }
+    drop((recent, cells));
+
+    // Whole components, in the order of their first sightings, fill batches of `target`.
+    let mut size = vec![0usize; n];
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        if let Some(count) = size.get_mut(r) {
+            *count += 1;
+        }
+    }
+    let mut batch_of = vec![usize::MAX; n];
+    let mut lengths: Vec<usize> = Vec::new();
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        if batch_of.get(r).is_some_and(|&b| b != usize::MAX) {
+            continue;
+        }
+        let component = size.get(r).copied().unwrap_or(0);
+        match lengths.last_mut() {
+            Some(length) if *length < target => *length += component,
+            _ => lengths.push(component),
+        }
+        if let Some(b) = batch_of.get_mut(r) {
+            *b = lengths.len() - 1;
+        }
+    }
+    drop(size);
+    // Each sighting's new place: batches in order, canonical order within each.
+    let mut offsets: Vec<usize> = Vec::with_capacity(lengths.len());
+    let mut total = 0;
+    for length in &lengths {
+        offsets.push(total);
+        total += length;
+    }
+    let mut place: Vec<usize> = (0..n)
+        .map(|i| {
+            let b = batch_of
+                .get(root(&mut parent, i))
+                .copied()
+                .unwrap_or_default();
+            offsets.get_mut(b).map_or(i, |o| {
+                *o += 1;
+                *o - 1
+            })
+        })
+        .collect();
+    drop((parent, batch_of));
+    // The permutation applied in place, one cycle at a time.
+    for i in 0..n {
+        while let Some(&to) = place.get(i) {
+            if to == i || to >= n {
+                break;
+            }
+            sightings.swap(i, to);
+            place.swap(i, to);
+        }
+    }
+    lengths
+}
+
+/// The representative of `i`'s set, halving paths on the way.
+pub(crate) fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while let Some(&p) = parent.get(i) {
+        if p == i {
+            break;
+        }
+        let grandparent = parent.get(p).copied().unwrap_or(p);
+        if let Some(slot) = parent.get_mut(i) {
+            *slot = grandparent;
+        }
+        i = grandparent;
+    }
+    i
+}
+
+/// Joins the sets of `a` and `b`; the smaller index represents both, so the result does not
+/// depend on the order of the unions.
+pub(crate) fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (root(parent, a), root(parent, b));
+    let (keep, join) = if ra < rb { (ra, rb) } else { (rb, ra) };
+    if let Some(slot) = parent.get_mut(join) {
+        *slot = keep;
+    }
 }
 
 /// The canonical order of reports: observed start, then id; submission time and monitor
@@ -417,21 +662,19 @@ fn canonical(r: &Report) -> (Timestamp, &str, Timestamp, &str) {
     (r.observed.start, &r.id, r.submitted_at, &r.monitor)
 }
 
-/// The sweep over sightings already in canonical order.
-fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<Incident> {
-    let max_extent_km = if rules.max_extent_km.is_finite() {
-        rules.max_extent_km.max(0.0)
-    } else {
-        360.0 * KM_PER_DEGREE
-    };
-    let mut grid = Grid {
-        cell_deg: (max_extent_km / KM_PER_DEGREE).clamp(1e-4, 360.0),
-        cells: BTreeMap::new(),
-    };
+/// The sweep over sightings already in canonical order, with the extent as
+/// [`extent_bound`] gives it.
+fn cluster_sightings<'s, 'a>(
+    rules: &CorroborationRules,
+    max_extent_km: f64,
+    sightings: &'s [Sighting<'a>],
+) -> Swept<'s, 'a> {
+    let mut grid = Grid::new(max_extent_km);
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut next = vec![NONE; sightings.len()];
     let mut expiries: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
     let mut candidates = Vec::new();
+    let mut cells = Vec::new();
 
     for (index, s) in sightings.iter().enumerate() {
         // Retire incidents that no report from now on can join.
@@ -448,7 +691,7 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
             }
         }
 
-        grid.near((s.lon, s.lat), max_extent_km, &mut candidates);
+        grid.near((s.lon, s.lat), max_extent_km, &mut cells, &mut candidates);
         let mut best: Option<(f64, usize)> = None;
         for &c in &candidates {
             let Some(cluster) = clusters.get(c) else {
@@ -495,25 +738,11 @@ fn cluster_sightings(rules: &CorroborationRules, sightings: &[Sighting]) -> Vec<
         }
     }
 
-    // The sweep's structures go before the incidents are built, the peak of corroboration.
-    drop((grid, expiries, candidates));
-    // Build in id order rather than sorting the (large) incidents afterwards.
-    let mut order: Vec<(&str, usize)> = clusters
-        .iter()
-        .enumerate()
-        .filter_map(|(c, cluster)| Some((sightings.get(cluster.first)?.report.id.as_str(), c)))
-        .collect();
-    order.sort_unstable();
-    // Exactly as many slots as incidents: collected, the list would grow by doubling and
-    // keep up to as many unused slots (a third of a million at 10^6 reports).
-    let mut incidents = Vec::with_capacity(order.len());
-    let mut names = Names::default();
-    incidents.extend(
-        order
-            .into_iter()
-            .filter_map(|(_, c)| build_incident(clusters.get(c)?, sightings, &next, &mut names)),
-    );
-    incidents
+    Swept {
+        sightings,
+        clusters,
+        next,
+    }
 }
 
 /// Whether sighting `s` may join `cluster`: compatible with every member, and the cluster
@@ -551,36 +780,47 @@ fn joinable(
     })
 }
 
-/// One shared copy of each monitor and organisation name.
-#[derive(Default)]
+/// One shared copy of each monitor and organisation name, made before the batches are swept
+/// so that all of them share it.
 struct Names<'a> {
     shared: BTreeMap<&'a str, SharedStr>,
 }
 
 impl<'a> Names<'a> {
-    fn all(&mut self, names: &[&'a str]) -> Vec<SharedStr> {
+    fn of(sightings: &[Sighting<'a>]) -> Names<'a> {
+        let mut shared = BTreeMap::new();
+        for s in sightings {
+            for name in [s.report.monitor.as_str(), s.organisation] {
+                shared.entry(name).or_insert_with(|| SharedStr::from(name));
+            }
+        }
+        Names { shared }
+    }
+
+    fn all(&self, names: &[&str]) -> Vec<SharedStr> {
         names
             .iter()
             .map(|&name| {
                 self.shared
-                    .entry(name)
-                    .or_insert_with(|| SharedStr::from(name))
-                    .clone()
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| SharedStr::from(name))
             })
             .collect()
     }
 }
 
-fn build_incident<'a>(
+/// The incident of `cluster`, whose first member is `first`.
+fn build_incident(
+    first: &Sighting,
     cluster: &Cluster,
-    sightings: &[Sighting<'a>],
+    sightings: &[Sighting],
     next: &[usize],
-    names: &mut Names<'a>,
-) -> Option<Incident> {
+    names: &Names,
+) -> Incident {
     let members: Vec<&Sighting> = members(cluster, next)
         .filter_map(|m| sightings.get(m))
         .collect();
-    let first = members.first()?;
     let (lon, lat) = cluster.centroid();
     let fused_km = 1.0 / cluster.weight.sqrt();
     let spread_km = members
@@ -623,7 +863,7 @@ fn build_incident<'a>(
             .iter()
             .filter_map(|s| s.report.attribution.as_ref().map(|a| a.party.as_str())),
     );
-    Some(Incident {
+    Incident {
         id: format!("inc:{}", first.report.id),
         reports: owned(&reports),
         lon: round_micro(lon),
@@ -651,7 +891,7 @@ fn build_incident<'a>(
         sources,
         attribution: Attribution::from_statements(owned(&stated)),
         testimony,
-    })
+    }
 }
 
 /// The distinct items, sorted.

@@ -66,7 +66,7 @@ use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
 use crate::agreement::model::{Agreement, CorroborationRules};
 use crate::assess::{Assessment, Counts};
 use crate::attribute::attribute;
-use crate::corroborate::{corroborate, Incident};
+use crate::corroborate::{corroborate, root, union, Incident};
 use crate::entry::resolve_location;
 use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
 use crate::geodesy::{distance_km, KM_PER_DEGREE};
@@ -892,30 +892,6 @@ impl Engine {
         out.findings.sort_by(|a, b| a.id.cmp(&b.id));
         out.verifications.sort_by(|a, b| a.id.cmp(&b.id));
         out
-    }
-}
-
-/// The representative of `i`'s set, halving paths on the way.
-fn root(parent: &mut [usize], mut i: usize) -> usize {
-    while let Some(&p) = parent.get(i) {
-        if p == i {
-            break;
-        }
-        let grand = parent.get(p).copied().unwrap_or(p);
-        if let Some(slot) = parent.get_mut(i) {
-            *slot = grand;
-        }
-        i = grand;
-    }
-    i
-}
-
-/// Joins the sets of `a` and `b` under the smaller representative.
-fn union(parent: &mut [usize], a: usize, b: usize) {
-    let (ra, rb) = (root(parent, a), root(parent, b));
-    let (low, high) = (ra.min(rb), ra.max(rb));
-    if let Some(slot) = parent.get_mut(high) {
-        *slot = low;
     }
 }
 

@@ -11,7 +11,7 @@ use arbitrary::*;
 use engine_common::*;
 use pacta_core::agreement::model::EventKind;
 use pacta_core::assess::{assess, assess_owned_observed};
-use pacta_core::corroborate::corroborate;
+use pacta_core::corroborate::{corroborate, corroborate_in_batches};
 use pacta_core::entry::types::{Entry, Report, Retraction, RETRACTION_SCHEMA};
 use pacta_core::geodesy::KM_PER_DEGREE;
 use pacta_core::time::Duration;
@@ -246,5 +246,57 @@ proptest! {
         prop_assert!(a.counts.retracted > 0 || day == 1);
         let owned = assess_owned_observed(&agreement(), entries, at(day * DAY), &mut |_| {});
         prop_assert_eq!(owned, a);
+    }
+}
+
+fn reports_of(entries: &[Entry]) -> Vec<&Report> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Report(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Corroboration split into batches of components (swept on every core with the
+    /// `parallel` feature) gives exactly the incidents of one sweep over all the reports,
+    /// whatever the batches' size and the reports' order.
+    #[test]
+    fn batches_of_components_give_the_incidents_of_one_sweep(
+        (entries, shuffled) in happenings().prop_flat_map(|h| {
+            let entries = entries_of(&h);
+            (Just(entries.clone()), shuffled(entries))
+        }),
+        batch in 1..200usize,
+    ) {
+        let rules = agreement().corroboration;
+        let monitors = agreement().monitors;
+        let reports = reports_of(&entries);
+        let one = corroborate_in_batches(&rules, &monitors, reports.iter().copied(), usize::MAX);
+        prop_assert!(one.len() > 100);
+        let batched = corroborate_in_batches(&rules, &monitors, reports_of(&shuffled), batch);
+        prop_assert_eq!(&batched, &one);
+        let smallest = corroborate_in_batches(&rules, &monitors, reports, 1);
+        prop_assert_eq!(&smallest, &one);
+        prop_assert_eq!(&corroborate(&rules, &monitors, reports_of(&shuffled)), &one);
+    }
+}
+
+/// A front shelled all day is dense: few, large components; batches still change nothing.
+#[test]
+fn batches_of_a_day_of_shelling_give_the_incidents_of_one_sweep() {
+    let rules = agreement().corroboration;
+    let monitors = agreement().monitors;
+    let reports = day_of_shelling();
+    let one = corroborate_in_batches(&rules, &monitors, &reports, usize::MAX);
+    for batch in [1, 7, 100] {
+        assert_eq!(
+            corroborate_in_batches(&rules, &monitors, &reports, batch),
+            one
+        );
     }
 }
