@@ -25,7 +25,7 @@ use base64::Engine as _;
 use clap::Parser;
 use ed25519_dalek::SigningKey;
 use pacta_bench::limits::verify_strict_rate;
-use pacta_core::entry::{parse_entry, sign_entry, KeyRing};
+use pacta_core::entry::{sign_entry, KeyRing};
 use pacta_server::{Config, DataDir, Server, SystemClock};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -228,12 +228,7 @@ fn main() -> anyhow::Result<()> {
     .agreement;
     let ring = KeyRing::new(&agreement);
     let sample = &batched[..batched.len().min(20_000)];
-    let check = |line: &String| {
-        parse_entry(line)
-            .ok()
-            .and_then(|parsed| ring.authorise(&parsed).ok())
-            .is_some()
-    };
+    let check = |line: &String| ring.verify_text(line).is_ok();
     let started = Instant::now();
     let ok = sample.iter().filter(|l| check(l)).count();
     let verify_one_core = ok as f64 / started.elapsed().as_secs_f64();
@@ -252,8 +247,8 @@ fn main() -> anyhow::Result<()> {
     // limit, which the target is stated against.
     let signed_len = sample
         .iter()
-        .filter_map(|line| ring.authorise(&parse_entry(line).ok()?).ok())
-        .map(|authorised| authorised.canonical.signed.len())
+        .filter_map(|line| ring.verify_text(line).ok())
+        .map(|verified| verified.canonical.signed.len())
         .sum::<usize>()
         / sample.len().max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

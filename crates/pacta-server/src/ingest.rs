@@ -14,10 +14,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
-use pacta_core::entry::parse_entry;
 use pacta_core::entry::types::{
     ACTION_SCHEMA, OBJECTION_SCHEMA, REPORT_SCHEMA, RETRACTION_SCHEMA, RULING_SCHEMA,
 };
+use pacta_core::entry::Unverified;
 use pacta_core::time::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -359,19 +359,24 @@ fn verify(
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Problem::new(ProblemKind::InvalidEntry, format!("not UTF-8 text: {e}")))?;
-    let parsed = parse_entry(text)?;
-    if parsed.entry.schema() != schema {
+    let verified = state
+        .keys()
+        .verify_text(text)
+        .map_err(|unverified| match unverified {
+            Unverified::Invalid(e) => Problem::from(e),
+            Unverified::Unauthorised(e) => Problem::from(e),
+        })?;
+    if verified.entry.schema() != schema {
         return Err(Problem::new(
             ProblemKind::WrongEndpoint,
             format!(
                 "this endpoint takes `{schema}` entries, not `{}`",
-                parsed.entry.schema()
+                verified.entry.schema()
             ),
         )
         .at_pointer("/schema"));
     }
-    let authorised = state.keys().authorise(&parsed)?;
-    let submitted = parsed.entry.submitted_at();
+    let submitted = verified.entry.submitted_at();
     let skew = state.config().clock_skew_seconds;
     if submitted.0 > now.0.saturating_add(skew) {
         return Err(Problem::new(
@@ -384,19 +389,19 @@ fn verify(
         )
         .at_pointer("/submitted_at"));
     }
-    if authorised.canonical.full.len() > pacta_log::MAX_ENTRY_BYTES {
+    if verified.canonical.full.len() > pacta_log::MAX_ENTRY_BYTES {
         return Err(Problem::new(
             ProblemKind::TooLarge,
             format!(
                 "the entry's canonical form is {} bytes, over the log's limit of {} bytes",
-                authorised.canonical.full.len(),
+                verified.canonical.full.len(),
                 pacta_log::MAX_ENTRY_BYTES
             ),
         ));
     }
     Ok(Candidate {
-        body: Sha256::digest(&authorised.canonical.signed).into(),
-        canonical: authorised.canonical.full,
-        entry: parsed.entry,
+        body: Sha256::digest(&verified.canonical.signed).into(),
+        canonical: verified.canonical.full,
+        entry: verified.entry,
     })
 }

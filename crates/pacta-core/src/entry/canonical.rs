@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value};
 
 use super::raw::Raw;
-use super::signature::SignError;
+use super::signature::{CanonicalForms, SignError};
 
 /// The message an entry's signature covers, from the entry object read as a [`Raw`] tree:
 /// its canonical form without the `signature` member.
@@ -33,6 +33,17 @@ pub(crate) fn signed_form(object: &Raw<'_>) -> Result<Vec<u8>, SignError> {
             .map(|(name, value)| (name, value)),
     )?;
     Ok(out)
+}
+
+/// Both canonical forms of an entry object read as a [`Raw`] tree: the signed message, and
+/// the whole entry with its `signature`, the bytes a log stores.
+pub(crate) fn raw_canonical_forms(object: &Raw<'_>) -> Result<CanonicalForms, SignError> {
+    let mut full = Vec::with_capacity(640);
+    object.write_canonical(&mut full)?;
+    Ok(CanonicalForms {
+        signed: signed_form(object)?,
+        full,
+    })
 }
 
 /// Orders member names as RFC 8785 does: by their UTF-16 code units. For names of ASCII (all

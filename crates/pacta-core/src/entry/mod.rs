@@ -23,7 +23,7 @@ mod tests;
 pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
 pub use ndjson::{
     assessed_form, read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineChecker,
-    LineError, LineOutcome, Rejection,
+    LineError, LineOutcome, Rejection, Unverified, VerifiedEntry,
 };
 pub use signature::{
     authorise, canonical_bytes, canonical_forms, format_public_key, format_signature,

@@ -16,8 +16,9 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use sha2::{Digest, Sha256};
 
-use super::canonical::signed_form;
-use super::signature::{AuthError, KeyRing};
+use super::canonical::{raw_canonical_forms, signed_form};
+use super::raw::Raw;
+use super::signature::{AuthError, CanonicalForms, KeyRing, SignError};
 use super::types::Entry;
 use super::validate::{parse_entry, parse_entry_raw, EntryError};
 use crate::agreement::model::{Agreement, Role};
@@ -69,6 +70,27 @@ pub enum Rejection {
         author: String,
         monitor: String,
     },
+}
+
+/// Why an entry's text, taken alone, was not accepted: the rejections that need no other
+/// entry to decide.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Unverified {
+    /// Not JSON, or not a valid entry (with the JSON pointer of the offending value).
+    #[error("{0}")]
+    Invalid(EntryError),
+    /// Valid, but not signed by a key the agreement lists for the entry's signer.
+    #[error("{0}")]
+    Unauthorised(AuthError),
+}
+
+impl From<Unverified> for Rejection {
+    fn from(unverified: Unverified) -> Rejection {
+        match unverified {
+            Unverified::Invalid(e) => Rejection::Invalid(e),
+            Unverified::Unauthorised(e) => Rejection::Unauthorised(e),
+        }
+    }
 }
 
 /// What [`LineChecker::check`] made of one line on its own.
@@ -136,25 +158,13 @@ impl LineChecker {
         if text.trim().is_empty() {
             return Ok(Checked::Blank);
         }
-        let reject = |rejection| LineError { line, rejection };
-        let (entry, role, signed) = match parse_entry_raw(text) {
-            Some((entry, raw)) => {
-                let (role, _, signed) = self
-                    .keys
-                    .authorise_with(&entry, || signed_form(&raw), |signed: &Vec<u8>| signed)
-                    .map_err(|e| reject(Rejection::Unauthorised(e)))?;
-                (entry, role, signed)
-            }
-            // Not a valid entry: the full reader says why.
-            None => {
-                let parsed = parse_entry(text).map_err(|e| reject(Rejection::Invalid(e)))?;
-                let authorised = self
-                    .keys
-                    .authorise(&parsed)
-                    .map_err(|e| reject(Rejection::Unauthorised(e)))?;
-                (parsed.entry, authorised.role, authorised.canonical.signed)
-            }
-        };
+        let (entry, role, signed) = self
+            .keys
+            .read_signed(text, signed_form, |forms| forms.signed)
+            .map_err(|unverified| LineError {
+                line,
+                rejection: unverified.into(),
+            })?;
         Ok(Checked::Entry(AcceptedEntry {
             line,
             body: Sha256::digest(&signed).into(),
@@ -188,6 +198,78 @@ impl LineChecker {
                     .map(Checked::into_assessed_form)
             })
             .collect()
+    }
+}
+
+/// A signed entry read from its text, validated, and authorised with its signature verified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedEntry {
+    pub entry: Entry,
+    /// The role under which the agreement authorised its signer.
+    pub role: Role,
+    /// Its canonical forms: the message the signature covers, and the bytes to log.
+    pub canonical: CanonicalForms,
+}
+
+/// What a reader keeps of an entry's canonical form, and the signed message within it.
+trait SignedMessage {
+    fn signed_message(&self) -> &[u8];
+}
+
+impl SignedMessage for Vec<u8> {
+    fn signed_message(&self) -> &[u8] {
+        self
+    }
+}
+
+impl SignedMessage for CanonicalForms {
+    fn signed_message(&self) -> &[u8] {
+        &self.signed
+    }
+}
+
+impl KeyRing {
+    /// Reads one signed entry's text, validates it and authorises it, verifying its signature
+    /// strictly: the verdicts and errors of [`parse_entry`] then [`KeyRing::authorise`], with
+    /// a valid entry's text parsed only once (the reading [`LineChecker::check`] does), and
+    /// both canonical forms, as a server logs an entry.
+    pub fn verify_text(&self, text: &str) -> Result<VerifiedEntry, Unverified> {
+        let (entry, role, canonical) =
+            self.read_signed(text, raw_canonical_forms, |forms| forms)?;
+        Ok(VerifiedEntry {
+            entry,
+            role,
+            canonical,
+        })
+    }
+
+    /// Parses, validates and authorises `text`. `from_raw` computes what the caller keeps of
+    /// the canonical form from the one-pass tree; a text that reading does not accept goes to
+    /// [`parse_entry`], whose forms `from_full` turns into the same.
+    fn read_signed<K: SignedMessage>(
+        &self,
+        text: &str,
+        from_raw: impl FnOnce(&Raw<'_>) -> Result<K, SignError>,
+        from_full: impl FnOnce(CanonicalForms) -> K,
+    ) -> Result<(Entry, Role, K), Unverified> {
+        match parse_entry_raw(text) {
+            Some((entry, raw)) => {
+                let (role, _, kept) = self
+                    .authorise_with(&entry, || from_raw(&raw), K::signed_message)
+                    .map_err(Unverified::Unauthorised)?;
+                Ok((entry, role, kept))
+            }
+            // Not a valid entry: the full reader says why.
+            None => {
+                let parsed = parse_entry(text).map_err(Unverified::Invalid)?;
+                let authorised = self.authorise(&parsed).map_err(Unverified::Unauthorised)?;
+                Ok((
+                    parsed.entry,
+                    authorised.role,
+                    from_full(authorised.canonical),
+                ))
+            }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::entry::json::{StrictRaw, StrictValue};
 use crate::entry::validate::parse_entry_raw;
 use crate::entry::{
     canonical_bytes, canonical_forms, parse_entry, AcceptedEntry, Checked, KeyRing, LineChecker,
-    LineError, Rejection,
+    LineError, Rejection, Unverified, VerifiedEntry,
 };
 
 /// The line check before the one-pass reading: the full reader, then authorisation.
@@ -36,6 +36,18 @@ fn reference_check(keys: &KeyRing, line: usize, text: &str) -> Result<Checked, L
     }))
 }
 
+/// What a server's check of one entry was before the one-pass reading: the full reader, then
+/// authorisation, with both canonical forms.
+fn reference_verify(keys: &KeyRing, text: &str) -> Result<VerifiedEntry, Unverified> {
+    let parsed = parse_entry(text).map_err(Unverified::Invalid)?;
+    let authorised = keys.authorise(&parsed).map_err(Unverified::Unauthorised)?;
+    Ok(VerifiedEntry {
+        entry: parsed.entry,
+        role: authorised.role,
+        canonical: authorised.canonical,
+    })
+}
+
 /// `serde_json_canonicalizer`'s canonical form of `object` without `signature`.
 fn reference_signed(object: &Map<String, Value>) -> Vec<u8> {
     let mut unsigned = object.clone();
@@ -49,6 +61,14 @@ fn assert_same_as_reference(text: &str) -> Result<bool, TestCaseError> {
     let checker = LineChecker::new(&agreement());
     let keys = KeyRing::new(&agreement());
     prop_assert_eq!(checker.check(7, text), reference_check(&keys, 7, text));
+    let verified = keys.verify_text(text);
+    prop_assert_eq!(&verified, &reference_verify(&keys, text));
+    if let (Ok(verified), Ok(parsed)) = (&verified, parse_entry(text)) {
+        prop_assert_eq!(
+            &verified.canonical.full,
+            &serde_json_canonicalizer::to_vec(&parsed.object).expect("canonical form")
+        );
+    }
     let Some((entry, raw)) = parse_entry_raw(text) else {
         return Ok(false);
     };
