@@ -106,7 +106,7 @@ impl Name {
 /// latter as surrogates, 0xD800 to 0xDFFF, so it comes first. A first difference inside a
 /// character lies between two continuation bytes of characters with the same lead byte,
 /// where both orders agree.
-fn compare_names(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_names(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let Some((&x, &y)) = a.iter().zip(b).find(|(x, y)| x != y) else {
         return a.len().cmp(&b.len());
@@ -183,7 +183,9 @@ fn any_to_escape(word: u64) -> bool {
     (below_space | quote | backslash) & HIGHS != 0
 }
 
-fn write_str(out: &mut Vec<u8>, s: &str) {
+/// A JSON string as RFC 8785 §3.2.2.2 writes it: `"`, `\\` and the C0 controls escaped (short
+/// forms where JSON has them, `\u00xx` in lower case otherwise), nothing else.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push(b'"');
@@ -228,7 +230,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn write_f64(out: &mut Vec<u8>, x: f64) {
+pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
         out.extend_from_slice(ryu_js::Buffer::new().format_finite(x).as_bytes());
     } else {

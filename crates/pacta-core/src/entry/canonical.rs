@@ -3,20 +3,20 @@
 //! `serde_json_canonicalizer` serializes through a serde `Formatter` that buffers every member
 //! of every object, re-parses each member name to sort it, and boxes a writer per write: for a
 //! report that cost more than a tenth of a full check. Here the tree is walked once, member
-//! names are sorted as they are (by UTF-16 code units, as RFC 8785 §3.2.3 says), strings are
-//! escaped by `serde_json` (whose escapes are exactly RFC 8785's, and the ones it uses inside
-//! `serde_json_canonicalizer`) and numbers are formatted by `ryu-js`, as
-//! `serde_json_canonicalizer` formats them, so the bytes are the same by construction;
-//! property tests in `entry/tests/fast_path.rs` check them against
-//! `serde_json_canonicalizer::to_vec`.
+//! names are sorted as they are (by UTF-16 code units, as RFC 8785 §3.2.3 says), and strings,
+//! numbers and the order of names are written by the primitives of [`crate::canonical`], the
+//! assessment's RFC 8785 writer, so that one piece of code says how RFC 8785 writes each;
+//! property tests in `entry/tests/fast_path.rs` check the bytes against
+//! `serde_json_canonicalizer::to_vec`. Unlike the assessment's writer, an entry's canonical
+//! form refuses a number that is not finite rather than writing `null`.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
 use super::raw::Raw;
 use super::signature::{CanonicalForms, SignError};
+use crate::canonical::{compare_names, write_f64, write_str};
 
 /// The message an entry's signature covers, from the entry object read as a [`Raw`] tree:
 /// its canonical form without the `signature` member.
@@ -44,16 +44,6 @@ pub(crate) fn raw_canonical_forms(object: &Raw<'_>) -> Result<CanonicalForms, Si
         signed: signed_form(object)?,
         full,
     })
-}
-
-/// Orders member names as RFC 8785 does: by their UTF-16 code units. For names of ASCII (all
-/// names of a valid entry) that is the byte order, which is cheaper to compare.
-pub(crate) fn utf16_order(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        a.cmp(b)
-    } else {
-        a.encode_utf16().cmp(b.encode_utf16())
-    }
 }
 
 /// A tree that can write itself in canonical form.
@@ -90,7 +80,7 @@ impl Canonical for Value {
                     .ok_or_else(|| SignError::Canonical(format!("number {n} is not a double")))?;
                 write_number(out, n)?;
             }
-            Value::String(s) => write_string(out, s)?,
+            Value::String(s) => write_str(out, s),
             Value::Array(items) => write_array(out, items)?,
             Value::Object(object) => write_members(out, sorted_members(object))?,
         }
@@ -104,7 +94,7 @@ impl Canonical for Value {
 pub(crate) fn sorted_members(object: &Map<String, Value>) -> Vec<(&str, &Value)> {
     let mut members: Vec<(&str, &Value)> = object.iter().map(|(n, v)| (n.as_str(), v)).collect();
     if !members.iter().all(|(name, _)| name.is_ascii()) {
-        members.sort_by(|a, b| utf16_order(a.0, b.0));
+        members.sort_by(|a, b| compare_names(a.0, b.0));
     }
     members
 }
@@ -121,7 +111,7 @@ fn write_number(out: &mut Vec<u8>, n: f64) -> Result<(), SignError> {
             "NaN and ±Infinity are not JSON numbers".to_string(),
         ));
     }
-    out.extend_from_slice(ryu_js::Buffer::new().format_finite(n).as_bytes());
+    write_f64(out, n);
     Ok(())
 }
 
@@ -138,14 +128,11 @@ fn write_text(out: &mut Vec<u8>, s: &Cow<'_, str>) -> Result<(), SignError> {
             out.push(b'"');
             Ok(())
         }
-        Cow::Owned(s) => write_string(out, s),
+        Cow::Owned(s) => {
+            write_str(out, s);
+            Ok(())
+        }
     }
-}
-
-/// A JSON string: `serde_json` escapes `"`, `\` and the C0 controls (short forms where JSON
-/// has them, `\u00xx` in lower case otherwise) and nothing else, as RFC 8785 §3.2.2.2 does.
-pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) -> Result<(), SignError> {
-    serde_json::to_writer(out, s).map_err(|e| SignError::Canonical(e.to_string()))
 }
 
 fn write_array<T: Canonical>(out: &mut Vec<u8>, items: &[T]) -> Result<(), SignError> {
@@ -188,7 +175,7 @@ pub(crate) fn write_members<'v, T: Canonical + 'v>(
         if i > 0 {
             out.push(b',');
         }
-        write_string(out, name)?;
+        write_str(out, name);
         out.push(b':');
         value.write_canonical(out)?;
     }

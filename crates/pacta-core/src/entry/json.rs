@@ -12,9 +12,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use super::canonical::utf16_order;
 use super::limits::JSON_INTEGER_ABS_MAX;
 use super::raw::{Raw, RawNumber};
+use crate::canonical::compare_names;
 
 /// A JSON value read strictly (see the module documentation).
 pub(crate) struct StrictValue(pub(crate) Value);
@@ -199,9 +199,9 @@ impl<'de> Visitor<'de> for RawVisitor {
         // Signers usually send the canonical order already; sorting is then one pass.
         if !members
             .windows(2)
-            .all(|pair| utf16_order(&pair[0].0, &pair[1].0).is_lt())
+            .all(|pair| compare_names(&pair[0].0, &pair[1].0).is_lt())
         {
-            members.sort_by(|a, b| utf16_order(&a.0, &b.0));
+            members.sort_by(|a, b| compare_names(&a.0, &b.0));
             if members.windows(2).any(|pair| pair[0].0 == pair[1].0) {
                 return Err(de::Error::custom("a member appears twice"));
             }
