@@ -31,7 +31,7 @@ use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
 use crate::agreement::model::Agreement;
 use crate::attribute::attribute;
 use crate::canonical::{self, Encoder};
-use crate::corroborate::{corroborate, Incident};
+use crate::corroborate::{corroborate, Incident, Observation};
 use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
 use crate::indicator::{indicators, Indicators};
 use crate::phase::{phases, PhaseState};
@@ -351,10 +351,10 @@ pub fn assess_observed(
     assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)
 }
 
-/// [`assess_observed`] on entries it may consume: the reports are dropped as soon as
-/// corroboration has taken from them what the assessment needs, so the later stages (the
-/// peak of a replay's memory) no longer hold them beside the incidents, findings and
-/// obligations. The result is the same as [`assess_observed`]'s on the same entries.
+/// [`assess_observed`] on entries it may consume: each report is reduced, as it is taken, to
+/// the [`Observation`] corroboration reads (its strings moved, the rest freed), the entries'
+/// list is freed before corroboration and the observations after it, so neither corroboration
+/// nor the later stages hold whole reports beside the incidents, findings and obligations. The result is the same as [`assess_observed`]'s on the same entries.
 pub fn assess_owned_observed(
     agreement: &Agreement,
     mut entries: Vec<Entry>,
@@ -381,22 +381,25 @@ pub fn assess_owned_observed(
         reports: 0,
         retracted: 0,
     };
-    let incidents = {
-        let mut reports = Vec::with_capacity(entries.len());
-        for entry in entries.iter().filter(|e| e.submitted_at() <= as_of) {
-            tally.entries += 1;
-            if let Entry::Report(r) = entry {
-                if retractions.contains(&(r.monitor.as_str(), r.id.as_str())) {
-                    tally.retracted += 1;
-                } else {
-                    reports.push(r);
-                }
+    // Each report is reduced as it is taken, so its signature, text and media are freed at
+    // once, and the entries' list goes before corroboration begins.
+    let mut observations = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if entry.submitted_at() > as_of {
+            continue;
+        }
+        tally.entries += 1;
+        if let Entry::Report(r) = entry {
+            if retractions.contains(&(r.monitor.as_str(), r.id.as_str())) {
+                tally.retracted += 1;
+            } else {
+                observations.push(Observation::from(r));
             }
         }
-        tally.reports = reports.len() as u64;
-        corroborate(&agreement.corroboration, &agreement.monitors, reports)
-    };
-    drop(entries);
+    }
+    tally.reports = observations.len() as u64;
+    let incidents = corroborate(&agreement.corroboration, &agreement.monitors, &observations);
+    drop(observations);
     assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)
 }
 

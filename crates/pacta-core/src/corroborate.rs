@@ -38,8 +38,8 @@ use crate::agreement::model::{
     CorroborationRules, EventKind, Monitor, ObservationMode, WeaponClass,
 };
 use crate::attribute::Attribution;
-use crate::entry::resolve_location;
 use crate::entry::types::Report;
+use crate::entry::{resolve_location, ResolvedLocation};
 use crate::geodesy::{distance_km, KM_PER_DEGREE};
 use crate::shared::SharedStr;
 use crate::time::Timestamp;
@@ -80,11 +80,176 @@ pub fn round_micro(x: f64) -> f64 {
     }
 }
 
+/// What corroboration reads of a report: a [`Report`] itself, or the [`Observation`] a replay
+/// reduces each report to as it consumes the entries.
+pub trait Witness: Sync {
+    /// The report id.
+    fn id(&self) -> &str;
+    /// The monitor's id.
+    fn monitor(&self) -> &str;
+    /// When it was submitted.
+    fn submitted_at(&self) -> Timestamp;
+    /// The observed start.
+    fn start(&self) -> Timestamp;
+    /// The observed end, never before the start (the start for an instant).
+    fn end(&self) -> Timestamp;
+    /// The location as a point and a radius.
+    fn place(&self) -> ResolvedLocation;
+    /// The event's kind.
+    fn kind(&self) -> EventKind;
+    /// The event's subtype.
+    fn subtype(&self) -> Option<&str>;
+    /// The weapon class (`undetermined` when not stated).
+    fn weapon_class(&self) -> &WeaponClass;
+    /// The count (rounds, explosions).
+    fn count(&self) -> u32;
+    /// The casualties stated.
+    fn casualties(&self) -> Option<u32>;
+    /// How the monitor observed.
+    fn mode(&self) -> ObservationMode;
+    /// Whether it carries at least one media hash.
+    fn with_media(&self) -> bool;
+    /// The party the monitor attributes the event to, if any.
+    fn stated_party(&self) -> Option<&str>;
+}
+
+impl Witness for Report {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn monitor(&self) -> &str {
+        &self.monitor
+    }
+    fn submitted_at(&self) -> Timestamp {
+        self.submitted_at
+    }
+    fn start(&self) -> Timestamp {
+        self.observed.start
+    }
+    fn end(&self) -> Timestamp {
+        self.observed.end_or_start().max(self.observed.start)
+    }
+    fn place(&self) -> ResolvedLocation {
+        resolve_location(&self.location)
+    }
+    fn kind(&self) -> EventKind {
+        self.event.kind
+    }
+    fn subtype(&self) -> Option<&str> {
+        self.event.subtype.as_deref()
+    }
+    fn weapon_class(&self) -> &WeaponClass {
+        &self.event.weapon_class
+    }
+    fn count(&self) -> u32 {
+        self.event.count
+    }
+    fn casualties(&self) -> Option<u32> {
+        self.event.casualties
+    }
+    fn mode(&self) -> ObservationMode {
+        self.mode
+    }
+    fn with_media(&self) -> bool {
+        !self.media.is_empty()
+    }
+    fn stated_party(&self) -> Option<&str> {
+        self.attribution.as_ref().map(|a| a.party.as_str())
+    }
+}
+
+/// A report reduced to what corroboration reads, its strings moved out of the report (not
+/// copied) and the rest (signature, text, media, the location's description) dropped: about
+/// a third of a report's memory.
+#[derive(Clone, Debug)]
+pub struct Observation {
+    id: String,
+    monitor: String,
+    submitted_at: Timestamp,
+    start: Timestamp,
+    end: Timestamp,
+    place: ResolvedLocation,
+    kind: EventKind,
+    mode: ObservationMode,
+    with_media: bool,
+    count: u32,
+    casualties: Option<u32>,
+    subtype: Option<String>,
+    weapon_class: WeaponClass,
+    stated_party: Option<String>,
+}
+
+impl From<Report> for Observation {
+    fn from(r: Report) -> Observation {
+        Observation {
+            submitted_at: r.submitted_at,
+            start: r.start(),
+            end: r.end(),
+            place: r.place(),
+            kind: r.event.kind,
+            mode: r.mode,
+            with_media: r.with_media(),
+            count: r.event.count,
+            casualties: r.event.casualties,
+            stated_party: r.attribution.map(|a| a.party),
+            id: r.id,
+            monitor: r.monitor,
+            subtype: r.event.subtype,
+            weapon_class: r.event.weapon_class,
+        }
+    }
+}
+
+impl Witness for Observation {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn monitor(&self) -> &str {
+        &self.monitor
+    }
+    fn submitted_at(&self) -> Timestamp {
+        self.submitted_at
+    }
+    fn start(&self) -> Timestamp {
+        self.start
+    }
+    fn end(&self) -> Timestamp {
+        self.end
+    }
+    fn place(&self) -> ResolvedLocation {
+        self.place
+    }
+    fn kind(&self) -> EventKind {
+        self.kind
+    }
+    fn subtype(&self) -> Option<&str> {
+        self.subtype.as_deref()
+    }
+    fn weapon_class(&self) -> &WeaponClass {
+        &self.weapon_class
+    }
+    fn count(&self) -> u32 {
+        self.count
+    }
+    fn casualties(&self) -> Option<u32> {
+        self.casualties
+    }
+    fn mode(&self) -> ObservationMode {
+        self.mode
+    }
+    fn with_media(&self) -> bool {
+        self.with_media
+    }
+    fn stated_party(&self) -> Option<&str> {
+        self.stated_party.as_deref()
+    }
+}
+
 /// A report with its location resolved to a point and an uncertainty radius, and its
 /// monitor's organisation: what corroboration works on.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy)]
 struct Sighting<'a> {
-    report: &'a Report,
+    report: &'a dyn Witness,
     /// The monitor's organisation; the monitor id itself when the agreement does not know it.
     organisation: &'a str,
     /// The resolved location (degrees) and its uncertainty radius.
@@ -99,18 +264,16 @@ struct Sighting<'a> {
 impl<'a> Sighting<'a> {
     /// Resolves a report's location and observation interval. `organisation` is the monitor's
     /// organisation.
-    fn new(report: &'a Report, organisation: &'a str) -> Sighting<'a> {
-        let resolved = resolve_location(&report.location);
-        let start = report.observed.start;
-        let end = report.observed.end_or_start().max(start);
+    fn new(report: &'a dyn Witness, organisation: &'a str) -> Sighting<'a> {
+        let resolved = report.place();
         Sighting {
             report,
             organisation,
             lon: resolved.lon,
             lat: resolved.lat,
             radius_km: clamp_radius(resolved.radius_m / 1000.0),
-            start,
-            end,
+            start: report.start(),
+            end: report.end(),
         }
     }
 }
@@ -240,10 +403,10 @@ pub struct Incident {
     pub testimony: Vec<Testimony>,
 }
 
-fn kinds_compatible(a: &Report, b: &Report) -> bool {
-    let (ka, kb) = (a.event.kind, b.event.kind);
+fn kinds_compatible(a: &dyn Witness, b: &dyn Witness) -> bool {
+    let (ka, kb) = (a.kind(), b.kind());
     if ka == EventKind::Verification || kb == EventKind::Verification {
-        return ka == kb && a.event.subtype == b.event.subtype;
+        return ka == kb && a.subtype() == b.subtype();
     }
     ka == kb || (ka.is_fire() && kb.is_fire())
 }
@@ -405,10 +568,10 @@ impl Grid {
 ///
 /// Reports that can never share an incident are swept separately (see
 /// [`corroborate_in_batches`]); with the `parallel` feature, on every core.
-pub fn corroborate<'a>(
+pub fn corroborate<'a, W: Witness + 'a>(
     rules: &CorroborationRules,
     monitors: &'a BTreeMap<String, Monitor>,
-    reports: impl IntoIterator<Item = &'a Report>,
+    reports: impl IntoIterator<Item = &'a W>,
 ) -> Vec<Incident> {
     corroborate_in_batches(rules, monitors, reports, BATCH_REPORTS)
 }
@@ -430,26 +593,27 @@ const BATCHES: usize = 64;
 /// that union's incidents of one sweep over all the reports. The result does not depend on
 /// `batch` (the proptests in `tests/engine_determinism.rs` check it); with the `parallel`
 /// feature, the batches are swept on every core.
-pub fn corroborate_in_batches<'a>(
+pub fn corroborate_in_batches<'a, W: Witness + 'a>(
     rules: &CorroborationRules,
     monitors: &'a BTreeMap<String, Monitor>,
-    reports: impl IntoIterator<Item = &'a Report>,
+    reports: impl IntoIterator<Item = &'a W>,
     batch: usize,
 ) -> Vec<Incident> {
-    let mut ordered: Vec<&Report> = reports.into_iter().collect();
-    ordered.sort_unstable_by(|a, b| canonical(a).cmp(&canonical(b)));
+    let mut ordered: Vec<&dyn Witness> =
+        reports.into_iter().map(|r| -> &dyn Witness { r }).collect();
+    ordered.sort_unstable_by(|a, b| canonical(*a).cmp(&canonical(*b)));
     // Lookup only: which copy is kept depends on the canonical order, not on the set's.
     let mut seen: HashSet<&str> = HashSet::with_capacity(ordered.len());
-    ordered.retain(|r| seen.insert(r.id.as_str()));
+    ordered.retain(|r| seen.insert(r.id()));
     // Tens of megabytes at 10^6 reports: not held while the incidents are built.
     drop(seen);
     let mut sightings: Vec<Sighting> = ordered
         .into_iter()
         .map(|r| {
             let organisation = monitors
-                .get(&r.monitor)
+                .get(r.monitor())
                 .map(|m| m.organisation.as_str())
-                .unwrap_or(r.monitor.as_str());
+                .unwrap_or(r.monitor());
             Sighting::new(r, organisation)
         })
         .collect();
@@ -485,7 +649,7 @@ pub fn corroborate_in_batches<'a>(
         .flat_map(|batch| {
             batch.clusters.iter().filter_map(move |cluster| {
                 let first = batch.sightings.get(cluster.first)?;
-                Some((first.report.id.as_str(), first, batch, cluster))
+                Some((first.report.id(), first, batch, cluster))
             })
         })
         .collect();
@@ -658,8 +822,8 @@ pub(crate) fn union(parent: &mut [usize], a: usize, b: usize) {
 
 /// The canonical order of reports: observed start, then id; submission time and monitor
 /// only order copies of one id.
-fn canonical(r: &Report) -> (Timestamp, &str, Timestamp, &str) {
-    (r.observed.start, &r.id, r.submitted_at, &r.monitor)
+fn canonical(r: &dyn Witness) -> (Timestamp, &str, Timestamp, &str) {
+    (r.start(), r.id(), r.submitted_at(), r.monitor())
 }
 
 /// The sweep over sightings already in canonical order, with the extent as
@@ -768,10 +932,7 @@ fn joinable(
         };
         if time_gap(other, s) > rules.time_window.as_seconds()
             || !kinds_compatible(other.report, s.report)
-            || !weapons_compatible(
-                &other.report.event.weapon_class,
-                &s.report.event.weapon_class,
-            )
+            || !weapons_compatible(other.report.weapon_class(), s.report.weapon_class())
         {
             return false;
         }
@@ -790,7 +951,7 @@ impl<'a> Names<'a> {
     fn of(sightings: &[Sighting<'a>]) -> Names<'a> {
         let mut shared = BTreeMap::new();
         for s in sightings {
-            for name in [s.report.monitor.as_str(), s.organisation] {
+            for name in [s.report.monitor(), s.organisation] {
                 shared.entry(name).or_insert_with(|| SharedStr::from(name));
             }
         }
@@ -829,19 +990,19 @@ fn build_incident(
         .fold(0.0, f64::max);
     let radius_m = (fused_km.max(spread_km) * 1000.0).round() as u64;
 
-    let reports = distinct(members.iter().map(|s| s.report.id.as_str()));
-    let monitors = distinct(members.iter().map(|s| s.report.monitor.as_str()));
+    let reports = distinct(members.iter().map(|s| s.report.id()));
+    let monitors = distinct(members.iter().map(|s| s.report.monitor()));
     let organisations = distinct(members.iter().map(|s| s.organisation));
     let position = |list: &[&str], x: &str| list.binary_search(&x).unwrap_or(0);
     let mut testimony: Vec<Testimony> = members
         .iter()
         .map(|s| Testimony {
-            report: position(&reports, &s.report.id),
-            monitor: position(&monitors, &s.report.monitor),
+            report: position(&reports, s.report.id()),
+            monitor: position(&monitors, s.report.monitor()),
             organisation: position(&organisations, s.organisation),
-            mode: s.report.mode,
-            with_media: !s.report.media.is_empty(),
-            submitted_at: s.report.submitted_at,
+            mode: s.report.mode(),
+            with_media: s.report.with_media(),
+            submitted_at: s.report.submitted_at(),
         })
         .collect();
     // Report indices follow the sorted ids, so this is (submission time, report id).
@@ -849,44 +1010,29 @@ fn build_incident(
 
     let weapon_class = members
         .iter()
-        .map(|s| &s.report.event.weapon_class)
+        .map(|s| s.report.weapon_class())
         .find(|w| !w.is_undetermined())
-        .unwrap_or(&first.report.event.weapon_class)
+        .unwrap_or(first.report.weapon_class())
         .clone();
     let sources = Sources {
         monitors: names.all(&monitors),
         organisations: names.all(&organisations),
-        modes: distinct(members.iter().map(|s| s.report.mode)),
+        modes: distinct(members.iter().map(|s| s.report.mode())),
     };
-    let stated = distinct(
-        members
-            .iter()
-            .filter_map(|s| s.report.attribution.as_ref().map(|a| a.party.as_str())),
-    );
+    let stated = distinct(members.iter().filter_map(|s| s.report.stated_party()));
     Incident {
-        id: format!("inc:{}", first.report.id),
+        id: format!("inc:{}", first.report.id()),
         reports: owned(&reports),
         lon: round_micro(lon),
         lat: round_micro(lat),
         radius_m,
         start: cluster.start,
         end: cluster.end,
-        kinds: distinct(members.iter().map(|s| s.report.event.kind)),
-        subtypes: owned(&distinct(
-            members
-                .iter()
-                .filter_map(|s| s.report.event.subtype.as_deref()),
-        )),
+        kinds: distinct(members.iter().map(|s| s.report.kind())),
+        subtypes: owned(&distinct(members.iter().filter_map(|s| s.report.subtype()))),
         weapon_class,
-        count: members
-            .iter()
-            .map(|s| s.report.event.count)
-            .max()
-            .unwrap_or(1),
-        casualties: members
-            .iter()
-            .filter_map(|s| s.report.event.casualties)
-            .max(),
+        count: members.iter().map(|s| s.report.count()).max().unwrap_or(1),
+        casualties: members.iter().filter_map(|s| s.report.casualties()).max(),
         confidence: Confidence::from_sources(&sources),
         sources,
         attribution: Attribution::from_statements(owned(&stated)),
