@@ -205,10 +205,7 @@ fn streamed_canonical_json_matches_the_reference_canonicaliser() {
 fn with_retractions(mut entries: Vec<Entry>) -> Vec<Entry> {
     let retractions: Vec<Entry> = entries
         .iter()
-        .filter_map(|e| match e {
-            Entry::Report(r) => Some(r),
-            _ => None,
-        })
+        .filter_map(Entry::as_report)
         .step_by(5)
         .map(|r| {
             Entry::Retraction(Retraction {
@@ -250,13 +247,7 @@ proptest! {
 }
 
 fn reports_of(entries: &[Entry]) -> Vec<&Report> {
-    entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Report(r) => Some(r),
-            _ => None,
-        })
-        .collect()
+    entries.iter().filter_map(Entry::as_report).collect()
 }
 
 proptest! {

@@ -96,13 +96,7 @@ fn main() -> anyhow::Result<()> {
                 let (accepted, errors) = read_entries(&sim.reports.join("\n"), &agreement);
                 anyhow::ensure!(errors.is_empty(), "rejected report: {:?}", errors.first());
                 let entries: Vec<Entry> = accepted.into_iter().map(|a| a.entry).collect();
-                let reports: Vec<&Report> = entries
-                    .iter()
-                    .filter_map(|e| match e {
-                        Entry::Report(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
+                let reports: Vec<&Report> = entries.iter().filter_map(Entry::as_report).collect();
                 let as_of = sim.truth.as_of;
                 let assessment = assess(&agreement, &entries, as_of);
                 let pacta: Outcome = serde_json::from_value(serde_json::to_value(&assessment)?)?;

@@ -25,13 +25,7 @@ fn run() -> (
 }
 
 fn reports(entries: &[Entry]) -> Vec<&Report> {
-    entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Report(r) => Some(r),
-            _ => None,
-        })
-        .collect()
+    entries.iter().filter_map(Entry::as_report).collect()
 }
 
 #[test]

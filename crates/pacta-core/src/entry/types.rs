@@ -368,6 +368,14 @@ impl Serialize for Entry {
 }
 
 impl Entry {
+    /// The report, if this entry is one.
+    pub fn as_report(&self) -> Option<&Report> {
+        match self {
+            Entry::Report(report) => Some(report),
+            _ => None,
+        }
+    }
+
     /// The signer's chosen id, unique within the agreement.
     pub fn id(&self) -> &str {
         match self {

@@ -7,7 +7,9 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{agreement, key, report, signed_line, GUARANTOR_G1, PANEL_P1, PARTY_A, PATROL_07};
+use super::{
+    agreement, key, report, ruling, signed_line, GUARANTOR_G1, PANEL_P1, PARTY_A, PATROL_07,
+};
 use crate::entry::canonical::signed_form;
 use crate::entry::json::{StrictRaw, StrictValue};
 use crate::entry::validate::parse_entry_raw;
@@ -101,12 +103,6 @@ fn objection() -> Value {
     json!({"schema": "pacta.objection/1", "id": "a/objection/1", "agreement": "demo",
            "party": "a", "finding": "f1", "submitted_at": "2026-03-19T00:00:00Z",
            "grounds": "Our unit was not there. \u{1F6A7} \u{E000}"})
-}
-
-fn ruling() -> Value {
-    json!({"schema": "pacta.ruling/1", "id": "p1/ruling/1", "agreement": "demo",
-           "panelist": "p1", "objection": "a/objection/1", "decision": "upheld",
-           "submitted_at": "2026-03-20T00:00:00Z", "reasons": "The imagery shows another unit."})
 }
 
 fn retraction() -> Value {

@@ -94,6 +94,13 @@ pub(super) fn agreement_with_monitor_keys(patrol_07_keys: Vec<PublicKey>) -> Agr
 }
 
 /// A valid, unsigned report by `patrol-07` with an observer-relative location.
+/// A panel ruling upholding objection `a/objection/1`, unsigned.
+pub(super) fn ruling() -> Value {
+    json!({"schema": "pacta.ruling/1", "id": "p1/ruling/1", "agreement": "demo",
+           "panelist": "p1", "objection": "a/objection/1", "decision": "upheld",
+           "submitted_at": "2026-03-20T00:00:00Z", "reasons": "The imagery shows another unit."})
+}
+
 pub(super) fn report() -> Value {
     json!({
         "schema": "pacta.report/1",

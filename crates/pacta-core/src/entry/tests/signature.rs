@@ -2,8 +2,8 @@ use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use serde_json::{json, Value};
 
 use super::{
-    agreement, agreement_with_monitor_keys, key, report, report_with, signed_line, GUARANTOR_G1,
-    PANEL_P1, PARTY_A, PATROL_07, PATROL_08,
+    agreement, agreement_with_monitor_keys, key, report, report_with, ruling, signed_line,
+    GUARANTOR_G1, PANEL_P1, PARTY_A, PATROL_07, PATROL_08,
 };
 use crate::agreement::model::{PublicKey, Role};
 use crate::entry::json::StrictValue;
@@ -266,12 +266,6 @@ fn objection() -> Value {
     json!({"schema": "pacta.objection/1", "id": "a/objection/1", "agreement": "demo",
            "party": "a", "finding": "f1", "submitted_at": "2026-03-19T00:00:00Z",
            "grounds": "Our unit was not there."})
-}
-
-fn ruling() -> Value {
-    json!({"schema": "pacta.ruling/1", "id": "p1/ruling/1", "agreement": "demo",
-           "panelist": "p1", "objection": "a/objection/1", "decision": "upheld",
-           "submitted_at": "2026-03-20T00:00:00Z", "reasons": "The imagery shows another unit."})
 }
 
 #[test]
