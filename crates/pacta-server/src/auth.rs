@@ -454,8 +454,18 @@ mod tests {
         let path = dir.path().join("tokens.toml");
         write_dated(&path, &stanza("gw", &[Role::Monitor], SECRET).unwrap(), 0);
         let watched = WatchedTokens::load(&path, Duration::from_secs(3_600)).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(watched.current().len(), 1);
+        let other = "pacta_other-secret";
+        write_dated(&path, &stanza("gw2", &[Role::Monitor], other).unwrap(), 10);
+        // Changed, but not looked at again within the hour: the token read at start holds.
+        let with = |secret: &str| headers(&format!("Bearer {secret}"));
+        assert_eq!(
+            watched.current().check(&with(SECRET), Role::Monitor),
+            Ok("gw")
+        );
+        assert_eq!(
+            watched.current().check(&with(other), Role::Monitor),
+            Err(Refusal::Unknown)
+        );
     }
 
     #[test]
