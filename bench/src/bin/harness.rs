@@ -186,6 +186,21 @@ fn status_mib(field: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU seconds this process has used so far, user and system, on all its threads (from
+/// `/proc/self/stat`, in clock ticks; `None` where `/proc` is not there).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are numbers.
+    let after_name = stat.rsplit_once(')')?.1;
+    let mut fields = after_name.split_whitespace();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let user: f64 = fields.nth(11)?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf only reads a constant of the system's configuration.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks > 0).then(|| (user + system) / ticks as f64)
+}
+
 /// Resets the peak resident set to the current one (Linux 4.0 and later).
 fn reset_peak() {
     // Where this fails (no /proc, older kernel) the peaks are since the process started,
@@ -198,14 +213,25 @@ fn reset_peak() {
 fn stage<T>(record: &mut Map<String, Value>, name: &str, f: impl FnOnce() -> T) -> T {
     let before = resident_mib();
     reset_peak();
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let out = f();
     let seconds = started.elapsed().as_secs_f64();
     record.insert(
         name.to_string(),
-        json!({ "seconds": seconds, "resident_before_mib": before, "peak_mib": peak_mib() }),
+        json!({
+            "seconds": seconds,
+            "cpu_seconds": cpu_since(cpu_before),
+            "resident_before_mib": before,
+            "peak_mib": peak_mib(),
+        }),
     );
     out
+}
+
+/// CPU seconds used since `before` was read.
+fn cpu_since(before: Option<f64>) -> Option<f64> {
+    Some(cpu_seconds()? - before?)
 }
 
 /// What a replay's verification produced.
@@ -323,6 +349,7 @@ fn stages(
     // Full replay: verify on every core, assess, digest. Stage times come from the
     // assessment's own stage announcements.
     reset_peak();
+    let replay_cpu = cpu_seconds();
     let replay_started = Instant::now();
     let verified = stage(&mut record, "verify", || {
         verify_file(&reports_path, &agreement)
@@ -352,57 +379,71 @@ fn stages(
     let points_time = points_started.elapsed();
     // Each stage's peak resident size: read and reset at every stage announcement, so the
     // replay's peak is the largest of them.
-    let mut marks: Vec<(Stage, Instant)> = Vec::new();
+    let mut marks: Vec<(Stage, Instant, Option<f64>)> = Vec::new();
     let mut peaks: Vec<Option<f64>> = vec![peak_mib()];
     reset_peak();
+    let assess_cpu = cpu_seconds();
     let assess_started = Instant::now();
     let assessment = assess_owned_observed(&agreement, verified.entries, as_of, &mut |s| {
         peaks.push(peak_mib());
         reset_peak();
-        marks.push((s, Instant::now()))
+        marks.push((s, Instant::now(), cpu_seconds()))
     });
     let assessed = Instant::now();
+    let assessed_cpu = cpu_seconds();
     peaks.push(peak_mib());
     reset_peak();
     let digest = assessment.digest()?;
     let replay_seconds = (replay_started.elapsed() - points_time).as_secs_f64();
+    let replay_cpu = cpu_since(replay_cpu);
     let digest_seconds = assessed.elapsed().as_secs_f64();
     peaks.push(peak_mib());
     let replay_peak = peaks.iter().flatten().copied().reduce(f64::max);
     // peaks: verify, known entries, each stage in order, digest.
     let stage_peak = |i: usize| peaks.get(i).copied().flatten();
     let mut stage_seconds = Map::new();
+    let mut stage_cpu = Map::new();
     let mut stage_peaks = Map::new();
-    let mut bounds: Vec<Instant> = marks.iter().map(|(_, at)| *at).collect();
-    bounds.push(assessed);
-    stage_seconds.insert(
-        "known_entries".into(),
-        json!(marks
-            .first()
-            .map_or(0.0, |(_, at)| (*at - assess_started).as_secs_f64())),
+    // Each stage ends where the next begins; the last where the assessment returned.
+    let mut bounds: Vec<(Instant, Option<f64>)> = vec![(assess_started, assess_cpu)];
+    bounds.extend(marks.iter().map(|(_, at, cpu)| (*at, *cpu)));
+    bounds.push((assessed, assessed_cpu));
+    let names = std::iter::once("known_entries".to_string()).chain(
+        marks
+            .iter()
+            .map(|(s, _, _)| format!("{s:?}").to_lowercase()),
     );
-    stage_peaks.insert("known_entries".into(), json!(stage_peak(1)));
-    for (i, (s, at)) in marks.iter().enumerate() {
-        let end = bounds.get(i + 1).copied().unwrap_or(assessed);
-        let name = format!("{s:?}").to_lowercase();
-        stage_seconds.insert(name.clone(), json!((end - *at).as_secs_f64()));
-        stage_peaks.insert(name, json!(stage_peak(i + 2)));
+    for (i, name) in names.enumerate() {
+        let (Some((start, start_cpu)), Some((end, end_cpu))) = (bounds.get(i), bounds.get(i + 1))
+        else {
+            continue;
+        };
+        let cpu = end_cpu.zip(*start_cpu).map(|(end, start)| end - start);
+        stage_seconds.insert(name.clone(), json!((*end - *start).as_secs_f64()));
+        stage_cpu.insert(name.clone(), json!(cpu));
+        stage_peaks.insert(name, json!(stage_peak(i + 1)));
     }
     record.insert(
         "assess".into(),
         json!({
             "seconds": (assessed - assess_started).as_secs_f64(),
+            "cpu_seconds": assessed_cpu.zip(assess_cpu).map(|(end, start)| end - start),
             "stages": stage_seconds,
+            "stage_cpu_seconds": stage_cpu,
             "stage_peak_mib": stage_peaks,
         }),
     );
     record.insert(
         "digest".into(),
-        json!({ "seconds": digest_seconds, "peak_mib": peaks.last().copied().flatten() }),
+        json!({
+            "seconds": digest_seconds,
+            "cpu_seconds": cpu_since(assessed_cpu),
+            "peak_mib": peaks.last().copied().flatten(),
+        }),
     );
     record.insert(
         "replay".into(),
-        json!({ "seconds": replay_seconds, "peak_mib": replay_peak }),
+        json!({ "seconds": replay_seconds, "cpu_seconds": replay_cpu, "peak_mib": replay_peak }),
     );
     let counts = json!({
         "reports": assessment.counts.reports,
