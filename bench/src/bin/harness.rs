@@ -33,12 +33,10 @@ use ed25519_dalek::SigningKey;
 use pacta_bench::limits::{rate, verify_strict_rate};
 use pacta_core::agreement::model::Agreement;
 use pacta_core::agreement::{parse_agreement, SourceLoader};
-use pacta_core::assess::{assess_owned_observed, Stage};
+use pacta_core::assess::{assess_intake, Intake, Stage};
 use pacta_core::cluster::dbscan;
-use pacta_core::entry::types::Entry;
-use pacta_core::entry::{
-    resolve_location, Admission, Checked, LineChecker, LineError, LineOutcome,
-};
+use pacta_core::corroborate::Witness;
+use pacta_core::entry::{read_batches, LineChecker, LineOutcome};
 use pacta_core::zone::ZoneIndex;
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
 use serde_json::{json, Map, Value};
@@ -48,8 +46,8 @@ use sha2::{Digest, Sha256};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Lines verified together: enough to keep both cores busy, few enough that only this many
-/// raw lines are held at once (the file itself is never read whole).
+/// Lines checked together by one task, as `pacta assess` checks them (the file itself is
+/// never read whole).
 const VERIFY_BATCH_LINES: usize = 4096;
 
 /// Reports a simulated day holds: about the density of the OSCE SMM's heaviest days (a few
@@ -236,63 +234,48 @@ fn cpu_since(before: Option<f64>) -> Option<f64> {
 
 /// What a replay's verification produced.
 struct Verified {
-    entries: Vec<Entry>,
+    entries: Intake,
     rejected: u64,
     duplicates: u64,
     /// Total bytes of the signed messages (canonical forms without `signature`).
     signed_bytes: u64,
 }
 
-/// Reads NDJSON from `path` in batches, as `pacta assess` does: each batch checked
-/// (`LineChecker`: parsed, strictly verified) on every core while the previous batch is
-/// admitted (`Admission`: ids, duplicates, retractions) in input order and the next is read.
+/// Reads NDJSON from `path` in batches, as `pacta assess` does (`read_batches`): the
+/// batches are checked (parsed, strictly verified) on every core, several at once, while
+/// this thread admits the lines before them in input order and reduces each accepted report
+/// to what the assessment reads (`Intake`).
 fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
     let mut reader = BufReader::new(File::open(path).with_context(|| path.display().to_string())?);
     let checker = LineChecker::new(agreement);
-    let mut admission = Admission::new();
     let mut verified = Verified {
-        entries: Vec::new(),
+        entries: Intake::new(),
         rejected: 0,
         duplicates: 0,
         signed_bytes: 0,
     };
-    let mut next_batch = || read_batch(&mut reader, path);
-    let mut batch = next_batch()?;
-    let mut first_line = 1;
-    let mut previous: Vec<Result<Checked, LineError>> = Vec::new();
-    loop {
-        let (checked, next) = rayon::join(
-            || checker.check_lines(&batch, first_line),
-            || {
-                for outcome in std::mem::take(&mut previous) {
-                    match outcome.and_then(|checked| admission.admit(checked)) {
-                        Ok(LineOutcome::Accepted(accepted)) => {
-                            verified.signed_bytes += accepted.signed_len as u64;
-                            verified.entries.push(accepted.entry);
-                        }
-                        Ok(LineOutcome::Duplicate { .. }) => verified.duplicates += 1,
-                        Ok(LineOutcome::Blank) => {}
-                        Err(_) => verified.rejected += 1,
-                    }
-                }
-                next_batch()
-            },
-        );
-        if batch.is_empty() {
-            break;
+    let batches = std::iter::from_fn(|| match read_batch(&mut reader, path) {
+        Ok(batch) => (!batch.is_empty()).then_some(Ok(batch)),
+        Err(error) => Some(Err(error)),
+    });
+    read_batches(&checker, batches, |outcome| match outcome {
+        Ok(LineOutcome::Accepted(accepted)) => {
+            verified.signed_bytes += accepted.signed_len as u64;
+            verified.entries.push(accepted.entry);
         }
-        first_line += batch.len();
-        previous = checked;
-        batch = next?;
-    }
+        Ok(LineOutcome::Duplicate { .. }) => verified.duplicates += 1,
+        Ok(LineOutcome::Blank) => {}
+        Err(_) => verified.rejected += 1,
+    })?;
     Ok(verified)
 }
 
 /// Up to [`VERIFY_BATCH_LINES`] raw lines; none at the end of the file.
 fn read_batch(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut batch = Vec::with_capacity(VERIFY_BATCH_LINES);
+    let mut line = Vec::new();
     while batch.len() < VERIFY_BATCH_LINES {
-        let mut line = Vec::new();
+        line.clear();
         if reader
             .read_until(b'\n', &mut line)
             .with_context(|| path.display().to_string())?
@@ -300,7 +283,8 @@ fn read_batch(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<Vec<Vec<
         {
             break;
         }
-        batch.push(line);
+        // An exact-size copy: one allocation a line, where growing a new buffer took several.
+        batch.push(line.clone());
     }
     Ok(batch)
 }
@@ -356,9 +340,7 @@ fn stages(
     })?;
     let as_of = verified
         .entries
-        .iter()
-        .map(Entry::submitted_at)
-        .max()
+        .latest_submission()
         .unwrap_or(agreement.effective);
     // The reports' points, for the clustering kernel below, taken before the assessment
     // consumes the entries (as a replay does, freeing each report once corroborated); the
@@ -366,13 +348,10 @@ fn stages(
     let points_started = Instant::now();
     let points: Vec<(f64, f64)> = verified
         .entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Report(r) => {
-                let at = resolve_location(&r.location);
-                Some((at.lon, at.lat))
-            }
-            _ => None,
+        .observations()
+        .map(|o| {
+            let at = o.place();
+            (at.lon, at.lat)
         })
         .collect();
     let entries = verified.entries.len();
@@ -384,7 +363,7 @@ fn stages(
     reset_peak();
     let assess_cpu = cpu_seconds();
     let assess_started = Instant::now();
-    let assessment = assess_owned_observed(&agreement, verified.entries, as_of, &mut |s| {
+    let assessment = assess_intake(&agreement, verified.entries, as_of, &mut |s| {
         peaks.push(peak_mib());
         reset_peak();
         marks.push((s, Instant::now(), cpu_seconds()))

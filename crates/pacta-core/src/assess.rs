@@ -31,7 +31,7 @@ use crate::adjudicate::{rule, settle, Finding, FindingStatus, Verification};
 use crate::agreement::model::Agreement;
 use crate::attribute::attribute;
 use crate::canonical::{self, Encoder};
-use crate::corroborate::{corroborate, Incident, Observation};
+use crate::corroborate::{corroborate, Incident, Observation, Witness};
 use crate::entry::types::{Entry, GuarantorAction, Objection, Report, Ruling};
 use crate::indicator::{indicators, Indicators};
 use crate::phase::{phases, PhaseState};
@@ -351,27 +351,103 @@ pub fn assess_observed(
     assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)
 }
 
-/// [`assess_observed`] on entries it may consume: each report is reduced, as it is taken, to
-/// the [`Observation`] corroboration reads (its strings moved, the rest freed), the entries'
-/// list is freed before corroboration and the observations after it, so neither corroboration
-/// nor the later stages hold whole reports beside the incidents, findings and obligations. The result is the same as [`assess_observed`]'s on the same entries.
-pub fn assess_owned_observed(
+/// Observations an [`Intake`] holds in one allocation: about 3 MB.
+const INTAKE_CHUNK: usize = 1 << 14;
+
+/// Entries gathered for an assessment one at a time, as a reader admits them, holding only
+/// what the assessment reads: each report is reduced at once to the [`Observation`]
+/// corroboration reads (its strings moved, the rest freed), so a reader of 10^6 reports never
+/// holds them whole. [`assess_intake`] assesses it; the result is [`assess_observed`]'s on the
+/// same entries, in any order.
+#[derive(Debug, Default)]
+pub struct Intake {
+    /// In chunks of [`INTAKE_CHUNK`]: growing never moves what is held, where one `Vec` of
+    /// 10^6 would be copied at each doubling and briefly held twice.
+    observations: Vec<Vec<Observation>>,
+    /// The few entries other than reports: actions, objections, rulings, retractions.
+    others: Vec<Entry>,
+    latest_submission: Option<Timestamp>,
+}
+
+impl Intake {
+    /// An intake holding nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one entry.
+    pub fn push(&mut self, entry: Entry) {
+        let submitted_at = entry.submitted_at();
+        self.latest_submission = self.latest_submission.max(Some(submitted_at));
+        match entry {
+            Entry::Report(report) => {
+                if self
+                    .observations
+                    .last()
+                    .is_none_or(|c| c.len() >= INTAKE_CHUNK)
+                {
+                    self.observations.push(Vec::with_capacity(INTAKE_CHUNK));
+                }
+                if let Some(chunk) = self.observations.last_mut() {
+                    chunk.push(Observation::from(report));
+                }
+            }
+            other => self.others.push(other),
+        }
+    }
+
+    /// Entries taken.
+    pub fn len(&self) -> usize {
+        self.observations.iter().map(Vec::len).sum::<usize>() + self.others.len()
+    }
+
+    /// Whether no entry was taken.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The reports taken, as corroboration will read them, in the order taken.
+    pub fn observations(&self) -> impl Iterator<Item = &Observation> {
+        self.observations.iter().flatten()
+    }
+
+    /// The latest submission time of the entries taken: the as-of time at which all of
+    /// them are known.
+    pub fn latest_submission(&self) -> Option<Timestamp> {
+        self.latest_submission
+    }
+}
+
+impl Extend<Entry> for Intake {
+    fn extend<I: IntoIterator<Item = Entry>>(&mut self, entries: I) {
+        for entry in entries {
+            self.push(entry);
+        }
+    }
+}
+
+impl FromIterator<Entry> for Intake {
+    fn from_iter<I: IntoIterator<Item = Entry>>(entries: I) -> Self {
+        let mut intake = Intake::new();
+        intake.extend(entries);
+        intake
+    }
+}
+
+/// [`assess_observed`] on an [`Intake`]: the observations are freed once corroborated, so
+/// the later stages never hold them beside the incidents, findings and obligations.
+pub fn assess_intake(
     agreement: &Agreement,
-    mut entries: Vec<Entry>,
+    intake: Intake,
     as_of: Timestamp,
     observe: &mut dyn FnMut(Stage),
 ) -> Assessment {
+    let Intake {
+        observations,
+        others,
+        latest_submission: _,
+    } = intake;
     let zones = ZoneIndex::compile(agreement);
-    // The few entries other than reports move out; the order of the entries never matters.
-    let mut others = Vec::new();
-    let mut i = 0;
-    while let Some(entry) = entries.get(i) {
-        if matches!(entry, Entry::Report(_)) {
-            i += 1;
-        } else {
-            others.push(entries.swap_remove(i));
-        }
-    }
     let known = known_entries(&others, as_of);
     let retractions = retractions(&others, as_of);
 
@@ -381,24 +457,21 @@ pub fn assess_owned_observed(
         reports: 0,
         retracted: 0,
     };
-    // Each report is reduced as it is taken, so its signature, text and media are freed at
-    // once, and the entries' list goes before corroboration begins.
-    let mut observations = Vec::with_capacity(entries.len());
-    for entry in entries {
-        if entry.submitted_at() > as_of {
-            continue;
-        }
+    let submitted = |o: &&Observation| o.submitted_at() <= as_of;
+    let retracted = |o: &Observation| retractions.contains(&(o.monitor(), o.id()));
+    for o in observations.iter().flatten().filter(submitted) {
         tally.entries += 1;
-        if let Entry::Report(r) = entry {
-            if retractions.contains(&(r.monitor.as_str(), r.id.as_str())) {
-                tally.retracted += 1;
-            } else {
-                observations.push(Observation::from(r));
-            }
+        if retracted(o) {
+            tally.retracted += 1;
+        } else {
+            tally.reports += 1;
         }
     }
-    tally.reports = observations.len() as u64;
-    let incidents = corroborate(&agreement.corroboration, &agreement.monitors, &observations);
+    let known_reports = observations
+        .iter()
+        .flatten()
+        .filter(|o| submitted(o) && !retracted(o));
+    let incidents = corroborate(&agreement.corroboration, &agreement.monitors, known_reports);
     drop(observations);
     assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)
 }

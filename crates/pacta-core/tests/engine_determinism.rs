@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use arbitrary::*;
 use engine_common::*;
 use pacta_core::agreement::model::EventKind;
-use pacta_core::assess::{assess, assess_owned_observed};
+use pacta_core::assess::{assess, assess_intake};
 use pacta_core::corroborate::{corroborate, corroborate_in_batches};
 use pacta_core::entry::types::{Entry, Report, Retraction, RETRACTION_SCHEMA};
 use pacta_core::geodesy::KM_PER_DEGREE;
@@ -241,7 +241,7 @@ proptest! {
         prop_assert!(reference.is_some());
         prop_assert_eq!(a.canonical_json().ok(), reference);
         prop_assert!(a.counts.retracted > 0 || day == 1);
-        let owned = assess_owned_observed(&agreement(), entries, at(day * DAY), &mut |_| {});
+        let owned = assess_intake(&agreement(), entries.into_iter().collect(), at(day * DAY), &mut |_| {});
         prop_assert_eq!(owned, a);
     }
 }

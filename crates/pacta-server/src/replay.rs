@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use pacta_core::assess::assess_owned_observed;
-use pacta_core::entry::types::Entry;
-use pacta_core::entry::{assessed_form, canonical_bytes, parse_signature, Checked, LineChecker};
+use pacta_core::assess::{assess_intake, Intake};
+use pacta_core::entry::{canonical_bytes, parse_signature, Checked, LineChecker};
 use pacta_core::time::Timestamp;
 use pacta_log::{verify_log, DirStore};
 use rayon::prelude::*;
@@ -61,12 +60,10 @@ const CHECK_BATCH_ENTRIES: usize = 4096;
 /// The domain entries of log entries `1..` of `prefix`, each strictly verified against the
 /// agreement as ingest verified it: a log whose checkpoints verify but which holds an entry
 /// its signer did not sign is not replayed. Digest entries are skipped. Consumes the log's
-/// bytes a batch at a time, so they are freed as the entries are read.
-fn verify_domain_entries(
-    prefix: Vec<Vec<u8>>,
-    checker: &LineChecker,
-) -> Result<Vec<Entry>, String> {
-    let mut domain = Vec::with_capacity(prefix.len());
+/// bytes a batch at a time, so they are freed as the entries are read, and keeps of each
+/// entry only what the assessment reads.
+fn verify_domain_entries(prefix: Vec<Vec<u8>>, checker: &LineChecker) -> Result<Intake, String> {
+    let mut domain = Intake::new();
     let mut rest = prefix.into_iter().skip(1);
     let mut first = 1;
     loop {
@@ -74,7 +71,7 @@ fn verify_domain_entries(
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<Result<Option<Entry>, String>> = batch
+        let checked: Vec<Result<Option<_>, String>> = batch
             .par_iter()
             .enumerate()
             .map(|(i, bytes)| {
@@ -85,7 +82,7 @@ fn verify_domain_entries(
                 }
                 let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
                 match checker.check(index, text) {
-                    Ok(Checked::Entry(accepted)) => Ok(Some(assessed_form(accepted.entry))),
+                    Ok(Checked::Entry(accepted)) => Ok(Some(accepted.entry)),
                     Ok(Checked::Blank) => Err(bad("empty".into())),
                     Err(error) => Err(bad(error.rejection.to_string())),
                 }
@@ -141,9 +138,9 @@ pub fn replay(data: &Path) -> Result<Replay, String> {
     let mut prefix = entries;
     prefix.truncate(usize::try_from(recorded.entries).unwrap_or(usize::MAX));
     let domain = verify_domain_entries(prefix, &LineChecker::new(&agreement))?;
-    // The log is read once; the assessment takes the entries and frees each report once
+    // The log is read once; the assessment takes the observations and frees them once
     // corroborated.
-    let replayed = assess_owned_observed(&agreement, domain, as_of, &mut |_| {})
+    let replayed = assess_intake(&agreement, domain, as_of, &mut |_| {})
         .digest()
         .map_err(|e| format!("assessment digest: {e}"))?;
     Ok(Replay {

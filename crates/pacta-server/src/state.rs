@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::{assess_owned_observed, Assessment};
-use pacta_core::entry::types::Entry;
+use pacta_core::assess::{assess_intake, Assessment, Intake};
 use pacta_core::entry::KeyRing;
 use pacta_core::time::Timestamp;
 use pacta_log::{DirStore, LogWriter};
@@ -205,7 +204,7 @@ impl AppState {
         engine: &EngineHandle,
         as_of: Timestamp,
     ) -> Result<Arc<Assessment>, Problem> {
-        let entries: Vec<Entry> = engine
+        let entries: Intake = engine
             .with_engine(|engine| {
                 engine
                     .entries()
@@ -215,7 +214,7 @@ impl AppState {
                     .collect()
             })
             .map_err(Problem::internal)?;
-        Ok(Arc::new(assess_owned_observed(
+        Ok(Arc::new(assess_intake(
             self.agreement(),
             entries,
             as_of,

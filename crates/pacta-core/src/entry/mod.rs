@@ -21,6 +21,8 @@ pub mod validate;
 mod tests;
 
 pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
+#[cfg(feature = "parallel")]
+pub use ndjson::read_batches;
 pub use ndjson::{
     assessed_form, read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineChecker,
     LineError, LineOutcome, Rejection, Unverified, VerifiedEntry,

@@ -201,6 +201,97 @@ impl LineChecker {
     }
 }
 
+/// Batches checked at once by [`read_batches`] per thread of the pool: enough that no core
+/// waits while the batches before are admitted in order, few enough that only these raw
+/// lines are held at once.
+#[cfg(feature = "parallel")]
+const BATCHES_IN_FLIGHT_PER_THREAD: usize = 2;
+
+/// Reads batches of raw NDJSON lines (numbered from 1 across the batches) as
+/// [`EntryReader`] would one by one, giving `take` each line's outcome in input order: the
+/// lines are checked on every core, several batches at once, while the calling thread
+/// admits the lines before them and pulls the next batch. No core waits for the sequential
+/// part, and nothing is freed on a thread other than the one that allocated it except the
+/// entries handed to `take`. Call it from outside the thread pool (a shell's main thread);
+/// on a thread of the pool it checks one batch at a time on the rest of the pool. An error
+/// from `batches` stops the reading and is returned, after the lines before it were taken.
+#[cfg(feature = "parallel")]
+pub fn read_batches<E>(
+    checker: &LineChecker,
+    batches: impl IntoIterator<Item = Result<Vec<Vec<u8>>, E>>,
+    mut take: impl FnMut(Result<LineOutcome, LineError>),
+) -> Result<(), E> {
+    use std::collections::VecDeque;
+    use std::sync::mpsc;
+
+    let mut admission = Admission::new();
+    let mut admit = |checked: Vec<Result<Checked, LineError>>| {
+        for outcome in checked {
+            take(outcome.and_then(|checked| admission.admit(checked)));
+        }
+    };
+    let mut batches = batches.into_iter().fuse();
+    let mut first_line = 1;
+    if rayon::current_thread_index().is_some() {
+        // Waiting on a channel here would hold a thread the checks need.
+        for batch in batches {
+            let batch = batch?;
+            admit(checker.check_lines(&batch, first_line));
+            first_line += batch.len();
+        }
+        return Ok(());
+    }
+    let in_flight = BATCHES_IN_FLIGHT_PER_THREAD * rayon::current_num_threads();
+    let (done, finished) = mpsc::channel::<(usize, Vec<Result<Checked, LineError>>)>();
+    rayon::in_place_scope(|scope| {
+        // Results of batches `taken..sent`, by batch number: each is admitted once every
+        // batch before it has been.
+        let mut waiting: VecDeque<Option<Vec<Result<Checked, LineError>>>> = VecDeque::new();
+        let (mut sent, mut taken) = (0, 0);
+        let mut outcome = Ok(());
+        loop {
+            let at_end = outcome.is_err() || sent - taken >= in_flight;
+            if !at_end {
+                match batches.next() {
+                    Some(Ok(batch)) => {
+                        let done = done.clone();
+                        let (number, line) = (sent, first_line);
+                        first_line += batch.len();
+                        sent += 1;
+                        waiting.push_back(None);
+                        scope.spawn(move |_| {
+                            // The receiver outlives the scope, so the send cannot fail.
+                            let _ = done.send((number, checker.check_lines(&batch, line)));
+                        });
+                        continue;
+                    }
+                    Some(Err(error)) => {
+                        outcome = Err(error);
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            if sent == taken {
+                return outcome;
+            }
+            // Every batch `taken..sent` was spawned and sends exactly once.
+            let Ok((number, checked)) = finished.recv() else {
+                return outcome;
+            };
+            if let Some(slot) = waiting.get_mut(number - taken) {
+                *slot = Some(checked);
+            }
+            while waiting.front().is_some_and(Option::is_some) {
+                if let Some(checked) = waiting.pop_front().flatten() {
+                    admit(checked);
+                }
+                taken += 1;
+            }
+        }
+    })
+}
+
 /// A signed entry read from its text, validated, and authorised with its signature verified.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedEntry {

@@ -12,9 +12,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pacta_core::adjudicate::FindingStatus;
 use pacta_core::agreement::model::Agreement;
-use pacta_core::assess::{assess_owned_observed, Assessment};
-use pacta_core::entry::ndjson::{Admission, Checked, LineChecker, LineError, LineOutcome};
-use pacta_core::entry::types::Entry;
+use pacta_core::assess::{assess_intake, Assessment, Intake};
+use pacta_core::entry::ndjson::{read_batches, LineChecker, LineError, LineOutcome};
 use pacta_core::respond::ObligationStatus;
 use pacta_core::time::Timestamp;
 
@@ -24,8 +23,8 @@ use crate::agreement_file;
 /// Inputs larger than this show a progress bar (on a terminal).
 const PROGRESS_BAR_BYTES_MIN: u64 = 4 << 20;
 
-/// Lines checked together on every core: enough to keep the cores busy between the
-/// sequential admissions, few enough that only this many raw lines are held at once.
+/// Lines checked together by one task: enough that a task is worth spawning, few enough
+/// that the batches in flight hold little.
 const CHECK_BATCH_LINES: usize = 4096;
 
 /// Assess an agreement from signed entries: incidents, findings, obligations, phases,
@@ -87,10 +86,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
 
-    // Handed over, so the reports are freed once corroborated.
+    // Handed over, so the observations are freed once corroborated.
     let entries = std::mem::take(&mut read.entries);
-    let accepted = entries.len();
-    let assessment = assess_owned_observed(&agreement, entries, as_of, &mut |_| {});
+    let assessment = assess_intake(&agreement, entries, as_of, &mut |_| {});
     let digest = assessment.digest().context("serialising the assessment")?;
     if let Some(out) = &args.json {
         // Streamed: the canonical JSON of 10^6 reports' assessment is hundreds of megabytes.
@@ -103,14 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     print!(
         "{}",
-        summary(
-            &agreement,
-            &assessment,
-            &read,
-            accepted,
-            &digest,
-            &args.reports
-        )
+        summary(&agreement, &assessment, &read, &digest, &args.reports)
     );
     Ok(if read.errors.is_empty() {
         EXIT_OK
@@ -121,7 +112,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// What came out of reading the entries file.
 struct EntriesRead {
-    entries: Vec<Entry>,
+    /// The accepted entries, reports already reduced to what the assessment reads.
+    entries: Intake,
+    accepted: usize,
     errors: Vec<LineError>,
     duplicates: usize,
 }
@@ -149,37 +142,29 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
     };
 
     let checker = LineChecker::new(agreement);
-    let mut admission = Admission::new();
     let mut read = EntriesRead {
-        entries: Vec::new(),
+        entries: Intake::new(),
+        accepted: 0,
         errors: Vec::new(),
         duplicates: 0,
     };
     let mut lines = BufReader::new(input);
-    let mut next_batch = || read_batch(&mut lines, path);
-    let (mut batch, mut batch_bytes) = next_batch()?;
-    let mut first_line = 1;
-    let mut previous: Vec<Result<Checked, LineError>> = Vec::new();
-    let mut previous_bytes = 0;
-    loop {
-        // Every core checks this batch while one also admits the previous batch and reads
-        // the next, so the cores do not wait on the sequential part.
-        let (checked, next) = rayon::join(
-            || checker.check_lines(&batch, first_line),
-            || {
-                admit_batch(std::mem::take(&mut previous), &mut admission, &mut read);
-                progress.inc(previous_bytes);
-                next_batch()
-            },
-        );
-        if batch.is_empty() {
-            break;
+    let batches = std::iter::from_fn(|| match read_batch(&mut lines, path) {
+        Ok((batch, bytes)) => {
+            progress.inc(bytes);
+            (!batch.is_empty()).then_some(Ok(batch))
         }
-        first_line += batch.len();
-        previous = checked;
-        previous_bytes = batch_bytes;
-        (batch, batch_bytes) = next?;
-    }
+        Err(error) => Some(Err(error)),
+    });
+    read_batches(&checker, batches, |outcome| match outcome {
+        Ok(LineOutcome::Accepted(accepted)) => {
+            read.accepted += 1;
+            read.entries.push(accepted.entry);
+        }
+        Ok(LineOutcome::Duplicate { .. }) => read.duplicates += 1,
+        Ok(LineOutcome::Blank) => {}
+        Err(error) => read.errors.push(error),
+    })?;
     progress.finish_and_clear();
     Ok(read)
 }
@@ -188,8 +173,9 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
 fn read_batch(lines: &mut impl BufRead, path: &Path) -> anyhow::Result<(Vec<Vec<u8>>, u64)> {
     let mut batch = Vec::with_capacity(CHECK_BATCH_LINES);
     let mut bytes = 0;
+    let mut line = Vec::new();
     while batch.len() < CHECK_BATCH_LINES {
-        let mut line = Vec::new();
+        line.clear();
         let n = lines
             .read_until(b'\n', &mut line)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -197,25 +183,10 @@ fn read_batch(lines: &mut impl BufRead, path: &Path) -> anyhow::Result<(Vec<Vec<
             break;
         }
         bytes += n as u64;
-        batch.push(line);
+        // An exact-size copy: one allocation a line, where growing a new buffer took several.
+        batch.push(line.clone());
     }
     Ok((batch, bytes))
-}
-
-/// Admits checked lines in input order: the first line to use an id claims it.
-fn admit_batch(
-    checked: Vec<Result<Checked, LineError>>,
-    admission: &mut Admission,
-    read: &mut EntriesRead,
-) {
-    for outcome in checked {
-        match outcome.and_then(|checked| admission.admit(checked)) {
-            Ok(LineOutcome::Accepted(accepted)) => read.entries.push(accepted.entry),
-            Ok(LineOutcome::Duplicate { .. }) => read.duplicates += 1,
-            Ok(LineOutcome::Blank) => {}
-            Err(error) => read.errors.push(error),
-        }
-    }
 }
 
 fn now() -> Timestamp {
@@ -232,7 +203,6 @@ fn summary(
     agreement: &Agreement,
     assessment: &Assessment,
     read: &EntriesRead,
-    accepted: usize,
     digest: &str,
     source: &Path,
 ) -> String {
@@ -246,7 +216,7 @@ fn summary(
     let _ = writeln!(
         out,
         "entries: {} accepted from {} ({} rejected, {} duplicates), {} known as of then, {} reports ({} retracted)",
-        accepted,
+        read.accepted,
         source.display(),
         read.errors.len(),
         read.duplicates,

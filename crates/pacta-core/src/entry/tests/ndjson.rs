@@ -93,14 +93,13 @@ fn accepted_body_is_the_hash_of_the_signed_message() {
     assert_eq!(accepted[0].signed_len, signed.len());
 }
 
-/// Lines checked in any order (as a shell checks a batch on every core) and admitted in
-/// input order read exactly as the serial reader reads them.
-#[test]
-fn checking_out_of_order_and_admitting_in_order_equals_reading_line_by_line() {
+/// Every kind of line admission tells apart: accepted, blank, invalid, duplicate, reused id,
+/// retraction of another monitor's report, and a monitor's retraction of its own.
+fn mixed_lines() -> Vec<String> {
     let report_line = signed_line(&report(), &key(PATROL_07));
     let mut changed = report();
     changed["event"]["count"] = json!(5);
-    let lines = [
+    vec![
         report_line.clone(),
         String::new(),
         "{not json".to_string(),
@@ -109,14 +108,110 @@ fn checking_out_of_order_and_admitting_in_order_equals_reading_line_by_line() {
         signed_line(&retraction("patrol-08/ret/1", "patrol-08"), &key(PATROL_08)),
         signed_line(&report_with(json!({"id": "r2"})), &key(PATROL_08)),
         signed_line(&retraction("patrol-07/ret/1", "patrol-07"), &key(PATROL_07)),
-    ];
+    ]
+}
+
+/// `lines` read one by one by [`EntryReader`], numbered from 1.
+fn read_line_by_line(lines: &[String]) -> Vec<Result<LineOutcome, crate::entry::LineError>> {
     let agreement = agreement();
     let mut reader = EntryReader::new(&agreement);
-    let serial: Vec<_> = lines
+    lines
         .iter()
         .enumerate()
         .map(|(i, text)| reader.read_line(i + 1, text))
-        .collect();
+        .collect()
+}
+
+/// `lines` in batches of `size` raw lines, as a shell reads a file.
+#[cfg(feature = "parallel")]
+fn batches_of(lines: &[String], size: usize) -> Vec<Vec<Vec<u8>>> {
+    lines
+        .chunks(size)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|l| format!("{l}\n").into_bytes())
+                .collect()
+        })
+        .collect()
+}
+
+/// `read_batches`' outcomes for `batches`, each accepted entry put back to what
+/// `EntryReader` gives only in the parts the assessment reads.
+#[cfg(feature = "parallel")]
+fn read_in_batches(
+    batches: Vec<Result<Vec<Vec<u8>>, &'static str>>,
+) -> (
+    Vec<Result<LineOutcome, crate::entry::LineError>>,
+    Result<(), &'static str>,
+) {
+    let checker = LineChecker::new(&agreement());
+    let mut outcomes = Vec::new();
+    let end = crate::entry::read_batches(&checker, batches, |outcome| outcomes.push(outcome));
+    (outcomes, end)
+}
+
+/// What is compared of an outcome: accepted entries are in assessed form after a batch read.
+#[cfg(feature = "parallel")]
+fn in_assessed_form(
+    outcomes: Vec<Result<LineOutcome, crate::entry::LineError>>,
+) -> Vec<Result<LineOutcome, crate::entry::LineError>> {
+    outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Ok(LineOutcome::Accepted(mut accepted)) => {
+                accepted.entry = crate::entry::assessed_form(accepted.entry);
+                Ok(LineOutcome::Accepted(accepted))
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// Batches checked several at once on every core and admitted in order read exactly as the
+/// lines read one by one, whatever the batch size, from the main thread or from a thread of
+/// the pool.
+#[cfg(feature = "parallel")]
+#[test]
+fn reading_in_batches_on_every_core_equals_reading_line_by_line() {
+    let lines: Vec<String> = (0..6).flat_map(|_| mixed_lines()).collect();
+    let serial = in_assessed_form(read_line_by_line(&lines));
+    for size in [1, 2, 3, 7, lines.len()] {
+        let batches = || batches_of(&lines, size).into_iter().map(Ok).collect();
+        let (outcomes, end) = read_in_batches(batches());
+        assert_eq!(end, Ok(()));
+        assert_eq!(outcomes, serial, "batches of {size}");
+        let (in_pool, end) = rayon::scope(|_| read_in_batches(batches()));
+        assert_eq!(end, Ok(()));
+        assert_eq!(
+            in_pool, serial,
+            "batches of {size}, from a thread of the pool"
+        );
+    }
+}
+
+/// A batch that cannot be read stops the reading: the lines before it are taken, none
+/// after, and the error is returned.
+#[cfg(feature = "parallel")]
+#[test]
+fn a_batch_that_cannot_be_read_stops_the_reading_after_the_lines_before_it() {
+    let lines = mixed_lines();
+    let serial = in_assessed_form(read_line_by_line(&lines));
+    let mut batches: Vec<Result<Vec<Vec<u8>>, &'static str>> =
+        batches_of(&lines, 3).into_iter().map(Ok).collect();
+    batches.insert(2, Err("disk on fire"));
+    let (outcomes, end) = read_in_batches(batches);
+    assert_eq!(end, Err("disk on fire"));
+    assert_eq!(outcomes, serial[..6]);
+}
+
+/// Lines checked in any order (as a shell checks a batch on every core) and admitted in
+/// input order read exactly as the serial reader reads them.
+#[test]
+fn checking_out_of_order_and_admitting_in_order_equals_reading_line_by_line() {
+    let lines = mixed_lines();
+    let agreement = agreement();
+    let serial = read_line_by_line(&lines);
 
     let checker = LineChecker::new(&agreement);
     let mut checked: Vec<_> = lines
