@@ -170,34 +170,68 @@ fn canonical_order<'r>(
     }
 }
 
-/// Whether any byte of `word` must be escaped: a control character, `"` or `\\`. The classic
-/// word-at-a-time tests (`has_less`, `has_zero` of the word xor the byte repeated): exact
-/// for bytes below 0x80, and a byte of 0x80 or more (UTF-8 beyond ASCII) only ever adds a
-/// false alarm, which the byte loop then clears.
-fn any_to_escape(word: u64) -> bool {
+/// The bytes of `word` that must be escaped (a control character, `"` or `\\`) flagged by
+/// their high bit; zero if none. The classic word-at-a-time tests (`has_less`, `has_zero` of
+/// the word xor the byte repeated): exact for bytes below 0x80, and a byte of 0x80 or more
+/// (UTF-8 beyond ASCII) only ever adds a false alarm, which the byte loop then clears.
+fn to_escape(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let below_space = word.wrapping_sub(ONES * 0x20);
     let quote = (word ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
     let backslash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-    (below_space | quote | backslash) & HIGHS != 0
+    (below_space | quote | backslash) & HIGHS
+}
+
+/// Whether `bytes` may need an escape (never false when one does). Most strings (ids,
+/// descriptions, the agreement's words) need none: they are tested eight bytes at a time
+/// without a branch per word.
+fn may_need_escape(bytes: &[u8]) -> bool {
+    let mut flags = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        flags |= to_escape(u64::from_le_bytes(word));
+    }
+    // Then the last eight bytes (testing some twice does no harm), or a shorter string's
+    // bytes padded with spaces, which need no escape.
+    let mut word = [b' '; 8];
+    match bytes
+        .len()
+        .checked_sub(8)
+        .and_then(|start| bytes.get(start..))
+    {
+        Some(last) => word.copy_from_slice(last),
+        None => word.iter_mut().zip(bytes).for_each(|(w, b)| *w = *b),
+    }
+    flags | to_escape(u64::from_le_bytes(word)) != 0
 }
 
 /// A JSON string as RFC 8785 §3.2.2.2 writes it: `"`, `\\` and the C0 controls escaped (short
 /// forms where JSON has them, `\u00xx` in lower case otherwise), nothing else.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    if may_need_escape(bytes) {
+        write_escaped(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+/// The string's bytes, escaped where they must be.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut clean = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Most strings (ids, descriptions) need no escape: skip eight bytes at a time.
+        // Long clean stretches are skipped eight bytes at a time.
         if let Some(chunk) = bytes.get(i..i + 8) {
             let mut word = [0; 8];
             word.copy_from_slice(chunk);
-            if !any_to_escape(u64::from_le_bytes(word)) {
+            if to_escape(u64::from_le_bytes(word)) == 0 {
                 i += 8;
                 continue;
             }
@@ -227,7 +261,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
         clean = i;
     }
     out.extend_from_slice(bytes.get(clean..).unwrap_or_default());
-    out.push(b'"');
 }
 
 pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
@@ -514,7 +547,9 @@ impl<'s, 'o> Object<'s, 'o> {
             .and_then(<[_]>::last_mut)
         {
             previous.end = end;
-            if compare_names(previous.name.as_str(), name.as_str()) != Ordering::Less {
+            // Once out of order, the object is sorted when it ends whatever follows.
+            if self.sorted && compare_names(previous.name.as_str(), name.as_str()) != Ordering::Less
+            {
                 self.sorted = false;
             }
             self.state.out.push(b',');
@@ -866,6 +901,22 @@ mod tests {
                 panic!("canonical writer: {e}");
             }
             assert_eq!(out, reference(&value));
+        }
+    }
+
+    /// A character to escape at every place, in words of eight bytes and in the padded tail,
+    /// among ASCII and beyond it.
+    #[test]
+    fn an_escape_anywhere_in_a_string_is_written() {
+        for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é', ' ', '~'] {
+            for len in 0..24 {
+                for at in 0..len {
+                    let s: String = (0..len)
+                        .map(|i| if i == at { special } else { 'a' })
+                        .collect();
+                    assert_eq!(ours(&s), reference(&s), "{s:?}");
+                }
+            }
         }
     }
 
