@@ -16,6 +16,7 @@ pub mod entry;
 pub mod geodesy;
 pub mod indicator;
 pub mod lint;
+mod parallel;
 pub mod phase;
 pub mod respond;
 pub mod shared;

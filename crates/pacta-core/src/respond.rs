@@ -42,6 +42,7 @@ use serde::Serialize;
 use crate::adjudicate::{Finding, FindingStatus};
 use crate::agreement::model::{Agreement, FindingFilter, ResponseRung, Trigger, TriggerBasis};
 use crate::entry::types::GuarantorAction;
+use crate::parallel;
 use crate::shared::{SharedList, SharedStr};
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
@@ -293,14 +294,17 @@ fn fire<'a>(
             span_km,
             window,
         } => {
-            let placed: Vec<(&(Timestamp, &Finding), f64)> = counted
+            let matching: Vec<&(Timestamp, &Finding)> = counted
                 .iter()
                 .filter(|(_, f)| finding_matches(filter, f))
-                .filter_map(|entry| {
+                .collect();
+            // Each finding's projection on the line (a geodesic computation, the costliest
+            // step here) is its own: they are made on every core.
+            let placed: Vec<(&(Timestamp, &Finding), f64)> =
+                parallel::filter_map(&matching, |&entry| {
                     let [lon, lat] = entry.1.location?;
                     Some((entry, zones.position_along(along, lon, lat)?.along_km))
-                })
-                .collect();
+                });
             let time = |j: usize| placed.get(j).map(|((t, _), _)| *t);
             let along_km = |j: usize| placed.get(j).map_or(0.0, |(_, x)| *x);
             // Sliding window (t - window, t] with monotonic queues of the smallest and largest
@@ -385,8 +389,13 @@ fn obligations_of(firing: &Firing, actions: &ActionIndex, as_of: Timestamp) -> V
     text.guarantors
         .iter()
         .map(|g| {
+            let mut id =
+                String::with_capacity(firing.rung.id.len() + g.len() + firing.key.len() + 2);
+            for part in [&firing.rung.id, "/", g, "/", &firing.key] {
+                id.push_str(part);
+            }
             let mut o = Obligation {
-                id: format!("{}/{g}/{}", firing.rung.id, firing.key),
+                id,
                 source: ObligationSource::Response,
                 origin: text.origin.clone(),
                 guarantor: g.clone(),
@@ -482,63 +491,107 @@ pub fn respond(
         })
         .collect();
 
-    let mut queue: Vec<Firing> = agreement
+    let firings: Vec<Firing> = agreement
         .responses
         .iter()
         .zip(&texts)
         .flat_map(|(rung, text)| fire(rung, text, counted_for(rung), zones))
         .collect();
-    let mut obligations = Vec::new();
-    // Escalation chains are acyclic and at most as long as the ladder; the depth bound keeps
-    // an unvalidated cyclic agreement from looping.
-    let max_depth = agreement.responses.len();
-    while let Some(firing) = queue.pop() {
-        let opened = obligations_of(&firing, actions, as_of);
-        let target = firing
+    let ladder = Ladder {
+        rungs,
+        breaches,
+        // Escalation chains are acyclic and at most as long as the ladder; the depth bound
+        // keeps an unvalidated cyclic agreement from looping.
+        max_depth: agreement.responses.len(),
+        actions,
+        as_of,
+    };
+    // A firing and the chain of escalations it starts depend on nothing else, so the chains
+    // are followed on every core. They are gathered last firing first, each chain in order:
+    // the order in which one stack of firings (popped, then its escalation pushed) opened
+    // them, which the stable sort keeps among obligations of one id, opening and escalation.
+    let chains = parallel::map(&firings, |first| ladder.chain(first));
+    sorted_by_id(chains.into_iter().rev().flatten().collect())
+}
+
+/// What following a firing's escalations needs.
+struct Ladder<'a, 'i> {
+    rungs: BTreeMap<&'a str, (&'a ResponseRung, &'a RungText)>,
+    /// For each rung with a filter, when matching findings count.
+    breaches: BTreeMap<&'a str, Breaches<'a>>,
+    max_depth: usize,
+    actions: &'i ActionIndex<'i>,
+    as_of: Timestamp,
+}
+
+impl<'a> Ladder<'a, '_> {
+    /// The obligations `first` opens, then those of each escalation in turn.
+    fn chain(&self, first: &Firing<'a>) -> Vec<Obligation> {
+        let mut chain = obligations_of(first, self.actions, self.as_of);
+        let mut next = self.escalation(first, &chain);
+        while let Some(firing) = next {
+            let opened = obligations_of(&firing, self.actions, self.as_of);
+            next = self.escalation(&firing, &opened);
+            chain.extend(opened);
+        }
+        chain
+    }
+
+    /// The firing `firing` escalates to, given the obligations it `opened`, if it does.
+    fn escalation(&self, firing: &Firing<'a>, opened: &[Obligation]) -> Option<Firing<'a>> {
+        let (target, text) = firing
             .rung
             .escalate_to
             .as_deref()
-            .and_then(|id| rungs.get(id).copied());
-        if let Some((target, text)) = target.filter(|_| firing.depth < max_depth) {
-            let escalation = opened
-                .iter()
-                .filter_map(|o| {
-                    let times = breaches
-                        .get(firing.breach.id.as_str())
-                        .and_then(|b| match firing.party {
-                            Some(party) => b.by_party.get(&party),
-                            None => Some(&b.any),
-                        });
-                    escalation_time(firing.rung, o, times.map_or(&[], Vec::as_slice), as_of)
-                        .map(|t| (t, o.id.clone()))
-                })
-                .min();
-            if let Some((at, from)) = escalation {
-                let known = firing.findings.partition_point(|(t, _)| *t <= at);
-                queue.push(Firing {
-                    rung: target,
-                    text,
-                    key: firing.key.clone(),
-                    at,
-                    findings: firing.findings.get(..known).unwrap_or_default().to_vec(),
-                    escalated_from: Some(from),
-                    breach: if trigger_filter(&target.trigger).is_some() {
-                        target
-                    } else {
-                        firing.breach
-                    },
-                    party: firing.party,
-                    depth: firing.depth + 1,
-                });
-            }
-        }
-        obligations.extend(opened);
+            .and_then(|id| self.rungs.get(id).copied())
+            .filter(|_| firing.depth < self.max_depth)?;
+        let times = self
+            .breaches
+            .get(firing.breach.id.as_str())
+            .and_then(|b| match firing.party {
+                Some(party) => b.by_party.get(&party),
+                None => Some(&b.any),
+            })
+            .map_or(&[][..], Vec::as_slice);
+        let (at, from) = opened
+            .iter()
+            .filter_map(|o| escalation_time(firing.rung, o, times, self.as_of).map(|t| (t, &o.id)))
+            .min()?;
+        let known = firing.findings.partition_point(|(t, _)| *t <= at);
+        Some(Firing {
+            rung: target,
+            text,
+            key: firing.key.clone(),
+            at,
+            findings: firing.findings.get(..known).unwrap_or_default().to_vec(),
+            escalated_from: Some(from.clone()),
+            breach: if trigger_filter(&target.trigger).is_some() {
+                target
+            } else {
+                firing.breach
+            },
+            party: firing.party,
+            depth: firing.depth + 1,
+        })
     }
-    obligations.sort_by(|a, b| {
-        (&a.id, a.opened_at, &a.escalated_from).cmp(&(&b.id, b.opened_at, &b.escalated_from))
-    });
-    obligations.dedup_by(|later, first| later.id == first.id);
-    obligations
+}
+
+/// `obligations` sorted by id, then opening and escalation (stably), each id kept once (its
+/// first). Obligations are large: a list of indices is sorted, and each obligation moves
+/// into its place once.
+fn sorted_by_id(obligations: Vec<Obligation>) -> Vec<Obligation> {
+    fn key(o: &Obligation) -> (&str, Timestamp, Option<&str>) {
+        (&o.id, o.opened_at, o.escalated_from.as_deref())
+    }
+    let mut order: Vec<(usize, &Obligation)> = obligations.iter().enumerate().collect();
+    parallel::sort_by(&mut order, |a, b| key(a.1).cmp(&key(b.1)));
+    order.dedup_by(|later, first| later.1.id == first.1.id);
+    let order: Vec<usize> = order.into_iter().map(|(i, _)| i).collect();
+    let mut slots: Vec<Option<Obligation>> = obligations.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 #[cfg(test)]
@@ -848,6 +901,34 @@ mod tests {
                 ("measures/g1/f1", &["f1", "f2"]),
             ])
         );
+    }
+
+    proptest::proptest! {
+        /// Sorting an index and moving each obligation once gives what sorting the
+        /// obligations themselves (stably) and keeping each id's first gave; the trigger tells
+        /// apart obligations that tie on id, opening and escalation.
+        #[test]
+        fn sorted_by_id_sorts_stably_and_keeps_each_ids_first(
+            keys in proptest::collection::vec((0u8..6, 0i64..3, proptest::option::of(0u8..2)), 0..300),
+        ) {
+            let list: Vec<Obligation> = keys
+                .iter()
+                .enumerate()
+                .map(|(n, (id, at, from))| Obligation {
+                    id: format!("rung/g{id}/f"),
+                    opened_at: Timestamp(*at),
+                    escalated_from: from.map(|f| format!("o{f}")),
+                    trigger: n.to_string().into(),
+                    ..obligation(100)
+                })
+                .collect();
+            let mut reference = list.clone();
+            reference.sort_by(|a, b| {
+                (&a.id, a.opened_at, &a.escalated_from).cmp(&(&b.id, b.opened_at, &b.escalated_from))
+            });
+            reference.dedup_by(|later, first| later.id == first.id);
+            proptest::prop_assert_eq!(sorted_by_id(list), reference);
+        }
     }
 
     #[test]

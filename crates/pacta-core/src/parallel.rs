@@ -1,0 +1,88 @@
+//! Order-preserving work on every core with the `parallel` feature, and on this thread
+//! without it: the same results, in the same order, either way.
+//!
+//! The stages after corroboration map, filter and sort long lists (incidents, findings,
+//! obligations) item by item. These helpers say once how that runs, so a stage does not carry
+//! a `cfg` twin of each loop. Rayon's `collect` keeps the input order, and its
+//! `par_sort_by` is stable like `sort_by`: with a total order both give the one stable
+//! arrangement of the input, so no output can tell how many threads made it.
+
+/// `items` mapped through `f`, in order.
+pub(crate) fn map<T, U, F>(items: &[T], f: F) -> Vec<U>
+where
+    T: Sync,
+    U: Send,
+    F: Fn(&T) -> U + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
+/// The `Some` results of `f` over `items`, in order.
+pub(crate) fn filter_map<T, U, F>(items: &[T], f: F) -> Vec<U>
+where
+    T: Sync,
+    U: Send,
+    F: Fn(&T) -> Option<U> + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().filter_map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().filter_map(f).collect()
+    }
+}
+
+/// Sorts `items` stably by `compare`, as `slice::sort_by` does.
+pub(crate) fn sort_by<T, F>(items: &mut [T], compare: F)
+where
+    T: Send,
+    F: Fn(&T, &T) -> std::cmp::Ordering + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_sort_by(compare);
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.sort_by(compare);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Long enough inputs that rayon splits them: the results are the serial ones.
+        #[test]
+        fn every_helper_gives_the_serial_result(
+            items in proptest::collection::vec((0u8..8, any::<u16>()), 0..5_000),
+        ) {
+            let square = |&(k, v): &(u8, u16)| (u32::from(k), u32::from(v) * u32::from(v));
+            prop_assert_eq!(super::map(&items, square), items.iter().map(square).collect::<Vec<_>>());
+            let odd = |&(k, v): &(u8, u16)| (v % 2 == 1).then_some((k, v));
+            prop_assert_eq!(
+                super::filter_map(&items, odd),
+                items.iter().filter_map(odd).collect::<Vec<_>>()
+            );
+            // Sorting by the key alone leaves ties, which only a stable sort keeps in order.
+            let mut sorted = items.clone();
+            super::sort_by(&mut sorted, |a, b| a.0.cmp(&b.0));
+            let mut reference = items;
+            reference.sort_by_key(|pair| pair.0);
+            prop_assert_eq!(sorted, reference);
+        }
+    }
+}
