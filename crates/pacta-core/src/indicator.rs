@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::adjudicate::Finding;
 use crate::agreement::model::{Agreement, IndicatorRules};
 use crate::corroborate::{round_micro, Incident};
+use crate::parallel;
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
 
@@ -121,19 +122,22 @@ pub fn indicators(
         .filter(|f| f.stands())
         .filter_map(|f| f.incident.as_deref())
         .collect();
-    let mut counts: BTreeMap<(usize, i64), u32> = BTreeMap::new();
-    for incident in incidents
-        .iter()
-        .filter(|i| violating.contains(i.id.as_str()))
-    {
+    // Each incident's sector and day are its own (the zone tests cost most): found on every
+    // core, then counted.
+    let violations = parallel::filter_map(incidents, |incident| {
+        if !violating.contains(incident.id.as_str()) {
+            return None;
+        }
         let sector = rules
             .sectors
             .iter()
             .position(|s| zones.contains(&s.zone, incident.lon, incident.lat))
             .unwrap_or(rules.sectors.len());
-        *counts
-            .entry((sector, incident.start.day_index()))
-            .or_default() += 1;
+        Some((sector, incident.start.day_index()))
+    });
+    let mut counts: BTreeMap<(usize, i64), u32> = BTreeMap::new();
+    for violation in violations {
+        *counts.entry(violation).or_default() += 1;
     }
 
     let first_day = agreement.effective.day_index();
