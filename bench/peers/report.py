@@ -29,6 +29,20 @@ def fmt(x, digits=3):
     return f"{x:.{digits}g}"
 
 
+def bound_of(s, verify_all):
+    """The verification bound's rate for a size: measured beside its replays where the
+    harness did (since run 6), else the run's limits."""
+    return s["measures"].get("bound", {}).get("verify_strict_per_s", verify_all)
+
+
+def replay_range(s):
+    """'median (min-max, N runs)' of a size's full replays, or the one time."""
+    r = s["measures"].get("replays")
+    if not r or r["count"] < 2:
+        return fmt(s["measures"]["replay"]["seconds"])
+    return f"{fmt(r['median_seconds'])} ({fmt(min(r['seconds']))}-{fmt(max(r['seconds']))}, {r['count']} runs)"
+
+
 def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in row) + " |" for row in rows]
@@ -71,12 +85,14 @@ def main():
         rows.append([
             s["size"], s["load"], m["generate"]["seconds"], m["verify"]["seconds"],
             st.get("corroborate"), st.get("attribute", 0) + st.get("adjudicate", 0),
-            m["assess"]["seconds"], m["digest"]["seconds"], m["replay"]["seconds"],
-            m["generate"]["peak_mib"], m["replay"]["peak_mib"],
+            m["assess"]["seconds"], m["digest"]["seconds"], replay_range(s),
+            m["replay"].get("cpu_seconds"),
+            m["generate"]["peak_mib"], m.get("replays", {}).get("peak_mib_max", m["replay"]["peak_mib"]),
         ])
     print(table(
         ["reports", "load", "generate", "verify", "corroborate", "attribute+adjudicate",
-         "assess (all stages)", "digest", "full replay", "peak MiB generate", "peak MiB replay"],
+         "assess (all stages)", "digest", "full replay", "replay CPU s", "peak MiB generate",
+         "peak MiB replay (largest of the replays)"],
         rows,
     ))
 
@@ -102,7 +118,7 @@ def main():
     rows = []
     for s, p in runs:
         n = s["entries"]
-        bound = n / verify_all
+        bound = n / bound_of(s, verify_all)
         replay = s["measures"]["replay"]["seconds"]
         cluster = s["measures"]["cluster"]["seconds"]
         contains = s["measures"]["zone_contains"]["seconds"]
@@ -162,10 +178,11 @@ def main():
         if z:
             x = min(z["distance_seconds"], z["dwithin_seconds"]) / s["measures"]["zone_contains"]["seconds"]
             lines.append(f"- zone checks >= 3x shapely: {'MET' if x >= 3 else 'NOT MET'} ({x:.1f}x at 10^6)")
-        r = s["measures"]["replay"]["seconds"] / (s["entries"] / verify_all)
+        r = s["measures"]["replay"]["seconds"] / (s["entries"] / bound_of(s, verify_all))
         lines.append(f"- full replay of 10^6 within 1.25x of the verification bound: "
                      f"{'MET' if r <= 1.25 else 'NOT MET'} ({r:.2f}x)")
-        peak = max(s["measures"]["replay"]["peak_mib"], s["measures"]["generate"]["peak_mib"])
+        replay_peak = s["measures"].get("replays", {}).get("peak_mib_max", s["measures"]["replay"]["peak_mib"])
+        peak = max(replay_peak, s["measures"]["generate"]["peak_mib"])
         lines.append(f"- under 1 GiB at 10^6: {'MET' if peak < MIB_PER_GIB else 'NOT MET'} "
                      f"(peak {peak:.0f} MiB)")
     else:
