@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -26,6 +27,7 @@ use crate::agreement::model::{
 };
 use crate::corroborate::{Incident, Testimony};
 use crate::entry::types::{Objection, Ruling, RulingDecision};
+use crate::parallel;
 use crate::shared::SharedStr;
 use crate::time::Timestamp;
 use crate::zone::ZoneIndex;
@@ -203,61 +205,87 @@ fn standard_of<'a>(agreement: &'a Agreement, c: &Commitment) -> Option<&'a Evide
     c.evidence.as_ref().and_then(|e| agreement.evidence.get(e))
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// Appends `1 report` or `2 reports`.
+fn plural(out: &mut String, n: usize, one: &str, many: &str) {
     if n == 1 {
-        format!("1 {one}")
+        out.push_str("1 ");
+        out.push_str(one);
     } else {
-        format!("{n} {many}")
+        out.push_str(itoa::Buffer::new().format(n));
+        out.push(' ');
+        out.push_str(many);
     }
 }
 
+/// A unit variant's serialised name (`weapon_presence`).
+fn name_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .map(|s| s.trim_matches('"').to_string())
+        .unwrap_or_default()
+}
+
+/// Written piece by piece into one buffer: every finding has one, and the formatting
+/// machinery cost more than the rest of the ruling.
 fn incident_why(
     c: &Commitment,
     incident: &Incident,
     party: Option<&str>,
     met: Timestamp,
 ) -> String {
-    let kinds: Vec<String> = incident
-        .kinds
-        .iter()
-        .map(|k| {
-            serde_json::to_string(k)
-                .map(|s| s.trim_matches('"').to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    let place = match &c.zone {
-        Some(z) => format!(" inside zone `{z}`"),
-        None => String::new(),
-    };
-    let by = match party {
-        Some(p) => format!(
-            "attributed to `{p}` ({})",
-            serde_json::to_string(&incident.attribution.basis)
-                .map(|s| s.trim_matches('"').to_string())
-                .unwrap_or_default()
-        ),
-        None => "unattributed, and the commitment binds every party".to_string(),
-    };
-    format!(
-        "{} ({}) at lat {:.6}, lon {:.6}{}, on {}, {}; {} from {} of {} met evidence standard `{}` at {}",
-        kinds.join("/"),
-        incident.weapon_class.0,
-        incident.lat,
-        incident.lon,
-        place,
-        incident.start,
-        by,
-        plural(incident.reports.len(), "report", "reports"),
-        plural(incident.sources.monitors.len(), "monitor", "monitors"),
-        plural(
-            incident.sources.organisations.len(),
-            "organisation",
-            "organisations"
-        ),
+    let mut why = String::with_capacity(256);
+    for (n, kind) in incident.kinds.iter().enumerate() {
+        if n > 0 {
+            why.push('/');
+        }
+        why.push_str(&name_of(kind));
+    }
+    why.push_str(" (");
+    why.push_str(&incident.weapon_class.0);
+    // Writing into a `String` cannot fail.
+    let _ = write!(why, ") at lat {:.6}, lon {:.6}", incident.lat, incident.lon);
+    if let Some(z) = &c.zone {
+        for part in [" inside zone `", z, "`"] {
+            why.push_str(part);
+        }
+    }
+    why.push_str(", on ");
+    why.push_str(&incident.start.to_rfc3339());
+    why.push_str(", ");
+    match party {
+        Some(p) => {
+            for part in [
+                "attributed to `",
+                p,
+                "` (",
+                &name_of(&incident.attribution.basis),
+                ")",
+            ] {
+                why.push_str(part);
+            }
+        }
+        None => why.push_str("unattributed, and the commitment binds every party"),
+    }
+    why.push_str("; ");
+    plural(&mut why, incident.reports.len(), "report", "reports");
+    why.push_str(" from ");
+    plural(
+        &mut why,
+        incident.sources.monitors.len(),
+        "monitor",
+        "monitors",
+    );
+    why.push_str(" of ");
+    let organisations = incident.sources.organisations.len();
+    plural(&mut why, organisations, "organisation", "organisations");
+    for part in [
+        " met evidence standard `",
         c.evidence.as_deref().unwrap_or_default(),
-        met,
-    )
+        "` at ",
+        &met.to_rfc3339(),
+    ] {
+        why.push_str(part);
+    }
+    why
 }
 
 fn new_finding(
@@ -309,13 +337,11 @@ pub fn rule(
         let text = SharedStr::from(c.text.as_str());
         match &c.rule {
             CommitmentRule::Prohibition(filter) => {
-                for incident in incidents {
-                    if let Some(f) =
+                // Each incident is ruled on alone: on every core, findings in incident order.
+                out.findings
+                    .extend(parallel::filter_map(incidents, |incident| {
                         prohibition_finding(agreement, zones, c, &text, filter, standard, incident)
-                    {
-                        out.findings.push(f);
-                    }
-                }
+                    }));
             }
             CommitmentRule::Obligation { act, deadline } => {
                 let verified = verifications(zones, c, act, *deadline, standard, incidents);
@@ -347,7 +373,7 @@ pub fn rule(
             }
         }
     }
-    out.findings.sort_by(|a, b| a.id.cmp(&b.id));
+    parallel::sort_by(&mut out.findings, |a, b| a.id.cmp(&b.id));
     out.verifications.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
@@ -535,6 +561,35 @@ mod tests {
         assert_eq!(severity_of(&rule, &incident), Severity::Serious);
         incident.casualties = Some(2);
         assert_eq!(severity_of(&rule, &incident), Severity::Grave);
+    }
+
+    /// The explanation's exact words, which the digest covers: one of each plural, a zone
+    /// and a party; then several, no zone and no party.
+    #[test]
+    fn the_explanation_of_a_finding_reads_as_it_always_has() {
+        let mut c = fixtures::ceasefire();
+        c.zone = Some("dmz".into());
+        let incident = fixtures::incident("inc:r1", 0);
+        assert_eq!(
+            incident_why(&c, &incident, Some("a"), Timestamp(60)),
+            "explosion (undetermined) at lat 48.000000, lon 37.000000 inside zone `dmz`, on \
+             1970-01-01T00:00:00Z, attributed to `a` (none); 1 report from 1 monitor of 1 \
+             organisation met evidence standard `standard` at 1970-01-01T00:01:00Z"
+        );
+        let mut incident = fixtures::incident("inc:r2", 86_400);
+        incident.kinds.push(EventKind::WeaponPresence);
+        incident.reports.push("r3".into());
+        incident.sources.monitors.push("m3".into());
+        incident.sources.organisations.push("un".into());
+        incident.lat = 47.123_456_7;
+        c.zone = None;
+        assert_eq!(
+            incident_why(&c, &incident, None, Timestamp(86_400)),
+            "explosion/weapon_presence (undetermined) at lat 47.123457, lon 37.000000, on \
+             1970-01-02T00:00:00Z, unattributed, and the commitment binds every party; 2 reports \
+             from 2 monitors of 2 organisations met evidence standard `standard` at \
+             1970-01-02T00:00:00Z"
+        );
     }
 
     fn finding_at(established: i64) -> Finding {
