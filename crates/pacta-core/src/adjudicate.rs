@@ -130,8 +130,8 @@ pub struct Rulings {
 /// submission time of the report that completes it. `None` if never.
 pub fn established_at(standard: &EvidenceStandard, testimony: &[Testimony]) -> Option<Timestamp> {
     // Few distinct monitors per incident: a linear scan beats a set and allocates less.
-    let mut monitors: Vec<usize> = Vec::new();
-    let mut organisations: Vec<usize> = Vec::new();
+    let mut monitors: Vec<u16> = Vec::new();
+    let mut organisations: Vec<u16> = Vec::new();
     for (n, t) in testimony.iter().enumerate() {
         if !monitors.contains(&t.monitor) {
             monitors.push(t.monitor);
@@ -164,15 +164,21 @@ fn filter_matches(filter: &EventFilter, incident: &Incident) -> bool {
             .subtypes
             .iter()
             .any(|s| filter.subtypes.contains(s));
-    let weapons_ok =
-        filter.weapon_classes.is_empty() || filter.weapon_classes.contains(&incident.weapon_class);
+    let weapons_ok = filter.weapon_classes.is_empty()
+        || filter
+            .weapon_classes
+            .iter()
+            .any(|w| w.0 == *incident.weapon_class);
     kinds_ok && subtypes_ok && weapons_ok
 }
 
 /// The severity of a breach by this incident: the base, raised by the first matching rule.
 pub fn severity_of(rule: &SeverityRule, incident: &Incident) -> Severity {
     let raise = rule.raise.iter().find(|r| {
-        (r.weapon_classes.is_empty() || r.weapon_classes.contains(&incident.weapon_class))
+        (r.weapon_classes.is_empty()
+            || r.weapon_classes
+                .iter()
+                .any(|w| w.0 == *incident.weapon_class))
             && r.min_count.is_none_or(|n| incident.count >= n)
             && (!r.with_casualties || incident.casualties.is_some_and(|c| c > 0))
     });
@@ -240,7 +246,7 @@ fn incident_why(
         why.push_str(&name_of(kind));
     }
     why.push_str(" (");
-    why.push_str(&incident.weapon_class.0);
+    why.push_str(&incident.weapon_class);
     // Writing into a `String` cannot fail.
     let _ = write!(why, ") at lat {:.6}, lon {:.6}", incident.lat, incident.lon);
     if let Some(z) = &c.zone {
@@ -391,7 +397,7 @@ fn prohibition_finding(
         return None;
     }
     let party = match &incident.attribution.party {
-        Some(p) if c.binds.contains(p) => Some(p.clone()),
+        Some(p) if c.binds.iter().any(|b| p == b) => Some(p.to_string()),
         Some(_) => return None,
         None if binds_everyone(agreement, c) => None,
         None => return None,
@@ -413,7 +419,7 @@ fn prohibition_finding(
     f.why = incident_why(c, incident, f.party.as_deref(), met);
     f.incident = Some(incident.id.clone());
     f.location = Some([incident.lon, incident.lat]);
-    f.reports = incident.reports.clone();
+    f.reports = incident.reports.iter().map(|r| r.to_string()).collect();
     Some(f)
 }
 
@@ -557,7 +563,7 @@ mod tests {
         };
         let mut incident = fixtures::incident("inc:r1", 0);
         assert_eq!(severity_of(&rule, &incident), Severity::Minor);
-        incident.weapon_class = WeaponClass("artillery_ge_100mm".into());
+        incident.weapon_class = "artillery_ge_100mm".into();
         assert_eq!(severity_of(&rule, &incident), Severity::Serious);
         incident.casualties = Some(2);
         assert_eq!(severity_of(&rule, &incident), Severity::Grave);

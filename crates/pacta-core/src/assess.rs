@@ -648,28 +648,28 @@ pub(crate) mod fixtures {
     pub fn incident(id: &str, start: i64) -> Incident {
         Incident {
             id: id.into(),
-            reports: vec![id.trim_start_matches("inc:").into()],
+            reports: vec![id.trim_start_matches("inc:").into()].into(),
             lon: 37.0,
             lat: 48.0,
             radius_m: 500,
             start: Timestamp(start),
             end: Timestamp(start),
-            kinds: vec![EventKind::Explosion],
+            kinds: vec![EventKind::Explosion].into(),
             subtypes: vec![],
-            weapon_class: WeaponClass(WeaponClass::UNDETERMINED.into()),
+            weapon_class: WeaponClass::UNDETERMINED.into(),
             count: 1,
             casualties: None,
             sources: Sources {
-                monitors: vec!["m1".into()],
-                organisations: vec!["osce".into()],
-                modes: vec![ObservationMode::Saw],
+                monitors: vec!["m1".into()].into(),
+                organisations: vec!["osce".into()].into(),
+                modes: vec![ObservationMode::Saw].into(),
             },
             confidence: Confidence {
                 level: ConfidenceLevel::Low,
                 score: 0.5,
             },
-            attribution: Attribution::from_statements(vec![]),
-            testimony: vec![],
+            attribution: Attribution::from_statements(Default::default()),
+            testimony: Default::default(),
         }
     }
 }

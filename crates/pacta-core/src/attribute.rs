@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::agreement::model::AttributionRules;
 use crate::corroborate::Incident;
+use crate::shared::{SharedStr, SharedStrs};
 use crate::zone::ZoneIndex;
 
 /// Why an incident is attributed the way it is.
@@ -29,21 +30,22 @@ pub enum AttributionBasis {
     None,
 }
 
-/// The party an incident is attributed to, if any, with the basis.
+/// The party an incident is attributed to, if any, with the basis. Every incident has one:
+/// the parties' names are shared, and one stated party is held inline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attribution {
     /// The party the incident is laid at, if any.
-    pub party: Option<String>,
+    pub party: Option<SharedStr>,
     /// Why.
     pub basis: AttributionBasis,
     /// Every party named by a monitor, sorted and distinct (more than one means a conflict).
-    pub stated: Vec<String>,
+    pub stated: SharedStrs,
 }
 
 impl Attribution {
     /// The attribution that the monitors' statements alone support. `stated` must be sorted
     /// and distinct.
-    pub fn from_statements(stated: Vec<String>) -> Attribution {
+    pub fn from_statements(stated: SharedStrs) -> Attribution {
         let (party, basis) = match stated.as_slice() {
             [] => (None, AttributionBasis::None),
             [one] => (Some(one.clone()), AttributionBasis::Stated),
@@ -70,9 +72,9 @@ pub fn attribute(incident: &Incident, rules: &AttributionRules, zones: &ZoneInde
     }
     match zones.party_controlling(incident.lon, incident.lat) {
         Some(party) => Attribution {
-            party: Some(party.to_string()),
+            party: Some(party.into()),
             basis: AttributionBasis::Control,
-            stated: Vec::new(),
+            stated: SharedStrs::new(),
         },
         None => stated,
     }
@@ -84,22 +86,22 @@ mod tests {
 
     #[test]
     fn one_named_party_is_stated() {
-        let a = Attribution::from_statements(vec!["a".into()]);
+        let a = Attribution::from_statements(["a".into()].into_iter().collect());
         assert_eq!(a.party.as_deref(), Some("a"));
         assert_eq!(a.basis, AttributionBasis::Stated);
     }
 
     #[test]
     fn two_named_parties_conflict_and_attribute_to_none() {
-        let a = Attribution::from_statements(vec!["a".into(), "b".into()]);
+        let a = Attribution::from_statements(["a".into(), "b".into()].into_iter().collect());
         assert_eq!(a.party, None);
         assert_eq!(a.basis, AttributionBasis::Conflicting);
-        assert_eq!(a.stated, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(a.stated.as_slice(), ["a", "b"]);
     }
 
     #[test]
     fn no_named_party_is_no_basis() {
-        let a = Attribution::from_statements(vec![]);
+        let a = Attribution::from_statements(SharedStrs::new());
         assert_eq!((a.party, a.basis), (None, AttributionBasis::None));
     }
 }

@@ -30,10 +30,11 @@
 #![deny(missing_docs)]
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::agreement::model::{
     CorroborationRules, EventKind, Monitor, ObservationMode, WeaponClass,
@@ -42,7 +43,7 @@ use crate::attribute::Attribution;
 use crate::entry::types::Report;
 use crate::entry::{resolve_location, ResolvedLocation};
 use crate::geodesy::{distance_km, KM_PER_DEGREE};
-use crate::shared::SharedStr;
+use crate::shared::{SharedStr, SharedStrs};
 use crate::time::Timestamp;
 
 /// The smallest uncertainty radius assumed for a location, in kilometres: a stated radius of
@@ -86,6 +87,9 @@ pub fn round_micro(x: f64) -> f64 {
 pub trait Witness: Sync {
     /// The report id.
     fn id(&self) -> &str;
+    /// The report id as an incident holds it: the observation's own, shared (a replay frees
+    /// the observations and the incidents keep their ids), or a copy of a report's.
+    fn shared_id(&self) -> SharedStr;
     /// The monitor's id.
     fn monitor(&self) -> &str;
     /// When it was submitted.
@@ -117,6 +121,9 @@ pub trait Witness: Sync {
 impl Witness for Report {
     fn id(&self) -> &str {
         &self.id
+    }
+    fn shared_id(&self) -> SharedStr {
+        SharedStr::from(self.id.as_str())
     }
     fn monitor(&self) -> &str {
         &self.monitor
@@ -160,11 +167,11 @@ impl Witness for Report {
 }
 
 /// A report reduced to what corroboration reads, its strings moved out of the report (not
-/// copied) and the rest (signature, text, media, the location's description) dropped: about
-/// a third of a report's memory.
+/// copied; the id into the shared string its incident will hold) and the rest (signature,
+/// text, media, the location's description) dropped: about a third of a report's memory.
 #[derive(Clone, Debug)]
 pub struct Observation {
-    id: String,
+    id: SharedStr,
     monitor: String,
     submitted_at: Timestamp,
     start: Timestamp,
@@ -193,7 +200,7 @@ impl From<Report> for Observation {
             count: r.event.count,
             casualties: r.event.casualties,
             stated_party: r.attribution.map(|a| a.party),
-            id: r.id,
+            id: r.id.into(),
             monitor: r.monitor,
             subtype: r.event.subtype,
             weapon_class: r.event.weapon_class,
@@ -204,6 +211,9 @@ impl From<Report> for Observation {
 impl Witness for Observation {
     fn id(&self) -> &str {
         &self.id
+    }
+    fn shared_id(&self) -> SharedStr {
+        self.id.clone()
     }
     fn monitor(&self) -> &str {
         &self.monitor
@@ -330,29 +340,38 @@ impl Confidence {
     }
 }
 
+/// Distinct event kinds, sorted. Held inline: there are fewer kinds than the 16 bytes a heap
+/// pointer and a length take, so the list never allocates and is the size of a `Vec`.
+pub type Kinds = SmallVec<[EventKind; 16]>;
+
+/// Distinct observation modes, sorted; inline for the same reason as [`Kinds`].
+pub type Modes = SmallVec<[ObservationMode; 16]>;
+
 /// Who and what an incident rests on: distinct monitors, organisations and modes, sorted.
 /// The names are shared: a few monitors and organisations recur in every incident.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sources {
     /// Monitor ids.
-    pub monitors: Vec<SharedStr>,
+    pub monitors: SharedStrs,
     /// Their organisations (a monitor unknown to the agreement is its own organisation).
-    pub organisations: Vec<SharedStr>,
+    pub organisations: SharedStrs,
     /// Observation modes used.
-    pub modes: Vec<ObservationMode>,
+    pub modes: Modes,
 }
 
 /// One member report's contribution to evidence standards, kept for adjudication. Indices
 /// point into the incident's `reports`, `sources.monitors` and `sources.organisations`, so
-/// distinct indices are distinct monitors and organisations.
+/// distinct indices are distinct monitors and organisations. They are `u16` (an incident
+/// holds at most [`MAX_INCIDENT_REPORTS`] reports), which makes a testimony 16 bytes and lets
+/// an incident hold its one testimony inline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Testimony {
     /// Index into the incident's `reports`.
-    pub report: usize,
+    pub report: u16,
     /// Index into `sources.monitors`.
-    pub monitor: usize,
+    pub monitor: u16,
     /// Index into `sources.organisations`.
-    pub organisation: usize,
+    pub organisation: u16,
     /// How the monitor observed.
     pub mode: ObservationMode,
     /// The report carries at least one media hash.
@@ -361,13 +380,21 @@ pub struct Testimony {
     pub submitted_at: Timestamp,
 }
 
+// Testimony indices are `u16`.
+const _: () = assert!(MAX_INCIDENT_REPORTS <= u16::MAX as usize);
+
 /// A group of reports describing one real event.
+///
+/// 10^6 reports make about 700k incidents, all held until the assessment is written: their
+/// lists hold one item inline (most incidents rest on one report), and their names
+/// (reports, monitors, organisations, weapon class, parties) are shared strings, so that
+/// building one allocates only its id.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Incident {
     /// `inc:` followed by the id of its first report in canonical order.
     pub id: String,
     /// Member report ids, sorted.
-    pub reports: Vec<String>,
+    pub reports: SharedStrs,
     /// Longitude of the inverse-variance weighted centroid of the members' locations (1e-6
     /// degree).
     pub lon: f64,
@@ -381,12 +408,12 @@ pub struct Incident {
     /// Latest observed end.
     pub end: Timestamp,
     /// Distinct kinds reported, sorted (several only for kinds of fire).
-    pub kinds: Vec<EventKind>,
+    pub kinds: Kinds,
     /// Distinct subtypes reported, sorted.
     pub subtypes: Vec<String>,
     /// The determined weapon class if any member determined one (members never disagree),
-    /// else `undetermined`.
-    pub weapon_class: WeaponClass,
+    /// else `undetermined`. Written as a [`WeaponClass`] is.
+    pub weapon_class: SharedStr,
     /// The largest count any member reported: reports of one event count the same rounds.
     pub count: u32,
     /// The largest casualty figure any member reported.
@@ -401,7 +428,7 @@ pub struct Incident {
     /// Each member's monitor, organisation, mode, media and submission time, sorted by
     /// submission time then report id: what evidence standards are checked against.
     #[serde(skip)]
-    pub testimony: Vec<Testimony>,
+    pub testimony: SmallVec<[Testimony; 1]>,
 }
 
 fn kinds_compatible(a: &dyn Witness, b: &dyn Witness) -> bool {
@@ -969,8 +996,9 @@ fn joinable(
     })
 }
 
-/// One shared copy of each monitor and organisation name, made before the batches are swept
-/// so that all of them share it.
+/// One shared copy of each monitor, organisation, weapon class and stated party, made before
+/// the batches are swept so that all of them share it: a handful of names recur in every
+/// incident.
 struct Names<'a> {
     shared: BTreeMap<&'a str, SharedStr>,
 }
@@ -978,26 +1006,42 @@ struct Names<'a> {
 impl<'a> Names<'a> {
     fn of(sightings: &[Sighting<'a>]) -> Names<'a> {
         let mut shared = BTreeMap::new();
+        let mut add = |name: &'a str| {
+            shared.entry(name).or_insert_with(|| SharedStr::from(name));
+        };
+        add(WeaponClass::UNDETERMINED);
+        // One lookup for most sightings: a monitor's organisation is the same for all its
+        // reports, and weapon classes are mostly undetermined.
+        let mut monitors = BTreeSet::new();
         for s in sightings {
-            for name in [s.report.monitor(), s.organisation] {
-                shared.entry(name).or_insert_with(|| SharedStr::from(name));
+            if monitors.insert(s.report.monitor()) {
+                add(s.report.monitor());
+                add(s.organisation);
+            }
+            let weapon_class = s.report.weapon_class();
+            if !weapon_class.is_undetermined() {
+                add(&weapon_class.0);
+            }
+            if let Some(party) = s.report.stated_party() {
+                add(party);
             }
         }
         Names { shared }
     }
 
-    fn all(&self, names: &[&str]) -> Vec<SharedStr> {
-        names
-            .iter()
-            .map(|&name| {
-                self.shared
-                    .get(name)
-                    .cloned()
-                    .unwrap_or_else(|| SharedStr::from(name))
-            })
-            .collect()
+    /// The shared copy of `name` (a new one for a name not seen, which [`Names::of`] rules
+    /// out).
+    fn get(&self, name: &str) -> SharedStr {
+        self.shared
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| SharedStr::from(name))
     }
 }
+
+/// An incident's members, or a list of their distinct names: on the stack for all but the
+/// rare incidents of more than 8 reports.
+type Few<T> = SmallVec<[T; 8]>;
 
 /// The incident of `cluster`, whose first member is `first`.
 fn build_incident(
@@ -1007,9 +1051,11 @@ fn build_incident(
     next: &[usize],
     names: &Names,
 ) -> Incident {
-    let members: Vec<&Sighting> = members(cluster, next)
+    let mut members: Few<&Sighting> = members(cluster, next)
         .filter_map(|m| sightings.get(m))
         .collect();
+    // Report ids are distinct (one kept copy per id): in id order, member `i` is report `i`.
+    members.sort_unstable_by(|a, b| a.report.id().cmp(b.report.id()));
     let (lon, lat) = cluster.centroid();
     let fused_km = 1.0 / cluster.weight.sqrt();
     let spread_km = members
@@ -1018,14 +1064,14 @@ fn build_incident(
         .fold(0.0, f64::max);
     let radius_m = (fused_km.max(spread_km) * 1000.0).round() as u64;
 
-    let reports = distinct(members.iter().map(|s| s.report.id()));
-    let monitors = distinct(members.iter().map(|s| s.report.monitor()));
-    let organisations = distinct(members.iter().map(|s| s.organisation));
-    let position = |list: &[&str], x: &str| list.binary_search(&x).unwrap_or(0);
-    let mut testimony: Vec<Testimony> = members
+    let monitors: Few<&str> = distinct(members.iter().map(|s| s.report.monitor()));
+    let organisations: Few<&str> = distinct(members.iter().map(|s| s.organisation));
+    let position = |list: &[&str], x: &str| index(list.binary_search(&x).unwrap_or(0));
+    let mut testimony: SmallVec<[Testimony; 1]> = members
         .iter()
-        .map(|s| Testimony {
-            report: position(&reports, s.report.id()),
+        .enumerate()
+        .map(|(report, s)| Testimony {
+            report: index(report),
             monitor: position(&monitors, s.report.monitor()),
             organisation: position(&organisations, s.organisation),
             mode: s.report.mode(),
@@ -1036,48 +1082,53 @@ fn build_incident(
     // Report indices follow the sorted ids, so this is (submission time, report id).
     testimony.sort_unstable_by_key(|t| (t.submitted_at, t.report));
 
+    // Members never disagree on a determined class.
     let weapon_class = members
         .iter()
         .map(|s| s.report.weapon_class())
         .find(|w| !w.is_undetermined())
-        .unwrap_or(first.report.weapon_class())
-        .clone();
+        .unwrap_or(first.report.weapon_class());
     let sources = Sources {
-        monitors: names.all(&monitors),
-        organisations: names.all(&organisations),
+        monitors: monitors.iter().map(|&m| names.get(m)).collect(),
+        organisations: organisations.iter().map(|&o| names.get(o)).collect(),
         modes: distinct(members.iter().map(|s| s.report.mode())),
     };
-    let stated = distinct(members.iter().filter_map(|s| s.report.stated_party()));
+    let stated: Few<&str> = distinct(members.iter().filter_map(|s| s.report.stated_party()));
+    let subtypes: Few<&str> = distinct(members.iter().filter_map(|s| s.report.subtype()));
     Incident {
         id: format!("inc:{}", first.report.id()),
-        reports: owned(&reports),
+        reports: members.iter().map(|s| s.report.shared_id()).collect(),
         lon: round_micro(lon),
         lat: round_micro(lat),
         radius_m,
         start: cluster.start,
         end: cluster.end,
         kinds: distinct(members.iter().map(|s| s.report.kind())),
-        subtypes: owned(&distinct(members.iter().filter_map(|s| s.report.subtype()))),
-        weapon_class,
+        subtypes: subtypes.iter().map(|s| s.to_string()).collect(),
+        weapon_class: names.get(&weapon_class.0),
         count: members.iter().map(|s| s.report.count()).max().unwrap_or(1),
         casualties: members.iter().filter_map(|s| s.report.casualties()).max(),
         confidence: Confidence::from_sources(&sources),
         sources,
-        attribution: Attribution::from_statements(owned(&stated)),
+        attribution: Attribution::from_statements(stated.iter().map(|&p| names.get(p)).collect()),
         testimony,
     }
 }
 
+/// An index into an incident's lists, which hold at most [`MAX_INCIDENT_REPORTS`] items.
+fn index(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
+}
+
 /// The distinct items, sorted.
-fn distinct<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut v: Vec<T> = items.collect();
+fn distinct<A: smallvec::Array>(items: impl Iterator<Item = A::Item>) -> SmallVec<A>
+where
+    A::Item: Ord,
+{
+    let mut v: SmallVec<A> = items.collect();
     v.sort_unstable();
     v.dedup();
     v
-}
-
-fn owned(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]
@@ -1088,7 +1139,7 @@ mod tests {
         Sources {
             monitors: monitors.iter().map(|&m| m.into()).collect(),
             organisations: organisations.iter().map(|&o| o.into()).collect(),
-            modes: modes.to_vec(),
+            modes: modes.into(),
         }
     }
 
@@ -1113,6 +1164,75 @@ mod tests {
             &[ObservationMode::Saw],
         ));
         assert_eq!((c.level, c.score), (ConfidenceLevel::High, 0.75));
+    }
+
+    fn observation(id: &str, monitor: &str, lon: f64, party: Option<&str>) -> Observation {
+        Observation {
+            id: id.into(),
+            monitor: monitor.into(),
+            submitted_at: Timestamp(0),
+            start: Timestamp(0),
+            end: Timestamp(0),
+            place: ResolvedLocation {
+                lon,
+                lat: 48.0,
+                radius_m: 100.0,
+            },
+            kind: EventKind::Explosion,
+            mode: ObservationMode::Saw,
+            with_media: false,
+            count: 1,
+            casualties: None,
+            subtype: None,
+            weapon_class: WeaponClass(WeaponClass::UNDETERMINED.into()),
+            stated_party: party.map(str::to_string),
+        }
+    }
+
+    fn same_allocation(a: &SharedStr, b: &SharedStr) -> bool {
+        std::ptr::eq(a.as_str(), b.as_str())
+    }
+
+    #[test]
+    fn an_incident_of_one_report_holds_its_lists_inline_and_shares_its_names() {
+        // Two incidents 100 km apart, by one monitor stating one party.
+        let observations = [
+            observation("r1", "m1", 37.0, Some("a")),
+            observation("r2", "m1", 38.5, Some("a")),
+        ];
+        let incidents = corroborate(
+            &CorroborationRules::default(),
+            &BTreeMap::new(),
+            &observations,
+        );
+        let [one, two] = incidents.as_slice() else {
+            panic!("{} incidents", incidents.len());
+        };
+        for i in [one, two] {
+            assert!(!i.reports.spilled() && !i.kinds.spilled() && !i.testimony.spilled());
+            assert!(!i.sources.monitors.spilled() && !i.sources.organisations.spilled());
+            assert!(!i.sources.modes.spilled() && !i.attribution.stated.spilled());
+        }
+        // The observation's own id, and one copy of each name for both incidents.
+        assert!(same_allocation(&one.reports[0], &observations[0].id));
+        assert!(same_allocation(
+            &one.sources.monitors[0],
+            &two.sources.monitors[0]
+        ));
+        assert!(same_allocation(&one.weapon_class, &two.weapon_class));
+        let parties = [&one.attribution.stated[0], &two.attribution.stated[0]];
+        assert!(same_allocation(parties[0], parties[1]));
+        assert_eq!(one.attribution.party.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn every_kind_and_mode_fits_inline_in_the_size_of_a_vec() {
+        assert_eq!(size_of::<Kinds>(), size_of::<Vec<EventKind>>());
+        assert_eq!(size_of::<Modes>(), size_of::<Vec<ObservationMode>>());
+        assert_eq!(size_of::<SharedStrs>(), size_of::<Vec<SharedStr>>());
+        // Twelve kinds and seven modes.
+        assert!(Kinds::new().inline_size() >= 12 && Modes::new().inline_size() >= 7);
+        assert_eq!(size_of::<Testimony>(), 16);
     }
 
     #[test]

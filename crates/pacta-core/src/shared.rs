@@ -12,6 +12,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 /// A shared string: clones share one allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,6 +79,11 @@ impl Serialize for SharedStr {
         s.serialize_str(&self.0)
     }
 }
+
+/// A few shared strings, the first held inline (a list of one allocates nothing): an
+/// incident's reports, monitors and organisations, most often one of each. It is the size of
+/// a `Vec` and serialises as one.
+pub type SharedStrs = SmallVec<[SharedStr; 1]>;
 
 /// A shared list of strings: clones share one allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

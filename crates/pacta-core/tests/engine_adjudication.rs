@@ -25,9 +25,9 @@ fn standard() -> EvidenceStandard {
 /// Report `report` of an incident by monitor `monitor` of organisation `org`, submitted at
 /// `at` seconds.
 fn testimony(
-    report: usize,
-    monitor: usize,
-    org: usize,
+    report: u16,
+    monitor: u16,
+    org: u16,
     mode: ObservationMode,
     media: bool,
     at: i64,

@@ -21,7 +21,7 @@ fn two_monitors_seeing_the_same_explosion_make_one_incident() {
     let incidents = corroborate(&rules(), &agreement().monitors, &reports);
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0].id, "inc:r1");
-    assert_eq!(incidents[0].reports, vec!["r1", "r2"]);
+    assert_eq!(incidents[0].reports.as_slice(), ["r1", "r2"]);
 }
 
 #[test]
@@ -57,8 +57,8 @@ fn different_kinds_of_fire_corroborate_each_other() {
     let incidents = corroborate(&rules(), &agreement().monitors, &reports);
     assert_eq!(incidents.len(), 1);
     assert_eq!(
-        incidents[0].kinds,
-        vec![EventKind::Explosion, EventKind::Burst]
+        incidents[0].kinds.as_slice(),
+        [EventKind::Explosion, EventKind::Burst]
     );
 }
 
@@ -105,7 +105,7 @@ fn undetermined_weapon_class_takes_the_determined_one() {
     b.event.weapon_class = WeaponClass("mortar".into());
     let incidents = corroborate(&rules(), &agreement().monitors, &[a, b]);
     assert_eq!(incidents.len(), 1);
-    assert_eq!(incidents[0].weapon_class.0, "mortar");
+    assert_eq!(incidents[0].weapon_class, "mortar");
 }
 
 #[test]

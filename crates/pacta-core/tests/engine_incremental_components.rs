@@ -65,7 +65,10 @@ fn retraction(id: &str, monitor: &str, report: &str, seconds: i64) -> Entry {
 }
 
 fn groups(a: &Assessment) -> Vec<Vec<String>> {
-    a.incidents.iter().map(|i| i.reports.clone()).collect()
+    a.incidents
+        .iter()
+        .map(|i| i.reports.iter().map(|r| r.to_string()).collect())
+        .collect()
 }
 
 fn ids(list: &[&str]) -> Vec<String> {

@@ -104,14 +104,14 @@ fn outcome(agreement: &Agreement, groups: Vec<Vec<&Report>>, as_of: Timestamp) -
             .iter()
             .map(|i| OutcomeIncident {
                 id: i.id.clone(),
-                reports: i.reports.clone(),
+                reports: i.reports.iter().map(|r| r.to_string()).collect(),
                 lon: i.lon,
                 lat: i.lat,
                 start: i.start,
                 end: i.end,
-                kinds: i.kinds.clone(),
+                kinds: i.kinds.to_vec(),
                 attribution: OutcomeAttribution {
-                    party: i.attribution.party.clone(),
+                    party: i.attribution.party.as_deref().map(str::to_string),
                 },
             })
             .collect(),
@@ -195,15 +195,20 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
         .collect();
     stated.sort();
     stated.dedup();
+    // Testimony indices are `u16`: a group of more than 65,535 reports (the engine's hold at
+    // most 256) would count its later reports, monitors and organisations as one.
+    let index = |i: usize| u16::try_from(i).unwrap_or(u16::MAX);
     let mut testimony: Vec<Testimony> = group
         .iter()
         .enumerate()
         .map(|(i, r)| Testimony {
-            report: i,
-            monitor: monitors.binary_search(&r.monitor).unwrap_or(0),
-            organisation: organisations
-                .binary_search(&organisation_of(&r.monitor))
-                .unwrap_or(0),
+            report: index(i),
+            monitor: index(monitors.binary_search(&r.monitor).unwrap_or(0)),
+            organisation: index(
+                organisations
+                    .binary_search(&organisation_of(&r.monitor))
+                    .unwrap_or(0),
+            ),
             mode: r.mode,
             with_media: !r.media.is_empty(),
             submitted_at: r.submitted_at,
@@ -219,7 +224,7 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
             "base:{}",
             group.first().map(|r| r.id.as_str()).unwrap_or("")
         ),
-        reports: group.iter().map(|r| r.id.clone()).collect(),
+        reports: group.iter().map(|r| r.id.as_str().into()).collect(),
         lon,
         lat,
         radius_m: radius_m.ceil() as u64,
@@ -233,22 +238,22 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
             .map(|r| r.observed.end_or_start())
             .max()
             .unwrap_or_default(),
-        kinds,
+        kinds: kinds.into(),
         subtypes,
-        weapon_class,
+        weapon_class: weapon_class.0.into(),
         count: group.iter().map(|r| r.event.count).max().unwrap_or(1),
         casualties: group.iter().filter_map(|r| r.event.casualties).max(),
         sources: Sources {
             monitors: monitors.iter().map(|m| m.as_str().into()).collect(),
             organisations: organisations.iter().map(|o| o.as_str().into()).collect(),
-            modes,
+            modes: modes.into(),
         },
         // Adjudication does not read confidence, and the baselines claim none.
         confidence: Confidence {
             level: ConfidenceLevel::Low,
             score: 0.0,
         },
-        attribution: Attribution::from_statements(stated),
-        testimony,
+        attribution: Attribution::from_statements(stated.into_iter().map(Into::into).collect()),
+        testimony: testimony.into(),
     }
 }

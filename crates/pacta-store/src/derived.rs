@@ -106,7 +106,7 @@ fn incident_row(incident: &Incident) -> Result<IncidentRow> {
         lon: incident.lon,
         lat: incident.lat,
         kinds,
-        party: incident.attribution.party.clone(),
+        party: incident.attribution.party.as_deref().map(str::to_string),
         body: json("incident", &incident.id, incident)?,
     })
 }
