@@ -583,7 +583,7 @@ mod tests {
              organisation met evidence standard `standard` at 1970-01-01T00:01:00Z"
         );
         let mut incident = fixtures::incident("inc:r2", 86_400);
-        incident.kinds.push(EventKind::WeaponPresence);
+        incident.kinds.insert(EventKind::WeaponPresence);
         incident.reports.push("r3".into());
         incident.sources.monitors.push("m3".into());
         incident.sources.organisations.push("un".into());

@@ -57,7 +57,7 @@ fn different_kinds_of_fire_corroborate_each_other() {
     let incidents = corroborate(&rules(), &agreement().monitors, &reports);
     assert_eq!(incidents.len(), 1);
     assert_eq!(
-        incidents[0].kinds.as_slice(),
+        incidents[0].kinds.to_vec(),
         [EventKind::Explosion, EventKind::Burst]
     );
 }
