@@ -60,6 +60,33 @@ where
     }
 }
 
+/// The order in which `items` sort stably by `compare` (indices into `items`), found by
+/// sorting references: large items do not move.
+pub(crate) fn sort_index_by<T, F>(items: &[T], compare: F) -> Vec<usize>
+where
+    T: Sync,
+    F: Fn(&T, &T) -> std::cmp::Ordering + Sync,
+{
+    let mut order: Vec<(usize, &T)> = items.iter().enumerate().collect();
+    sort_by(&mut order, |a, b| compare(a.1, b.1));
+    order.into_iter().map(|(i, _)| i).collect()
+}
+
+/// The items at `order` (indices into `items`, each at most once), in that order: each item
+/// moves once, however large. Items not named are dropped.
+pub(crate) fn gather<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    // Of the exact size: grown by doubling, the list would be copied again and again, into
+    // memory the kernel must clear first.
+    let mut gathered = Vec::with_capacity(order.len());
+    gathered.extend(
+        order
+            .iter()
+            .filter_map(|&i| slots.get_mut(i).and_then(Option::take)),
+    );
+    gathered
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -80,9 +107,11 @@ mod tests {
             // Sorting by the key alone leaves ties, which only a stable sort keeps in order.
             let mut sorted = items.clone();
             super::sort_by(&mut sorted, |a, b| a.0.cmp(&b.0));
-            let mut reference = items;
+            let mut reference = items.clone();
             reference.sort_by_key(|pair| pair.0);
-            prop_assert_eq!(sorted, reference);
+            prop_assert_eq!(&sorted, &reference);
+            let order = super::sort_index_by(&items, |a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(super::gather(items, &order), reference);
         }
     }
 }

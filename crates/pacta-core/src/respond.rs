@@ -510,8 +510,7 @@ pub fn respond(
     // are followed on every core. They are gathered last firing first, each chain in order:
     // the order in which one stack of firings (popped, then its escalation pushed) opened
     // them, which the stable sort keeps among obligations of one id, opening and escalation.
-    let chains = parallel::map(&firings, |first| ladder.chain(first));
-    sorted_by_id(chains.into_iter().rev().flatten().collect())
+    sorted_by_id(parallel::map(&firings, |first| ladder.chain(first)))
 }
 
 /// What following a firing's escalations needs.
@@ -576,22 +575,42 @@ impl<'a> Ladder<'a, '_> {
     }
 }
 
-/// `obligations` sorted by id, then opening and escalation (stably), each id kept once (its
-/// first). Obligations are large: a list of indices is sorted, and each obligation moves
-/// into its place once.
-fn sorted_by_id(obligations: Vec<Obligation>) -> Vec<Obligation> {
+/// The chains' obligations, taken last chain first and each chain in order (the order in
+/// which one stack of firings opened them), sorted by id, then opening and escalation
+/// (stably), each id kept once (its first). Obligations are large and, at 10^6 reports,
+/// hundreds of thousands: their order is found first, and each then moves once, from its
+/// chain to its place.
+fn sorted_by_id(chains: Vec<Vec<Obligation>>) -> Vec<Obligation> {
     fn key(o: &Obligation) -> (&str, Timestamp, Option<&str>) {
         (&o.id, o.opened_at, o.escalated_from.as_deref())
     }
-    let mut order: Vec<(usize, &Obligation)> = obligations.iter().enumerate().collect();
-    parallel::sort_by(&mut order, |a, b| key(a.1).cmp(&key(b.1)));
-    order.dedup_by(|later, first| later.1.id == first.1.id);
-    let order: Vec<usize> = order.into_iter().map(|(i, _)| i).collect();
-    let mut slots: Vec<Option<Obligation>> = obligations.into_iter().map(Some).collect();
-    order
+    let opened: Vec<((usize, usize), &Obligation)> = chains
+        .iter()
+        .enumerate()
+        .rev()
+        .flat_map(|(c, chain)| chain.iter().enumerate().map(move |(i, o)| ((c, i), o)))
+        .collect();
+    let mut order = parallel::sort_index_by(&opened, |a, b| key(a.1).cmp(&key(b.1)));
+    let id = |n: usize| opened.get(n).map(|(_, o)| o.id.as_str());
+    order.dedup_by(|later, first| id(*later) == id(*first));
+    let places: Vec<(usize, usize)> = order
         .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect()
+        .filter_map(|n| opened.get(n).map(|(place, _)| *place))
+        .collect();
+    drop(opened);
+    let mut slots: Vec<Vec<Option<Obligation>>> = chains
+        .into_iter()
+        .map(|chain| chain.into_iter().map(Some).collect())
+        .collect();
+    // Of the exact size: grown by doubling, the list would be copied again and again, into
+    // memory the kernel must clear first.
+    let mut sorted = Vec::with_capacity(places.len());
+    sorted.extend(
+        places
+            .into_iter()
+            .filter_map(|(c, i)| slots.get_mut(c)?.get_mut(i)?.take()),
+    );
+    sorted
 }
 
 #[cfg(test)]
@@ -904,30 +923,42 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Sorting an index and moving each obligation once gives what sorting the
-        /// obligations themselves (stably) and keeping each id's first gave; the trigger tells
-        /// apart obligations that tie on id, opening and escalation.
+        /// Sorting an index and moving each obligation once from its chain gives what
+        /// sorting the chains' obligations themselves (stably, last chain first) and keeping
+        /// each id's first gave; the trigger tells apart obligations that tie on id, opening
+        /// and escalation.
         #[test]
         fn sorted_by_id_sorts_stably_and_keeps_each_ids_first(
-            keys in proptest::collection::vec((0u8..6, 0i64..3, proptest::option::of(0u8..2)), 0..300),
+            chains in proptest::collection::vec(
+                proptest::collection::vec((0u8..6, 0i64..3, proptest::option::of(0u8..2)), 0..8),
+                0..60,
+            ),
         ) {
-            let list: Vec<Obligation> = keys
+            let mut n = 0;
+            let chains: Vec<Vec<Obligation>> = chains
                 .iter()
-                .enumerate()
-                .map(|(n, (id, at, from))| Obligation {
-                    id: format!("rung/g{id}/f"),
-                    opened_at: Timestamp(*at),
-                    escalated_from: from.map(|f| format!("o{f}")),
-                    trigger: n.to_string().into(),
-                    ..obligation(100)
+                .map(|chain| {
+                    chain
+                        .iter()
+                        .map(|(id, at, from)| {
+                            n += 1;
+                            Obligation {
+                                id: format!("rung/g{id}/f"),
+                                opened_at: Timestamp(*at),
+                                escalated_from: from.map(|f| format!("o{f}")),
+                                trigger: n.to_string().into(),
+                                ..obligation(100)
+                            }
+                        })
+                        .collect()
                 })
                 .collect();
-            let mut reference = list.clone();
+            let mut reference: Vec<Obligation> = chains.iter().rev().flatten().cloned().collect();
             reference.sort_by(|a, b| {
                 (&a.id, a.opened_at, &a.escalated_from).cmp(&(&b.id, b.opened_at, &b.escalated_from))
             });
             reference.dedup_by(|later, first| later.id == first.id);
-            proptest::prop_assert_eq!(sorted_by_id(list), reference);
+            proptest::prop_assert_eq!(sorted_by_id(chains), reference);
         }
     }
 
