@@ -72,19 +72,40 @@ where
     order.into_iter().map(|(i, _)| i).collect()
 }
 
-/// The items at `order` (indices into `items`, each at most once), in that order: each item
-/// moves once, however large. Items not named are dropped.
-pub(crate) fn gather<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    // Of the exact size: grown by doubling, the list would be copied again and again, into
-    // memory the kernel must clear first.
-    let mut gathered = Vec::with_capacity(order.len());
-    gathered.extend(
-        order
-            .iter()
-            .filter_map(|&i| slots.get_mut(i).and_then(Option::take)),
-    );
-    gathered
+/// The items at `order` (indices into `items`; an index repeated or out of range is
+/// skipped), in that order, rearranged where they are: no second list of large items is ever
+/// held. Items not named are dropped.
+pub(crate) fn gather<T>(mut items: Vec<T>, order: &[usize]) -> Vec<T> {
+    // The whole permutation: the named indices first, then the others, so that following
+    // its cycles puts every item at its place with swaps alone.
+    let mut named = vec![false; items.len()];
+    let mut permutation: Vec<usize> = Vec::with_capacity(items.len());
+    for &i in order {
+        if let Some(seen) = named.get_mut(i) {
+            if !*seen {
+                *seen = true;
+                permutation.push(i);
+            }
+        }
+    }
+    let kept = permutation.len();
+    permutation.extend((0..items.len()).filter(|&i| !named.get(i).copied().unwrap_or(true)));
+    drop(named);
+    // Position `j` must receive the item now at `permutation[j]`. Each cycle is followed
+    // once: a swap puts one item at its place, and the place is then marked done.
+    const DONE: usize = usize::MAX;
+    for start in 0..permutation.len() {
+        let mut at = start;
+        while let Some(from) = permutation.get_mut(at).map(|p| std::mem::replace(p, DONE)) {
+            if from == DONE || from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+    items.truncate(kept);
+    items
 }
 
 #[cfg(test)]
@@ -111,6 +132,24 @@ mod tests {
             reference.sort_by_key(|pair| pair.0);
             prop_assert_eq!(&sorted, &reference);
             let order = super::sort_index_by(&items, |a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(super::gather(items, &order), reference);
+        }
+
+        /// Gathering some items, with indices repeated or out of range, gives what taking
+        /// each named item once from a copy gives; the others are dropped.
+        #[test]
+        fn gathering_some_items_keeps_those_named_in_order(
+            items in proptest::collection::vec(any::<u16>(), 0..300),
+            order in proptest::collection::vec(0usize..400, 0..400),
+        ) {
+            let mut taken = vec![false; items.len()];
+            let reference: Vec<u16> = order
+                .iter()
+                .filter_map(|&i| {
+                    let first = !std::mem::replace(taken.get_mut(i)?, true);
+                    first.then(|| items.get(i).copied()).flatten()
+                })
+                .collect();
             prop_assert_eq!(super::gather(items, &order), reference);
         }
     }

@@ -578,39 +578,21 @@ impl<'a> Ladder<'a, '_> {
 /// The chains' obligations, taken last chain first and each chain in order (the order in
 /// which one stack of firings opened them), sorted by id, then opening and escalation
 /// (stably), each id kept once (its first). Obligations are large and, at 10^6 reports,
-/// hundreds of thousands: their order is found first, and each then moves once, from its
-/// chain to its place.
+/// hundreds of thousands: they are put in one list of the exact size, their order is found
+/// by sorting an index, and they are then rearranged in that list, so that no second list of
+/// them is ever held.
 fn sorted_by_id(chains: Vec<Vec<Obligation>>) -> Vec<Obligation> {
     fn key(o: &Obligation) -> (&str, Timestamp, Option<&str>) {
         (&o.id, o.opened_at, o.escalated_from.as_deref())
     }
-    let opened: Vec<((usize, usize), &Obligation)> = chains
-        .iter()
-        .enumerate()
-        .rev()
-        .flat_map(|(c, chain)| chain.iter().enumerate().map(move |(i, o)| ((c, i), o)))
-        .collect();
-    let mut order = parallel::sort_index_by(&opened, |a, b| key(a.1).cmp(&key(b.1)));
-    let id = |n: usize| opened.get(n).map(|(_, o)| o.id.as_str());
+    let mut opened = Vec::with_capacity(chains.iter().map(Vec::len).sum());
+    for chain in chains.into_iter().rev() {
+        opened.extend(chain);
+    }
+    let mut order = parallel::sort_index_by(&opened, |a, b| key(a).cmp(&key(b)));
+    let id = |n: usize| opened.get(n).map(|o| o.id.as_str());
     order.dedup_by(|later, first| id(*later) == id(*first));
-    let places: Vec<(usize, usize)> = order
-        .into_iter()
-        .filter_map(|n| opened.get(n).map(|(place, _)| *place))
-        .collect();
-    drop(opened);
-    let mut slots: Vec<Vec<Option<Obligation>>> = chains
-        .into_iter()
-        .map(|chain| chain.into_iter().map(Some).collect())
-        .collect();
-    // Of the exact size: grown by doubling, the list would be copied again and again, into
-    // memory the kernel must clear first.
-    let mut sorted = Vec::with_capacity(places.len());
-    sorted.extend(
-        places
-            .into_iter()
-            .filter_map(|(c, i)| slots.get_mut(c)?.get_mut(i)?.take()),
-    );
-    sorted
+    parallel::gather(opened, &order)
 }
 
 #[cfg(test)]
