@@ -467,10 +467,14 @@ pub fn assess_intake(
             tally.reports += 1;
         }
     }
-    let known_reports = observations
-        .iter()
-        .flatten()
-        .filter(|o| submitted(o) && !retracted(o));
+    // Counted first, so the list corroboration reads is made at its size, never grown.
+    let mut known_reports: Vec<&Observation> = Vec::with_capacity(tally.reports as usize);
+    known_reports.extend(
+        observations
+            .iter()
+            .flatten()
+            .filter(|o| submitted(o) && !retracted(o)),
+    );
     let incidents = corroborate(&agreement.corroboration, &agreement.monitors, known_reports);
     drop(observations);
     assess_incidents(agreement, &zones, incidents, tally, &known, as_of, observe)

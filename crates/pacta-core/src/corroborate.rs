@@ -45,6 +45,7 @@ use crate::attribute::Attribution;
 use crate::entry::types::Report;
 use crate::entry::{resolve_location, ResolvedLocation};
 use crate::geodesy::{distance_km, KM_PER_DEGREE};
+use crate::parallel;
 use crate::shared::{SharedStr, SharedStrs};
 use crate::time::Timestamp;
 
@@ -749,17 +750,22 @@ pub fn corroborate_in_batches<'a, W: Witness + 'a>(
     reports: impl IntoIterator<Item = &'a W>,
     batch: usize,
 ) -> Vec<Incident> {
-    let mut ordered: Vec<&dyn Witness> =
-        reports.into_iter().map(|r| -> &dyn Witness { r }).collect();
-    ordered.sort_unstable_by(|a, b| canonical(*a).cmp(&canonical(*b)));
+    // Each report's canonical key is read once, beside it: the sort compares keys without
+    // going through the trait, on every core with `parallel`. It is stable, so reports whose
+    // keys tie (none do once admission has kept each id once) stay in input order.
+    let mut ordered: Vec<(CanonicalKey, &dyn Witness)> = reports
+        .into_iter()
+        .map(|r| -> (CanonicalKey, &dyn Witness) { (canonical(r), r) })
+        .collect();
+    parallel::sort_by(&mut ordered, |a, b| a.0.cmp(&b.0));
     // Lookup only: which copy is kept depends on the canonical order, not on the set's.
     let mut seen: HashSet<&str> = HashSet::with_capacity(ordered.len());
-    ordered.retain(|r| seen.insert(r.id()));
+    ordered.retain(|(_, r)| seen.insert(r.id()));
     // Tens of megabytes at 10^6 reports: not held while the incidents are built.
     drop(seen);
     let mut sightings: Vec<Sighting> = ordered
         .into_iter()
-        .map(|r| {
+        .map(|(_, r)| {
             let organisation = monitors
                 .get(r.monitor())
                 .map(|m| m.organisation.as_str())
@@ -794,17 +800,16 @@ pub fn corroborate_in_batches<'a, W: Witness + 'a>(
     // Built once, in id order, straight into a list of exactly as many slots as incidents:
     // sorting the (large) incidents afterwards, or gathering each batch's list into one,
     // would move every incident and hold two copies of many.
-    let mut order: Vec<(&str, &Sighting, &Swept, &Cluster)> = swept
-        .iter()
-        .flat_map(|batch| {
-            batch.clusters.iter().filter_map(move |cluster| {
-                let first = batch.sightings.get(cluster.first)?;
-                Some((first.report.id(), first, batch, cluster))
-            })
+    let mut order: Vec<(&str, &Sighting, &Swept, &Cluster)> =
+        Vec::with_capacity(swept.iter().map(|batch| batch.clusters.len()).sum());
+    order.extend(swept.iter().flat_map(|batch| {
+        batch.clusters.iter().filter_map(move |cluster| {
+            let first = batch.sightings.get(cluster.first)?;
+            Some((first.report.id(), first, batch, cluster))
         })
-        .collect();
-    // Ids are distinct (one kept copy per report id), so the unstable sort is deterministic.
-    order.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }));
+    // Ids are distinct (one kept copy per report id), so any sort gives this order.
+    parallel::sort_by(&mut order, |a, b| a.0.cmp(b.0));
     let build = |&(_, first, batch, cluster): &(&str, &Sighting, &Swept, &Cluster)| {
         build_incident(first, cluster, batch.sightings, &batch.next, &names)
     };
@@ -999,9 +1004,12 @@ pub(crate) fn union(parent: &mut [usize], a: usize, b: usize) {
 
 /// The canonical order of reports: observed start, then id; submission time and monitor
 /// only order copies of one id.
-fn canonical(r: &dyn Witness) -> (Timestamp, &str, Timestamp, &str) {
+fn canonical(r: &dyn Witness) -> CanonicalKey<'_> {
     (r.start(), r.id(), r.submitted_at(), r.monitor())
 }
+
+/// What orders reports canonically: start, id, submission, monitor.
+type CanonicalKey<'a> = (Timestamp, &'a str, Timestamp, &'a str);
 
 /// The sweep over sightings already in canonical order, with the extent as
 /// [`extent_bound`] gives it.
