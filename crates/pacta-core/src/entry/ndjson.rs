@@ -210,11 +210,11 @@ const BATCHES_IN_FLIGHT_PER_THREAD: usize = 2;
 /// Reads batches of raw NDJSON lines (numbered from 1 across the batches) as
 /// [`EntryReader`] would one by one, giving `take` each line's outcome in input order: the
 /// lines are checked on every core, several batches at once, while the calling thread
-/// admits the lines before them and pulls the next batch. No core waits for the sequential
-/// part, and nothing is freed on a thread other than the one that allocated it except the
-/// entries handed to `take`. Call it from outside the thread pool (a shell's main thread);
-/// on a thread of the pool it checks one batch at a time on the rest of the pool. An error
-/// from `batches` stops the reading and is returned, after the lines before it were taken.
+/// admits the lines before them and pulls the next batch, so no core waits for the
+/// sequential part. Call it from outside the thread pool (a shell's main thread); on a
+/// thread of the pool it checks one batch at a time on the rest of the pool. An error from
+/// `batches` stops the reading and is returned, after the lines before it were taken; a
+/// panic while checking a batch is resumed on the calling thread.
 #[cfg(feature = "parallel")]
 pub fn read_batches<E>(
     checker: &LineChecker,
@@ -222,6 +222,7 @@ pub fn read_batches<E>(
     mut take: impl FnMut(Result<LineOutcome, LineError>),
 ) -> Result<(), E> {
     use std::collections::VecDeque;
+    use std::panic::AssertUnwindSafe;
     use std::sync::mpsc;
 
     let mut admission = Admission::new();
@@ -242,16 +243,16 @@ pub fn read_batches<E>(
         return Ok(());
     }
     let in_flight = BATCHES_IN_FLIGHT_PER_THREAD * rayon::current_num_threads();
-    let (done, finished) = mpsc::channel::<(usize, Vec<Result<Checked, LineError>>)>();
+    type Checks = Vec<Result<Checked, LineError>>;
+    let (done, finished) = mpsc::channel::<(usize, std::thread::Result<Checks>)>();
     rayon::in_place_scope(|scope| {
         // Results of batches `taken..sent`, by batch number: each is admitted once every
         // batch before it has been.
-        let mut waiting: VecDeque<Option<Vec<Result<Checked, LineError>>>> = VecDeque::new();
+        let mut waiting: VecDeque<Option<Checks>> = VecDeque::new();
         let (mut sent, mut taken) = (0, 0);
         let mut outcome = Ok(());
         loop {
-            let at_end = outcome.is_err() || sent - taken >= in_flight;
-            if !at_end {
+            if outcome.is_ok() && sent - taken < in_flight {
                 match batches.next() {
                     Some(Ok(batch)) => {
                         let done = done.clone();
@@ -260,8 +261,13 @@ pub fn read_batches<E>(
                         sent += 1;
                         waiting.push_back(None);
                         scope.spawn(move |_| {
+                            // A panic is sent too: this thread waits for every batch's
+                            // result, and would otherwise wait for ever.
+                            let checks = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                checker.check_lines(&batch, line)
+                            }));
                             // The receiver outlives the scope, so the send cannot fail.
-                            let _ = done.send((number, checker.check_lines(&batch, line)));
+                            let _ = done.send((number, checks));
                         });
                         continue;
                     }
@@ -276,9 +282,10 @@ pub fn read_batches<E>(
                 return outcome;
             }
             // Every batch `taken..sent` was spawned and sends exactly once.
-            let Ok((number, checked)) = finished.recv() else {
+            let Ok((number, checks)) = finished.recv() else {
                 return outcome;
             };
+            let checked = checks.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             if let Some(slot) = waiting.get_mut(number - taken) {
                 *slot = Some(checked);
             }
