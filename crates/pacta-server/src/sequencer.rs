@@ -107,6 +107,9 @@ pub struct Prefix {
 /// The engine of a [`Ledger`], usable without holding the ledger.
 #[derive(Clone)]
 pub struct EngineHandle {
+    /// Never locked from inside a rayon job: the engine's corroboration, adjudication and
+    /// responses run on rayon's pool while this lock is held, and a pool thread waiting for
+    /// it would deadlock them.
     engine: Arc<Mutex<Engine>>,
     arrivals: Arc<Mutex<Arrivals>>,
 }
