@@ -349,6 +349,7 @@ fn replay(
         .latest_submission()
         .unwrap_or(agreement.effective);
     let points_started = Instant::now();
+    let points_cpu_before = cpu_seconds();
     if let Some(points) = points {
         points.extend(verified.entries.observations().map(|o| {
             let at = o.place();
@@ -357,6 +358,7 @@ fn replay(
     }
     let entries = verified.entries.len();
     let points_time = points_started.elapsed();
+    let points_cpu = cpu_since(points_cpu_before).unwrap_or(0.0);
     // Each stage's peak resident size: read and reset at every stage announcement, so the
     // replay's peak is the largest of them.
     let mut marks: Vec<(Stage, Instant, Option<f64>)> = Vec::new();
@@ -375,7 +377,7 @@ fn replay(
     reset_peak();
     let digest = assessment.digest()?;
     let replay_seconds = (replay_started.elapsed() - points_time).as_secs_f64();
-    let replay_cpu = cpu_since(replay_cpu);
+    let replay_cpu = cpu_since(replay_cpu).map(|cpu| cpu - points_cpu);
     let digest_seconds = assessed.elapsed().as_secs_f64();
     peaks.push(peak_mib());
     let replay_peak = peaks.iter().flatten().copied().reduce(f64::max);

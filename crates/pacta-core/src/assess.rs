@@ -361,8 +361,8 @@ const INTAKE_CHUNK: usize = 1 << 14;
 /// same entries, in any order.
 #[derive(Debug, Default)]
 pub struct Intake {
-    /// In chunks of [`INTAKE_CHUNK`]: growing never moves what is held, where one `Vec` of
-    /// 10^6 would be copied at each doubling and briefly held twice.
+    /// In chunks of [`INTAKE_CHUNK`] (the first grows to it): growing never moves what is
+    /// held, where one `Vec` of 10^6 would be copied at each doubling and briefly held twice.
     observations: Vec<Vec<Observation>>,
     /// The few entries other than reports: actions, objections, rulings, retractions.
     others: Vec<Entry>,
@@ -381,12 +381,14 @@ impl Intake {
         self.latest_submission = self.latest_submission.max(Some(submitted_at));
         match entry {
             Entry::Report(report) => {
-                if self
-                    .observations
-                    .last()
-                    .is_none_or(|c| c.len() >= INTAKE_CHUNK)
-                {
-                    self.observations.push(Vec::with_capacity(INTAKE_CHUNK));
+                match self.observations.last() {
+                    // The first chunk grows as it fills: a server assesses a few entries
+                    // as often as many.
+                    None => self.observations.push(Vec::new()),
+                    Some(chunk) if chunk.len() >= INTAKE_CHUNK => {
+                        self.observations.push(Vec::with_capacity(INTAKE_CHUNK));
+                    }
+                    Some(_) => {}
                 }
                 if let Some(chunk) = self.observations.last_mut() {
                     chunk.push(Observation::from(report));

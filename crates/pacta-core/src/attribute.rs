@@ -31,7 +31,8 @@ pub enum AttributionBasis {
 }
 
 /// The party an incident is attributed to, if any, with the basis. Every incident has one:
-/// the parties' names are shared, and one stated party is held inline.
+/// the stated parties' names are shared (a party by zone control is a copy of the zone's),
+/// and one stated party is held inline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attribution {
     /// The party the incident is laid at, if any.

@@ -37,6 +37,7 @@ use std::marker::PhantomData;
 
 use serde::{Serialize, Serializer};
 use smallvec::SmallVec;
+use strum::VariantArray;
 
 use crate::agreement::model::{
     CorroborationRules, EventKind, Monitor, ObservationMode, WeaponClass,
@@ -169,8 +170,8 @@ impl Witness for Report {
     }
 }
 
-/// A report reduced to what corroboration reads, its strings moved out of the report (not
-/// copied; the id into the shared string its incident will hold) and the rest (signature,
+/// A report reduced to what corroboration reads, its strings moved out of the report (the
+/// id copied once, into the shared string its incident will hold) and the rest (signature,
 /// text, media, the location's description) dropped: about a third of a report's memory.
 #[derive(Clone, Debug)]
 pub struct Observation {
@@ -343,40 +344,16 @@ impl Confidence {
     }
 }
 
-/// A fieldless enum of at most 16 values, which a [`Set`] holds as bits.
-pub trait Member: Copy + Ord + 'static {
-    /// Every value, in the enum's order.
-    const ALL: &'static [Self];
-}
+/// A fieldless enum of at most 16 values, which a [`Set`] holds as bits. Its values are
+/// `VariantArray::VARIANTS`, which the compiler lists, so a new variant cannot be left out.
+pub trait Member: VariantArray + Copy + Ord + 'static {}
 
-impl Member for EventKind {
-    const ALL: &'static [EventKind] = &[
-        EventKind::Explosion,
-        EventKind::Projectile,
-        EventKind::Burst,
-        EventKind::Shot,
-        EventKind::Flare,
-        EventKind::WeaponPresence,
-        EventKind::Flight,
-        EventKind::MineLaying,
-        EventKind::RestrictionOfMovement,
-        EventKind::Damage,
-        EventKind::Casualty,
-        EventKind::Verification,
-    ];
-}
+impl Member for EventKind {}
 
-impl Member for ObservationMode {
-    const ALL: &'static [ObservationMode] = &[
-        ObservationMode::Saw,
-        ObservationMode::Heard,
-        ObservationMode::Patrol,
-        ObservationMode::Camera,
-        ObservationMode::Uav,
-        ObservationMode::Satellite,
-        ObservationMode::Sensor,
-    ];
-}
+impl Member for ObservationMode {}
+
+// A `Set` has sixteen bits.
+const _: () = assert!(EventKind::VARIANTS.len() <= 16 && ObservationMode::VARIANTS.len() <= 16);
 
 /// Distinct values of a small enum, a bit each: two bytes where a `Vec` takes 24 and a heap
 /// block, in each of 700k incidents at 10^6 reports. Read, compared, printed and written as
@@ -397,7 +374,7 @@ impl<T: Member> Set<T> {
     }
 
     fn bit(value: T) -> u16 {
-        T::ALL.binary_search(&value).map_or(0, |i| 1 << i)
+        T::VARIANTS.binary_search(&value).map_or(0, |i| 1 << i)
     }
 
     /// Adds `value`.
@@ -413,7 +390,7 @@ impl<T: Member> Set<T> {
     /// The values, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &'static T> {
         let bits = self.bits;
-        T::ALL
+        T::VARIANTS
             .iter()
             .enumerate()
             .filter(move |&(i, _)| bits & (1 << i) != 0)
@@ -510,8 +487,8 @@ const _: () = assert!(MAX_INCIDENT_REPORTS <= u16::MAX as usize);
 ///
 /// 10^6 reports make about 700k incidents, all held until the assessment is written: their
 /// lists hold one item inline (most incidents rest on one report), and their names
-/// (reports, monitors, organisations, weapon class, parties) are shared strings, so that
-/// building one allocates only its id.
+/// (reports, monitors, organisations, weapon class, stated parties) are shared strings, so
+/// that building one without a subtype allocates only its id.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Incident {
     /// `inc:` followed by the id of its first report in canonical order.
@@ -783,19 +760,9 @@ pub fn corroborate_in_batches<'a, W: Witness + 'a>(
         slices.push(slice);
         rest = after;
     }
-    #[cfg(feature = "parallel")]
-    let swept: Vec<Swept> = {
-        use rayon::prelude::*;
-        slices
-            .into_par_iter()
-            .map(|slice| cluster_sightings(rules, max_extent_km, slice))
-            .collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let swept: Vec<Swept> = slices
-        .into_iter()
-        .map(|slice| cluster_sightings(rules, max_extent_km, slice))
-        .collect();
+    let swept: Vec<Swept> = parallel::map(&slices, |slice| {
+        cluster_sightings(rules, max_extent_km, slice)
+    });
 
     // Built once, in id order, straight into a list of exactly as many slots as incidents:
     // sorting the (large) incidents afterwards, or gathering each batch's list into one,
@@ -813,15 +780,7 @@ pub fn corroborate_in_batches<'a, W: Witness + 'a>(
     let build = |&(_, first, batch, cluster): &(&str, &Sighting, &Swept, &Cluster)| {
         build_incident(first, cluster, batch.sightings, &batch.next, &names)
     };
-    let mut incidents = Vec::with_capacity(order.len());
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        order.par_iter().map(build).collect_into_vec(&mut incidents);
-    }
-    #[cfg(not(feature = "parallel"))]
-    incidents.extend(order.iter().map(build));
-    incidents
+    parallel::map(&order, build)
 }
 
 /// One batch's sweep: its incidents under construction, and their members' links.
@@ -1384,41 +1343,12 @@ mod tests {
         assert!(Set::<ObservationMode>::new().is_empty());
     }
 
-    /// A kind or mode missing from `ALL` would be dropped from every set: a new one fails to
-    /// compile here until it is listed.
+    /// A set finds a value's bit by binary search: the variants must be listed in their
+    /// order, each once.
     #[test]
     fn every_kind_and_mode_is_listed_once_in_order() {
-        fn listed<T: Member>(value: T) -> bool {
-            T::ALL.contains(&value)
-        }
-        let kind = |k: EventKind| match k {
-            EventKind::Explosion
-            | EventKind::Projectile
-            | EventKind::Burst
-            | EventKind::Shot
-            | EventKind::Flare
-            | EventKind::WeaponPresence
-            | EventKind::Flight
-            | EventKind::MineLaying
-            | EventKind::RestrictionOfMovement
-            | EventKind::Damage
-            | EventKind::Casualty
-            | EventKind::Verification => listed(k),
-        };
-        let mode = |m: ObservationMode| match m {
-            ObservationMode::Saw
-            | ObservationMode::Heard
-            | ObservationMode::Patrol
-            | ObservationMode::Camera
-            | ObservationMode::Uav
-            | ObservationMode::Satellite
-            | ObservationMode::Sensor => listed(m),
-        };
-        assert!(EventKind::ALL.iter().all(|&k| kind(k)));
-        assert!(ObservationMode::ALL.iter().all(|&m| mode(m)));
-        assert!(EventKind::ALL.len() <= 16 && ObservationMode::ALL.len() <= 16);
-        assert!(EventKind::ALL.windows(2).all(|w| w[0] < w[1]));
-        assert!(ObservationMode::ALL.windows(2).all(|w| w[0] < w[1]));
+        assert!(EventKind::VARIANTS.windows(2).all(|w| w[0] < w[1]));
+        assert!(ObservationMode::VARIANTS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

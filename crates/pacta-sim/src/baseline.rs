@@ -195,8 +195,9 @@ fn incident_of(agreement: &Agreement, mut group: Vec<&Report>) -> Incident {
         .collect();
     stated.sort();
     stated.dedup();
-    // Testimony indices are `u16`: a group of more than 65,535 reports (the engine's hold at
-    // most 256) would count its later reports, monitors and organisations as one.
+    // Testimony indices are `u16`: in a group of more than 65,535 reports (the engine's hold
+    // at most 256) the later reports' indices saturate, which changes only the order of
+    // testimonies that tie on submission time; monitors and organisations are far fewer.
     let index = |i: usize| u16::try_from(i).unwrap_or(u16::MAX);
     let mut testimony: Vec<Testimony> = group
         .iter()

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use geo::{MultiLineString, MultiPolygon};
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 
 use crate::time::{Duration, Timestamp};
 
@@ -33,7 +34,9 @@ pub enum Role {
 }
 
 /// How a monitor observed what it reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ObservationMode {
     Saw,
@@ -46,7 +49,9 @@ pub enum ObservationMode {
 }
 
 /// What kind of event a report describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Explosion,
