@@ -89,8 +89,8 @@ enum Command {
         /// DBSCAN points (the point itself included) that make a core point.
         #[arg(long, default_value_t = 5)]
         min_samples: usize,
-        /// Full replays of the generated file; the median one gives the stage figures, and
-        /// every replay must give the same digest.
+        /// Full replays of the generated file (at least one); the median one gives the stage
+        /// figures, and every replay must give the same digest.
         #[arg(long, default_value_t = 3)]
         replays: usize,
         /// Seconds the verification bound is measured for, between the first replay and
@@ -462,6 +462,9 @@ fn stages(
     replays: usize,
     bound_seconds: f64,
 ) -> anyhow::Result<Value> {
+    if !(bound_seconds.is_finite() && bound_seconds > 0.0) {
+        bail!("--bound-seconds must be a positive number of seconds, not {bound_seconds}");
+    }
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     let agreement = demo_agreement()?;
     let keys = demo_keys(&agreement)?;

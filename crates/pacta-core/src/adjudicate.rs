@@ -379,7 +379,8 @@ pub fn rule(
             }
         }
     }
-    // Findings are large: their order is found first, and each moves once.
+    // Findings are large: their order is found on an index, and they are then rearranged in
+    // place.
     let order = parallel::sort_index_by(&out.findings, |a, b| a.id.cmp(&b.id));
     out.findings = parallel::gather(std::mem::take(&mut out.findings), &order);
     out.verifications.sort_by(|a, b| a.id.cmp(&b.id));

@@ -905,7 +905,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Sorting an index and moving each obligation once from its chain gives what
+        /// Sorting an index and rearranging the chains' obligations in place gives what
         /// sorting the chains' obligations themselves (stably, last chain first) and keeping
         /// each id's first gave; the trigger tells apart obligations that tie on id, opening
         /// and escalation.
