@@ -1,31 +1,42 @@
-//! The accuracy grid of `bench/ACCURACY.md`: Pacta's corroboration and adjudication against
-//! two naive baselines, over monitor density and noise, on the demo agreement.
+//! The accuracy grid of `bench/ACCURACY.md`: Pacta's corroboration, adjudication and
+//! responses against two naive baselines, over monitor density and noise, on the demo
+//! agreement, with the spread over seeds.
 //!
 //! ```text
-//! cargo run --release -p pacta-sim --example accuracy -- --seeds 1,2,3
+//! cargo run --release -p pacta-sim --example accuracy
 //! ```
 //!
 //! For each grid point and seed: simulate (`[monitors] density`, `[noise] scale`), verify
 //! every report against the agreement, assess as of the truth's `as_of` with
 //! `pacta_core::assess`, run both baselines on the same reports, and score all three with
-//! `pacta_sim::evaluate` at the default tolerance. Scores are micro-averaged over seeds (counts
-//! summed, then divided). Prints Markdown tables.
+//! `pacta_sim::evaluate` at the default tolerance (and, for one noise level, at the other
+//! tolerances asked for). Prints Markdown tables:
+//!
+//! - precision, recall and F1 micro-averaged over the seeds (counts summed, then divided);
+//! - each seed's F1 as an independent replicate: the mean with a 95% Student-t interval, and
+//!   Pacta's paired difference to each baseline with its interval and the seeds it won;
+//! - the obligations each method opens, how many rest on true findings, and the true breaches
+//!   that opened none;
+//! - incident F1 under other matching tolerances.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+
+use std::str::FromStr;
 
 use clap::Parser;
 use pacta_core::assess::assess;
 use pacta_core::entry::read_entries;
 use pacta_core::entry::types::{Entry, Report};
 use pacta_sim::baseline::{one_per_report, spatial_dbscan};
-use pacta_sim::evaluate::Score;
+use pacta_sim::evaluate::{ObligationScore, Score};
 use pacta_sim::{evaluate, simulate, Evaluation, Outcome, ScenarioConfig, Tolerance};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 #[derive(Parser)]
 struct Args {
-    /// Seeds per grid point.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    /// Seeds per grid point: independent replicates of the scenario.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10")]
     seeds: Vec<u64>,
     /// Monitor densities (units per monitor, relative to the default).
     #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,4")]
@@ -35,44 +46,77 @@ struct Args {
     noise: Vec<f64>,
     #[arg(long, default_value_t = 30)]
     days: u32,
+    /// Matching tolerances of the sensitivity table, as `km:minutes`.
+    #[arg(long, value_delimiter = ',', default_value = "1:30,3:60,5:120,10:360")]
+    tolerances: Vec<ToleranceArg>,
+    /// The noise scale whose grid points the sensitivity table shows.
+    #[arg(long, default_value_t = 1.0)]
+    sensitivity_noise: f64,
 }
 
-/// Counts summed over seeds, per method.
-#[derive(Default)]
-struct Totals {
-    incidents: [u64; 3],
-    findings: [u64; 3],
+#[derive(Clone, Copy)]
+struct ToleranceArg(Tolerance);
+
+impl FromStr for ToleranceArg {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (km, minutes) = text
+            .split_once(':')
+            .ok_or_else(|| format!("`{text}`: expected km:minutes, such as 3:60"))?;
+        let distance_km: f64 = km.parse().map_err(|e| format!("`{km}`: {e}"))?;
+        let minutes: i64 = minutes.parse().map_err(|e| format!("`{minutes}`: {e}"))?;
+        if !(distance_km.is_finite() && distance_km > 0.0 && minutes > 0) {
+            return Err(format!("`{text}`: both must be positive"));
+        }
+        Ok(ToleranceArg(Tolerance {
+            distance_km,
+            time_s: minutes * 60,
+        }))
+    }
 }
 
-#[derive(Default)]
-struct Cell {
+/// The methods compared, in the tables' column order.
+const METHODS: [&str; 3] = ["Pacta", "one per report", "spatial DBSCAN"];
+
+/// One seed at one grid point.
+struct Run {
     reports: u64,
     events: u64,
-    /// Pacta, one per report, DBSCAN.
-    incidents: [Totals; 3],
-    findings: [Totals; 3],
-    attribution: [u64; 2],
+    /// Each method's evaluation at the default tolerance, in [`METHODS`] order.
+    scored: [Evaluation; 3],
+    /// Each method's incident score at each sensitivity tolerance (only at the sensitivity
+    /// noise level).
+    sensitivity: Vec<[Score; 3]>,
 }
 
-fn add(t: &mut Totals, s: &Score, findings: bool) {
-    let slot = if findings {
-        &mut t.findings
-    } else {
-        &mut t.incidents
-    };
-    slot[0] += s.produced;
-    slot[1] += s.expected;
-    slot[2] += s.matched;
+struct GridPoint {
+    density: f64,
+    noise: f64,
+    runs: Vec<Run>,
 }
 
-fn score(t: &Totals, findings: bool) -> Score {
-    let s = if findings { t.findings } else { t.incidents };
-    Score::new(s[0], s[1], s[2])
-}
+impl GridPoint {
+    fn mean_per_run(&self, of: impl Fn(&Run) -> u64) -> u64 {
+        let total: u64 = self.runs.iter().map(of).sum();
+        total / self.runs.len().max(1) as u64
+    }
 
-fn f(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.3}"))
-        .unwrap_or_else(|| "-".to_string())
+    /// Counts summed over the seeds, then divided.
+    fn micro(&self, score: impl Fn(&Run) -> &Score) -> Score {
+        let (mut produced, mut expected, mut matched) = (0, 0, 0);
+        for run in &self.runs {
+            let s = score(run);
+            produced += s.produced;
+            expected += s.expected;
+            matched += s.matched;
+        }
+        Score::new(produced, expected, matched)
+    }
+
+    fn label(&self) -> String {
+        format!("| {} | {} |", self.density, self.noise)
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -80,11 +124,16 @@ fn main() -> anyhow::Result<()> {
     let agreement = common::demo_agreement();
     let keys = common::demo_keys(&agreement);
     let tolerance = Tolerance::default();
+    let sensitivity: Vec<Tolerance> = args.tolerances.iter().map(|t| t.0).collect();
     let eps_km = agreement.corroboration.distance_km;
-    let mut rows = Vec::new();
+    let mut grid = Vec::new();
     for &density in &args.density {
         for &noise in &args.noise {
-            let mut cell = Cell::default();
+            let mut point = GridPoint {
+                density,
+                noise,
+                runs: Vec::new(),
+            };
             for &seed in &args.seeds {
                 let mut config = ScenarioConfig {
                     days: args.days,
@@ -105,27 +154,26 @@ fn main() -> anyhow::Result<()> {
                     one_per_report(&agreement, &reports, as_of),
                     spatial_dbscan(&agreement, &reports, eps_km, 2, as_of),
                 ];
-                cell.reports += reports.len() as u64;
-                cell.events += sim.truth.events.len() as u64;
-                for (m, outcome) in outcomes.iter().enumerate() {
-                    let e: Evaluation = evaluate(&sim.truth, outcome, tolerance);
-                    if let Some(t) = cell.incidents.get_mut(m) {
-                        add(t, &e.incidents, false);
-                    }
-                    if let Some(t) = cell.findings.get_mut(m) {
-                        add(t, &e.findings, true);
-                    }
-                    if m == 0 {
-                        cell.attribution[0] += e.finding_attribution.correct;
-                        cell.attribution[1] += e.finding_attribution.items;
-                    }
-                }
+                let at = |t: Tolerance| outcomes.each_ref().map(|o| evaluate(&sim.truth, o, t));
+                let sensitivity = if noise == args.sensitivity_noise {
+                    sensitivity
+                        .iter()
+                        .map(|&t| at(t).map(|e| e.incidents))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                point.runs.push(Run {
+                    reports: reports.len() as u64,
+                    events: sim.truth.events.len() as u64,
+                    scored: at(tolerance),
+                    sensitivity,
+                });
             }
-            rows.push((density, noise, cell));
+            grid.push(point);
         }
     }
 
-    let n = args.seeds.len().max(1) as u64;
     println!(
         "seeds {:?}, {} days, demo agreement, tolerance {} km / {} min, DBSCAN eps {} km, min_points 2\n",
         args.seeds,
@@ -134,51 +182,199 @@ fn main() -> anyhow::Result<()> {
         tolerance.time_s / 60,
         eps_km
     );
-    println!("### Incidents (precision / recall / F1)\n");
+    print_scores(&grid, "Incidents", |e| &e.incidents);
+    print_findings(&grid);
+    print_spread(&grid);
+    print_obligations(&grid);
+    print_sensitivity(&grid, &sensitivity, args.sensitivity_noise);
+    Ok(())
+}
+
+fn print_scores(grid: &[GridPoint], what: &str, score: fn(&Evaluation) -> &Score) {
+    println!("### {what} (precision / recall / F1, micro-averaged over the seeds)\n");
     println!(
-        "| density | noise | reports/run | events/run | Pacta | one per report | spatial DBSCAN |"
+        "| density | noise | reports/run | events/run | Pacta | one per report | spatial DBSCAN | Pacta recall of reported events |"
     );
-    println!("|---:|---:|---:|---:|---|---|---|");
-    for (density, noise, cell) in &rows {
-        let cols: Vec<String> = cell
-            .incidents
+    println!("|---:|---:|---:|---:|---|---|---|---:|");
+    for point in grid {
+        let cols: Vec<String> = (0..METHODS.len())
+            .map(|m| prf(&point.micro(|run| score(&run.scored[m]))))
+            .collect();
+        let reported: Vec<f64> = point
+            .runs
             .iter()
-            .map(|t| {
-                let s = score(t, false);
-                format!("{} / {} / {}", f(s.precision), f(s.recall), f(s.f1()))
-            })
+            .filter_map(|run| run.scored[0].incident_recall_reported)
             .collect();
         println!(
-            "| {density} | {noise} | {} | {} | {} |",
-            cell.reports / n,
-            cell.events / n,
-            cols.join(" | ")
+            "{} {} | {} | {} | {} |",
+            point.label(),
+            point.mean_per_run(|run| run.reports),
+            point.mean_per_run(|run| run.events),
+            cols.join(" | "),
+            mean(&reported).map_or_else(dash, |m| format!("{m:.3}"))
         );
     }
-    println!("\n### Findings (precision / recall / F1), and Pacta's attribution accuracy on true findings\n");
+    println!();
+}
+
+fn print_findings(grid: &[GridPoint]) {
+    println!("### Findings (precision / recall / F1, micro-averaged), and Pacta's attribution accuracy on true findings\n");
     println!("| density | noise | Pacta | one per report | spatial DBSCAN | Pacta attribution |");
     println!("|---:|---:|---|---|---|---:|");
-    for (density, noise, cell) in &rows {
-        let cols: Vec<String> = cell
-            .findings
-            .iter()
-            .map(|t| {
-                let s = score(t, true);
-                format!("{} / {} / {}", f(s.precision), f(s.recall), f(s.f1()))
+    for point in grid {
+        let cols: Vec<String> = (0..METHODS.len())
+            .map(|m| prf(&point.micro(|run| &run.scored[m].findings)))
+            .collect();
+        let (correct, items) = point.runs.iter().fold((0, 0), |(c, n), run| {
+            let a = &run.scored[0].finding_attribution;
+            (c + a.correct, n + a.items)
+        });
+        let attribution = if items > 0 {
+            format!("{:.3}", correct as f64 / items as f64)
+        } else {
+            dash()
+        };
+        println!("{} {} | {attribution} |", point.label(), cols.join(" | "));
+    }
+    println!();
+}
+
+/// Each seed's F1 as a replicate: Pacta's mean, and its paired difference to each baseline.
+fn print_spread(grid: &[GridPoint]) {
+    let seeds = grid.first().map_or(0, |p| p.runs.len());
+    println!(
+        "### Spread over the {seeds} seeds: F1 mean ± half-width of its 95% interval (Student t), Pacta minus each baseline, seeds Pacta won\n"
+    );
+    println!(
+        "| density | noise | incidents: Pacta | − one per report | won | − spatial DBSCAN | won | findings: Pacta | − one per report | won | − spatial DBSCAN | won |"
+    );
+    println!("|---:|---:|---|---|---:|---|---:|---|---|---:|---|---:|");
+    for point in grid {
+        let mut cols = Vec::new();
+        for score in [
+            (|e: &Evaluation| &e.incidents) as fn(&Evaluation) -> &Score,
+            |e: &Evaluation| &e.findings,
+        ] {
+            let f1 = |run: &Run, m: usize| score(&run.scored[m]).f1();
+            let own: Vec<f64> = point.runs.iter().filter_map(|run| f1(run, 0)).collect();
+            cols.push(interval(&own, false));
+            for baseline in 1..METHODS.len() {
+                let paired: Vec<f64> = point
+                    .runs
+                    .iter()
+                    .filter_map(|run| Some(f1(run, 0)? - f1(run, baseline)?))
+                    .collect();
+                let won = paired.iter().filter(|d| **d > 0.0).count();
+                cols.push(interval(&paired, true));
+                cols.push(format!("{won}/{}", paired.len()));
+            }
+        }
+        println!("{} {} |", point.label(), cols.join(" | "));
+    }
+    println!();
+}
+
+fn print_obligations(grid: &[GridPoint]) {
+    println!("### Obligations (summed over the seeds): opened on findings / of them justified / true breaches that opened none\n");
+    println!("| density | noise | Pacta | one per report | spatial DBSCAN | renewed offensives detected: Pacta / one per report / spatial DBSCAN |");
+    println!("|---:|---:|---|---|---|---:|");
+    for point in grid {
+        let total = |m: usize, of: fn(&ObligationScore) -> u64| -> u64 {
+            point
+                .runs
+                .iter()
+                .map(|run| of(&run.scored[m].obligations))
+                .sum()
+        };
+        let cols: Vec<String> = (0..METHODS.len())
+            .map(|m| {
+                let opened = total(m, |o| o.opened);
+                let justified = total(m, |o| o.justified);
+                let missed = total(m, |o| o.missed_breaches.values().sum());
+                let share = if opened > 0 {
+                    format!(" ({:.1}%)", 100.0 * justified as f64 / opened as f64)
+                } else {
+                    String::new()
+                };
+                format!("{opened} / {justified}{share} / {missed}")
             })
             .collect();
-        let attribution = if cell.attribution[1] > 0 {
-            format!(
-                "{:.3}",
-                cell.attribution[0] as f64 / cell.attribution[1] as f64
-            )
-        } else {
-            "-".to_string()
-        };
+        let offensives: Vec<String> = (0..METHODS.len())
+            .map(|m| format!("{}", total(m, |o| o.episodes_detected)))
+            .collect();
         println!(
-            "| {density} | {noise} | {} | {attribution} |",
-            cols.join(" | ")
+            "{} {} | {} of {} |",
+            point.label(),
+            cols.join(" | "),
+            offensives.join(" / "),
+            total(0, |o| o.episodes)
         );
     }
-    Ok(())
+    println!();
+}
+
+fn print_sensitivity(grid: &[GridPoint], tolerances: &[Tolerance], noise: f64) {
+    if tolerances.is_empty() {
+        return;
+    }
+    println!("### Incident F1 (micro-averaged) under other matching tolerances, noise {noise}: Pacta / one per report / spatial DBSCAN\n");
+    let heads: Vec<String> = tolerances
+        .iter()
+        .map(|t| format!("{} km, {} min", t.distance_km, t.time_s / 60))
+        .collect();
+    println!("| density | noise | {} |", heads.join(" | "));
+    println!("|---:|---:|{}", "---|".repeat(tolerances.len()));
+    for point in grid.iter().filter(|p| p.noise == noise) {
+        let cols: Vec<String> = (0..tolerances.len())
+            .map(|t| {
+                let f1s: Vec<String> = (0..METHODS.len())
+                    .map(|m| {
+                        let s = point.micro(|run| &run.sensitivity[t][m]);
+                        s.f1().map_or_else(dash, |v| format!("{v:.3}"))
+                    })
+                    .collect();
+                f1s.join(" / ")
+            })
+            .collect();
+        println!("{} {} |", point.label(), cols.join(" | "));
+    }
+    println!();
+}
+
+fn prf(s: &Score) -> String {
+    let f = |x: Option<f64>| x.map_or_else(dash, |v| format!("{v:.3}"));
+    format!("{} / {} / {}", f(s.precision), f(s.recall), f(s.f1()))
+}
+
+fn dash() -> String {
+    "-".to_string()
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// "mean ± half-width" of the 95% Student-t interval of the mean of `xs` (the mean alone for
+/// fewer than two values); `signed` prints the mean's sign.
+fn interval(xs: &[f64], signed: bool) -> String {
+    let Some(m) = mean(xs) else {
+        return dash();
+    };
+    let shown = if signed {
+        format!("{m:+.3}")
+    } else {
+        format!("{m:.3}")
+    };
+    let n = xs.len();
+    if n < 2 {
+        return shown;
+    }
+    let variance = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    match StudentsT::new(0.0, 1.0, (n - 1) as f64) {
+        Ok(t) => {
+            let half = t.inverse_cdf(0.975) * (variance / n as f64).sqrt();
+            format!("{shown} ± {half:.3}")
+        }
+        Err(_) => shown,
+    }
 }

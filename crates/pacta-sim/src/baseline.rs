@@ -8,12 +8,15 @@
 //!   corroboration distance, `min_points` 2, the point itself included); noise points are
 //!   dropped; clusters are ruled on with the agreement's own evidence standards.
 //!
-//! Both feed their incidents through the engine's own attribution and adjudication
-//! (`pacta_core::attribute`, `pacta_core::adjudicate::rule`), so only the grouping differs.
+//! Both feed their incidents through the engine's own attribution, adjudication and
+//! response ladders (`pacta_core::attribute`, `pacta_core::adjudicate::rule` and `settle`,
+//! `pacta_core::respond::respond`, with no objections and no guarantor actions, as in a
+//! simulated run), so only the grouping differs. Phases are not run: their obligations
+//! rest on no finding and the evaluation does not score them.
 
 use std::collections::BTreeMap;
 
-use pacta_core::adjudicate::rule;
+use pacta_core::adjudicate::{rule, settle};
 use pacta_core::agreement::model::{Agreement, EventKind, ObservationMode, WeaponClass};
 use pacta_core::attribute::{attribute, Attribution};
 use pacta_core::cluster::dbscan;
@@ -21,10 +24,15 @@ use pacta_core::corroborate::{Confidence, ConfidenceLevel, Incident, Sources, Te
 use pacta_core::entry::resolve_location;
 use pacta_core::entry::types::Report;
 use pacta_core::geodesy::distance_km;
+use pacta_core::respond::{respond, ActionIndex};
 use pacta_core::time::Timestamp;
 use pacta_core::zone::ZoneIndex;
 
-use crate::evaluate::{Outcome, OutcomeAttribution, OutcomeFinding, OutcomeIncident};
+use serde::Serialize;
+
+use crate::evaluate::{
+    Outcome, OutcomeAttribution, OutcomeFinding, OutcomeIncident, OutcomeObligation,
+};
 
 /// Every report alone is an incident and, for every evidence standard, enough.
 pub fn one_per_report(agreement: &Agreement, reports: &[&Report], as_of: Timestamp) -> Outcome {
@@ -97,7 +105,9 @@ fn outcome(agreement: &Agreement, groups: Vec<Vec<&Report>>, as_of: Timestamp) -
         incident.attribution = attribute(incident, &agreement.attribution, &zones);
     }
     incidents.sort_by(|a, b| a.id.cmp(&b.id));
-    let rulings = rule(agreement, &zones, &incidents, as_of);
+    let mut findings = rule(agreement, &zones, &incidents, as_of).findings;
+    settle(agreement, &mut findings, &[], &[], as_of);
+    let obligations = respond(agreement, &zones, &findings, &ActionIndex::default(), as_of);
     Outcome {
         as_of,
         incidents: incidents
@@ -115,19 +125,36 @@ fn outcome(agreement: &Agreement, groups: Vec<Vec<&Report>>, as_of: Timestamp) -
                 },
             })
             .collect(),
-        findings: rulings
-            .findings
+        findings: findings
             .into_iter()
             .map(|f| OutcomeFinding {
+                status: variant_name(f.status),
                 id: f.id,
                 commitment: f.commitment,
                 party: f.party,
                 severity: f.severity,
-                status: "provisional".to_string(),
                 incident: f.incident,
             })
             .collect(),
-        obligations: Vec::new(),
+        obligations: obligations
+            .into_iter()
+            .map(|o| OutcomeObligation {
+                source: variant_name(o.source),
+                origin: o.origin.to_string(),
+                trigger: o.trigger.to_string(),
+                findings: o.findings.iter().map(|f| f.to_string()).collect(),
+                opened_at: o.opened_at,
+                id: o.id,
+            })
+            .collect(),
+    }
+}
+
+/// The name a status or source has in the assessment's JSON (a unit variant's serde name).
+fn variant_name(variant: impl Serialize) -> String {
+    match serde_json::to_value(variant) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 

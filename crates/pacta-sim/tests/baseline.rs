@@ -47,3 +47,29 @@ fn spatial_dbscan_drops_lone_reports_and_groups_the_rest() {
     let grouped: usize = outcome.incidents.iter().map(|i| i.reports.len()).sum();
     assert!(grouped < reports.len());
 }
+
+#[test]
+fn baseline_findings_open_obligations_through_the_response_ladders() {
+    let (agreement, sim, entries) = run();
+    let reports = reports(&entries);
+    let outcome = one_per_report(&agreement, &reports, sim.truth.as_of);
+    assert!(!outcome.obligations.is_empty());
+    let findings: std::collections::BTreeSet<&str> =
+        outcome.findings.iter().map(|f| f.id.as_str()).collect();
+    let rungs: std::collections::BTreeSet<&str> =
+        agreement.responses.iter().map(|r| r.id.as_str()).collect();
+    for o in &outcome.obligations {
+        assert_eq!(o.source, "response");
+        assert!(rungs.contains(o.origin.as_str()), "{}", o.origin);
+        assert!(o.opened_at <= sim.truth.as_of);
+        // Escalations carry their findings too: every obligation rests on the baseline's own.
+        assert!(!o.findings.is_empty(), "{}", o.id);
+        assert!(o.findings.iter().all(|f| findings.contains(f.as_str())));
+    }
+    // Objection windows are applied: findings older than their window are confirmed.
+    assert!(outcome.findings.iter().any(|f| f.status == "confirmed"));
+    assert!(outcome
+        .findings
+        .iter()
+        .all(|f| f.status == "confirmed" || f.status == "provisional"));
+}
