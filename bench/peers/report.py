@@ -31,8 +31,19 @@ def fmt(x, digits=3):
 
 def bound_of(s, verify_all):
     """The verification bound's rate for a size: measured beside its replays where the
-    harness did (since run 6), else the run's limits."""
+    harness did (since run 6; the median of one measurement after each replay since run 7),
+    else the run's limits."""
     return s["measures"].get("bound", {}).get("verify_strict_per_s", verify_all)
+
+
+def bound_range(s, verify_all):
+    """'median (min-max)' of the bound in seconds where it was measured more than once."""
+    n = s["entries"]
+    bound = n / bound_of(s, verify_all)
+    rates = s["measures"].get("bound", {}).get("verify_strict_per_s_measured", [])
+    if len(rates) < 2:
+        return bound
+    return f"{fmt(bound)} ({fmt(n / max(rates))}-{fmt(n / min(rates))})"
 
 
 def replay_range(s):
@@ -126,7 +137,7 @@ def main():
         d = p and p.get("dbscan")
         z = p and p["zones"]
         rows.append([
-            s["size"], s["load"], n / replay, bound, replay / bound,
+            s["size"], s["load"], n / replay, bound_range(s, verify_all), replay / bound,
             cluster, d and d["seconds"], d and d["seconds"] / cluster,
             d and d["identical_labels"], d and d["peak_mib"],
             contains, z and min(z["distance_seconds"], z["dwithin_seconds"]),
