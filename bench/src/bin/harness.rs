@@ -42,13 +42,9 @@ use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-// The allocator `pacta` runs with, set as `pacta`'s `main` sets it (freed memory returned
-// at once; see `return_freed_memory_at_once` there), so the figures are the CLI's.
+// The allocator `pacta` runs with, and its setting, so the figures are the CLI's.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `mi_option_purge_delay` (its place in `mimalloc.h`'s option enum).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+static ALLOCATOR: pacta_alloc::MiMalloc = pacta_alloc::MiMalloc;
 
 /// Lines checked together by one task, as `pacta assess` checks them (the file itself is
 /// never read whole).
@@ -111,10 +107,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets an option of the allocator; no memory is touched.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    }
+    pacta_alloc::return_freed_memory_at_once();
     let output = match Cli::parse().command {
         Command::Stages {
             size,

@@ -30,9 +30,9 @@ use pacta_server::{Config, DataDir, Server, SystemClock};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-// The server's allocator, as `pacta serve` runs it.
+// The server's allocator and its setting, as `pacta serve` runs them.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: pacta_alloc::MiMalloc = pacta_alloc::MiMalloc;
 
 /// Ingest load test over loopback HTTP.
 #[derive(Parser)]
@@ -214,6 +214,7 @@ fn drive<T: Sync>(
 }
 
 fn main() -> anyhow::Result<()> {
+    pacta_alloc::return_freed_memory_at_once();
     let args = Args::parse();
     let keys = vec![("m1", key("m1")?), ("m3", key("m3")?)];
     eprintln!("signing {} + {} reports ...", args.batched, args.single);

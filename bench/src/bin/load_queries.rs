@@ -39,9 +39,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
-// The server's allocator, as `pacta serve` runs it.
+// The server's allocator and its setting, as `pacta serve` runs them.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: pacta_alloc::MiMalloc = pacta_alloc::MiMalloc;
 
 /// Command-line options.
 struct Options {
@@ -385,6 +385,7 @@ fn run_shape(base: &str, rows: &DerivedRows, shape: &Shape, options: &Options) {
 }
 
 fn main() -> Result<(), String> {
+    pacta_alloc::return_freed_memory_at_once();
     let options = options()?;
     let dir = tempfile::Builder::new()
         .prefix("pacta-load-queries")

@@ -8,28 +8,9 @@ use clap::{Parser, Subcommand};
 mod agreement_file;
 mod cmd;
 
-// Ingest and replay allocate per entry on every core; glibc's allocator spent a tenth of the
-// server's CPU there under load (perf), mimalloc's thread-local heaps far less.
+// The allocator and its setting are shared with the benchmarks, so their figures are these.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `mi_option_purge_delay`, by its place in `mimalloc.h`'s option enum (v2 and v3
-/// alike; libmimalloc-sys names only some options).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Freed memory goes back to the system at once, not after mimalloc's default second. A
-/// replay frees each stage's working memory (the observations once corroborated, the
-/// responses' chains once sorted) just before the next stage allocates its own; held for a
-/// second, both were resident together: 1,129 MiB against 918 MiB at the peak of a replay of
-/// 10^6 reports, and 45.5 against 45.2 CPU seconds (one replay each way; `bench/BENCHMARKS.md`,
-/// run 6). `MIMALLOC_PURGE_DELAY` in the environment still decides where it is set.
-fn return_freed_memory_at_once() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets an option of the allocator, which reads it each time it frees pages;
-        // no memory is touched.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    }
-}
+static ALLOCATOR: pacta_alloc::MiMalloc = pacta_alloc::MiMalloc;
 
 /// Pacta: agreements whose guarantees are checkable, evidence that anyone can verify.
 ///
@@ -62,7 +43,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    return_freed_memory_at_once();
+    pacta_alloc::return_freed_memory_at_once();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => cmd::check::run(args),
