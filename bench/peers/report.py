@@ -145,7 +145,7 @@ def main():
             distance, z and z["distance_seconds"], z and z["distance_seconds"] / distance,
         ])
     print(table(
-        ["reports", "load", "replay reports/s", "verify bound s", "replay / bound",
+        ["reports", "load", "replay reports/s", "verify bound s (median, range)", "replay / bound",
          "Pacta DBSCAN s", "sklearn DBSCAN s", "speed-up", "identical labels",
          "sklearn process peak MiB",
          "Pacta zone check s", "shapely best s", "speed-up",

@@ -496,7 +496,7 @@ fn stages(
     // points for the clustering kernel and the zone checks below (outside its timing). The
     // verification bound is measured in this process after each replay, on messages of the
     // replay's mean signed size, and the median of those rates is the bound: a shared
-    // machine's speed drifts from minute to minute (one 3 s measurement was 12% off
+    // machine's speed drifts from minute to minute (one 3 s measurement was 13% off
     // another's), and measuring beside every replay exposes the bound to the same drift.
     let mut points = Vec::new();
     let first = replay(&reports_path, &agreement, Some(&mut points))?;
@@ -512,9 +512,11 @@ fn stages(
         runs.push(replay(&reports_path, &agreement, None)?);
         bound_rates.push(measure_bound()?);
     }
-    bound_rates.sort_by(f64::total_cmp);
-    // The lower middle one for an even count, as for the replays.
-    let bound_rate = bound_rates[(bound_rates.len() - 1) / 2];
+    // The median rate; for an even count the upper middle one, so that the bound in seconds
+    // is the lower middle one, as the replay time is. `bound_rates` stays in measured order.
+    let mut sorted_rates = bound_rates.clone();
+    sorted_rates.sort_by(f64::total_cmp);
+    let bound_rate = sorted_rates[sorted_rates.len() / 2];
     if let Some(other) = runs.iter().find(|r| r.digest != runs[0].digest) {
         bail!(
             "two replays of the same file gave different digests: {} and {}",

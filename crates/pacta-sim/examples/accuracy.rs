@@ -66,12 +66,15 @@ impl FromStr for ToleranceArg {
             .ok_or_else(|| format!("`{text}`: expected km:minutes, such as 3:60"))?;
         let distance_km: f64 = km.parse().map_err(|e| format!("`{km}`: {e}"))?;
         let minutes: i64 = minutes.parse().map_err(|e| format!("`{minutes}`: {e}"))?;
-        if !(distance_km.is_finite() && distance_km > 0.0 && minutes > 0) {
+        let time_s = minutes
+            .checked_mul(60)
+            .ok_or_else(|| format!("`{text}`: too many minutes"))?;
+        if !(distance_km.is_finite() && distance_km > 0.0 && time_s > 0) {
             return Err(format!("`{text}`: both must be positive"));
         }
         Ok(ToleranceArg(Tolerance {
             distance_km,
-            time_s: minutes * 60,
+            time_s,
         }))
     }
 }
@@ -97,9 +100,9 @@ struct GridPoint {
 }
 
 impl GridPoint {
-    fn mean_per_run(&self, of: impl Fn(&Run) -> u64) -> u64 {
+    fn mean_per_run(&self, of: impl Fn(&Run) -> u64) -> f64 {
         let total: u64 = self.runs.iter().map(of).sum();
-        total / self.runs.len().max(1) as u64
+        total as f64 / self.runs.len().max(1) as f64
     }
 
     /// Counts summed over the seeds, then divided.
@@ -124,7 +127,14 @@ fn main() -> anyhow::Result<()> {
     let agreement = common::demo_agreement();
     let keys = common::demo_keys(&agreement);
     let tolerance = Tolerance::default();
-    let sensitivity: Vec<Tolerance> = args.tolerances.iter().map(|t| t.0).collect();
+    let mut sensitivity: Vec<Tolerance> = args.tolerances.iter().map(|t| t.0).collect();
+    if !args.noise.contains(&args.sensitivity_noise) {
+        eprintln!(
+            "accuracy: --sensitivity-noise {} is not one of --noise; no sensitivity table",
+            args.sensitivity_noise
+        );
+        sensitivity.clear();
+    }
     let eps_km = agreement.corroboration.distance_km;
     let mut grid = Vec::new();
     for &density in &args.density {
@@ -193,7 +203,7 @@ fn main() -> anyhow::Result<()> {
 fn print_scores(grid: &[GridPoint], what: &str, score: fn(&Evaluation) -> &Score) {
     println!("### {what} (precision / recall / F1, micro-averaged over the seeds)\n");
     println!(
-        "| density | noise | reports/run | events/run | Pacta | one per report | spatial DBSCAN | Pacta recall of reported events |"
+        "| density | noise | reports/run | events/run | Pacta | one per report | spatial DBSCAN | Pacta recall of reported events (mean over seeds) |"
     );
     println!("|---:|---:|---:|---:|---|---|---|---:|");
     for point in grid {
@@ -206,7 +216,7 @@ fn print_scores(grid: &[GridPoint], what: &str, score: fn(&Evaluation) -> &Score
             .filter_map(|run| run.scored[0].incident_recall_reported)
             .collect();
         println!(
-            "{} {} | {} | {} | {} |",
+            "{} {:.0} | {:.0} | {} | {} |",
             point.label(),
             point.mean_per_run(|run| run.reports),
             point.mean_per_run(|run| run.events),
@@ -243,7 +253,7 @@ fn print_findings(grid: &[GridPoint]) {
 fn print_spread(grid: &[GridPoint]) {
     let seeds = grid.first().map_or(0, |p| p.runs.len());
     println!(
-        "### Spread over the {seeds} seeds: F1 mean ± half-width of its 95% interval (Student t), Pacta minus each baseline, seeds Pacta won\n"
+        "### Spread over the {seeds} seeds: F1 mean ± half-width of its 95% interval (Student t), Pacta minus each baseline (paired by seed), seeds Pacta won\n"
     );
     println!(
         "| density | noise | incidents: Pacta | − one per report | won | − spatial DBSCAN | won | findings: Pacta | − one per report | won | − spatial DBSCAN | won |"
@@ -275,7 +285,7 @@ fn print_spread(grid: &[GridPoint]) {
 }
 
 fn print_obligations(grid: &[GridPoint]) {
-    println!("### Obligations (summed over the seeds): opened on findings / of them justified / true breaches that opened none\n");
+    println!("### Obligations (summed over the seeds): opened on findings / of them justified (share) / true breaches that opened none\n");
     println!("| density | noise | Pacta | one per report | spatial DBSCAN | renewed offensives detected: Pacta / one per report / spatial DBSCAN |");
     println!("|---:|---:|---|---|---|---:|");
     for point in grid {

@@ -147,7 +147,8 @@ pub struct Score {
     pub expected: u64,
     /// Produced items that match an expected one.
     pub matched: u64,
-    /// `matched / produced`; `None` when nothing was produced.
+    /// `matched / produced`, unrounded (a report rounds once, when it prints); `None`
+    /// when nothing was produced.
     pub precision: Option<f64>,
     /// `matched / expected`; `None` when nothing was expected.
     pub recall: Option<f64>,
@@ -156,7 +157,7 @@ pub struct Score {
 impl Score {
     /// The score of `matched` hits among `produced` items against `expected` ones.
     pub fn new(produced: u64, expected: u64, matched: u64) -> Score {
-        let ratio = |n: u64, d: u64| (d > 0).then(|| round4(n as f64 / d as f64));
+        let ratio = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
         Score {
             produced,
             expected,
@@ -169,15 +170,11 @@ impl Score {
     /// The harmonic mean of precision and recall.
     pub fn f1(&self) -> Option<f64> {
         match (self.precision, self.recall) {
-            (Some(p), Some(r)) if p + r > 0.0 => Some(round4(2.0 * p * r / (p + r))),
+            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
             (Some(_), Some(_)) => Some(0.0),
             _ => None,
         }
     }
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }
 
 /// How attribution fared on matched items.
@@ -203,7 +200,7 @@ impl AttributionScore {
             Some(_) => self.wrong += 1,
             None => self.unattributed += 1,
         }
-        self.accuracy = Some(round4(self.correct as f64 / self.items as f64));
+        self.accuracy = Some(self.correct as f64 / self.items as f64);
     }
 }
 
@@ -463,8 +460,7 @@ pub fn evaluate(truth: &Truth, outcome: &Outcome, tolerance: Tolerance) -> Evalu
         tolerance,
         as_of: outcome.as_of,
         incidents,
-        incident_recall_reported: (reported > 0)
-            .then(|| round4(matched.len() as f64 / reported as f64)),
+        incident_recall_reported: (reported > 0).then(|| matched.len() as f64 / reported as f64),
         findings,
         findings_by_commitment,
         incident_attribution,

@@ -82,7 +82,7 @@ fn incidents_match_one_to_one_and_the_split_and_the_false_one_cost_precision() {
         (4, 3, 2)
     );
     assert_eq!(e.incidents.precision, Some(0.5));
-    assert_eq!(e.incidents.recall, Some(0.6667));
+    assert_eq!(e.incidents.recall, Some(2.0 / 3.0));
     assert_eq!(e.incident_recall_reported, Some(1.0));
 }
 
@@ -109,7 +109,7 @@ fn findings_are_scored_per_commitment() {
     let e = evaluation();
     let art1 = &e.findings_by_commitment["art1"];
     assert_eq!((art1.produced, art1.expected, art1.matched), (3, 2, 2));
-    assert_eq!(art1.precision, Some(0.6667));
+    assert_eq!(art1.precision, Some(2.0 / 3.0));
     assert_eq!(art1.recall, Some(1.0));
     let art3 = &e.findings_by_commitment["art3-b"];
     assert_eq!((art3.produced, art3.expected, art3.matched), (1, 1, 0));
