@@ -495,9 +495,11 @@ fn stages(
     // Full replays: verify on every core, assess, digest. The first also keeps the reports'
     // points for the clustering kernel and the zone checks below (outside its timing). The
     // verification bound is measured in this process after each replay, on messages of the
-    // replay's mean signed size, and the median of those rates is the bound: a shared
-    // machine's speed drifts from minute to minute (one 3 s measurement was 13% off
-    // another's), and measuring beside every replay exposes the bound to the same drift.
+    // replay's mean signed size, and each replay is set against the bound measured next to
+    // it (the mean of the bound's seconds just before and just after it; after it alone for
+    // the first): a shared machine's speed drifts from minute to minute (two 3 s
+    // measurements a replay apart differed by 13%; two 1 s ones by 30%), so a bound
+    // measured far from a replay says little about it. The ratio is the median of those.
     let mut points = Vec::new();
     let first = replay(&reports_path, &agreement, Some(&mut points))?;
     let signed_bytes_mean = first.signed_bytes as f64 / first.entries.max(1) as f64;
@@ -512,11 +514,24 @@ fn stages(
         runs.push(replay(&reports_path, &agreement, None)?);
         bound_rates.push(measure_bound()?);
     }
-    // The median rate; for an even count the upper middle one, so that the bound in seconds
-    // is the lower middle one, as the replay time is. `bound_rates` stays in measured order.
-    let mut sorted_rates = bound_rates.clone();
-    sorted_rates.sort_by(f64::total_cmp);
-    let bound_rate = sorted_rates[sorted_rates.len() / 2];
+    let bound_seconds_beside: Vec<f64> = (0..runs.len())
+        .map(|i| {
+            let after = runs[i].entries as f64 / bound_rates[i];
+            match i.checked_sub(1).and_then(|before| bound_rates.get(before)) {
+                Some(rate) => (runs[i].entries as f64 / rate + after) / 2.0,
+                None => after,
+            }
+        })
+        .collect();
+    let ratios: Vec<f64> = runs
+        .iter()
+        .zip(&bound_seconds_beside)
+        .map(|(run, bound)| run.seconds / bound)
+        .collect();
+    // The median ratio (the lower middle one for an even count), and the bound beside it.
+    let mut by_ratio: Vec<usize> = (0..ratios.len()).collect();
+    by_ratio.sort_by(|a, b| ratios[*a].total_cmp(&ratios[*b]));
+    let median_ratio = by_ratio[(by_ratio.len() - 1) / 2];
     if let Some(other) = runs.iter().find(|r| r.digest != runs[0].digest) {
         bail!(
             "two replays of the same file gave different digests: {} and {}",
@@ -557,9 +572,12 @@ fn stages(
         json!({
             "threads": cores,
             "message_bytes": signed_bytes_mean.round(),
-            "verify_strict_per_s": bound_rate,
+            "verify_strict_per_s": verified.entries as f64 / bound_seconds_beside[median_ratio],
             "verify_strict_per_s_measured": bound_rates,
-            "seconds": verified.entries as f64 / bound_rate,
+            "seconds": bound_seconds_beside[median_ratio],
+            "seconds_beside_each_replay": bound_seconds_beside,
+            "replay_over_bound": ratios[median_ratio],
+            "replay_over_bound_each": ratios,
         }),
     );
     let entries = verified.entries;

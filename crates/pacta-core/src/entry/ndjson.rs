@@ -203,9 +203,10 @@ impl LineChecker {
 
 /// Batches checked at once by [`read_batches`] per thread of the pool: enough that no core
 /// waits while the batches before are admitted in order, few enough that only these raw
-/// lines are held at once.
+/// lines are held at once. Two kept both cores busy 1.86 to 1.87 of a replay's verification
+/// at 10^6 reports, four 1.88, eight no more (`bench/BENCHMARKS.md`, run 8).
 #[cfg(feature = "parallel")]
-const BATCHES_IN_FLIGHT_PER_THREAD: usize = 2;
+const BATCHES_IN_FLIGHT_PER_THREAD: usize = 4;
 
 /// Reads batches of raw NDJSON lines (numbered from 1 across the batches) as
 /// [`EntryReader`] would one by one, giving `take` each line's outcome in input order: the
