@@ -45,3 +45,50 @@ pub fn verify_strict_rate(threads: usize, seconds: f64, message_bytes: usize) ->
     };
     Some(rate(threads, seconds, &verify))
 }
+
+/// The verification bound beside each of a run of replays, in seconds: `rates_after[i]` is
+/// the verification rate measured right after replay `i`, so replay `i` lies between
+/// measurements `i - 1` and `i`; its bound is the mean of the seconds those two give for
+/// `entries` signatures (the one after it alone for the first replay). The machine's speed
+/// drifts within minutes, so a replay is set against the bound measured next to it.
+pub fn bounds_beside(entries: f64, rates_after: &[f64]) -> Vec<f64> {
+    let seconds: Vec<f64> = rates_after.iter().map(|rate| entries / rate).collect();
+    seconds
+        .iter()
+        .enumerate()
+        .map(
+            |(i, after)| match i.checked_sub(1).and_then(|b| seconds.get(b)) {
+                Some(before) => (before + after) / 2.0,
+                None => *after,
+            },
+        )
+        .collect()
+}
+
+/// The index of the median of `values` (the lower middle one for an even count), or `None`
+/// for none.
+pub fn median_index(values: &[f64]) -> Option<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].total_cmp(&values[*b]));
+    order.get(order.len().checked_sub(1)? / 2).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_replay_gets_the_mean_of_the_bounds_around_it() {
+        // 1,000 signatures at 100/s, then 200/s, then 50/s: 10 s, 5 s, 20 s.
+        let beside = bounds_beside(1000.0, &[100.0, 200.0, 50.0]);
+        assert_eq!(beside, vec![10.0, 7.5, 12.5]);
+    }
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_lower_middle_one() {
+        assert_eq!(median_index(&[3.0, 1.0, 2.0]), Some(2));
+        assert_eq!(median_index(&[4.0, 1.0, 3.0, 2.0]), Some(3));
+        assert_eq!(median_index(&[7.0]), Some(0));
+        assert_eq!(median_index(&[]), None);
+    }
+}

@@ -30,7 +30,7 @@ use anyhow::{anyhow, bail, Context};
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use ed25519_dalek::SigningKey;
-use pacta_bench::limits::{rate, verify_strict_rate};
+use pacta_bench::limits::{bounds_beside, median_index, rate, verify_strict_rate};
 use pacta_core::agreement::model::Agreement;
 use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::{assess_intake, Intake, Stage};
@@ -514,24 +514,13 @@ fn stages(
         runs.push(replay(&reports_path, &agreement, None)?);
         bound_rates.push(measure_bound()?);
     }
-    let bound_seconds_beside: Vec<f64> = (0..runs.len())
-        .map(|i| {
-            let after = runs[i].entries as f64 / bound_rates[i];
-            match i.checked_sub(1).and_then(|before| bound_rates.get(before)) {
-                Some(rate) => (runs[i].entries as f64 / rate + after) / 2.0,
-                None => after,
-            }
-        })
-        .collect();
+    let bound_seconds_beside = bounds_beside(runs[0].entries as f64, &bound_rates);
     let ratios: Vec<f64> = runs
         .iter()
         .zip(&bound_seconds_beside)
         .map(|(run, bound)| run.seconds / bound)
         .collect();
-    // The median ratio (the lower middle one for an even count), and the bound beside it.
-    let mut by_ratio: Vec<usize> = (0..ratios.len()).collect();
-    by_ratio.sort_by(|a, b| ratios[*a].total_cmp(&ratios[*b]));
-    let median_ratio = by_ratio[(by_ratio.len() - 1) / 2];
+    let median_ratio = median_index(&ratios).context("no replay")?;
     if let Some(other) = runs.iter().find(|r| r.digest != runs[0].digest) {
         bail!(
             "two replays of the same file gave different digests: {} and {}",
@@ -539,15 +528,13 @@ fn stages(
             other.digest
         );
     }
-    let mut seconds: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
-    seconds.sort_by(f64::total_cmp);
     // The run whose replay time is the median (the lower middle one for an even count)
     // gives the stage figures.
-    let median_seconds = seconds[(seconds.len() - 1) / 2];
-    let median = runs
-        .iter()
-        .position(|r| r.seconds == median_seconds)
-        .unwrap_or(0);
+    let replay_seconds: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
+    let median = median_index(&replay_seconds).context("no replay")?;
+    let median_seconds = replay_seconds[median];
+    let mut seconds = replay_seconds;
+    seconds.sort_by(f64::total_cmp);
     let runs_record: Vec<Value> = runs
         .iter()
         .map(|r| Value::Object(r.record.clone()))
