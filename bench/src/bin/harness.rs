@@ -89,8 +89,8 @@ enum Command {
         /// figures, and every replay must give the same digest.
         #[arg(long, default_value_t = 3)]
         replays: usize,
-        /// Seconds the verification bound is measured for after each replay (the median
-        /// rate is the bound).
+        /// Seconds the verification bound is measured for after each replay (each replay
+        /// is set against the bound measured just before and after it).
         #[arg(long, default_value_t = 3.0)]
         bound_seconds: f64,
     },

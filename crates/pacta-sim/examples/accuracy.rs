@@ -192,7 +192,7 @@ fn main() -> anyhow::Result<()> {
         tolerance.time_s / 60,
         eps_km
     );
-    print_scores(&grid, "Incidents", |e| &e.incidents);
+    print_incidents(&grid);
     print_findings(&grid);
     print_spread(&grid);
     print_obligations(&grid);
@@ -200,15 +200,22 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_scores(grid: &[GridPoint], what: &str, score: fn(&Evaluation) -> &Score) {
-    println!("### {what} (precision / recall / F1, micro-averaged over the seeds)\n");
-    println!(
-        "| density | noise | reports/run | events/run | Pacta | one per report | spatial DBSCAN | Pacta recall of reported events (mean over seeds) |"
+fn print_incidents(grid: &[GridPoint]) {
+    head(
+        "Incidents (precision / recall / F1, micro-averaged over the seeds)",
+        &[
+            "reports/run",
+            "events/run",
+            "Pacta",
+            "one per report",
+            "spatial DBSCAN",
+            "Pacta recall of reported events (mean over seeds)",
+        ],
+        "rrlllr",
     );
-    println!("|---:|---:|---:|---:|---|---|---|---:|");
     for point in grid {
         let cols: Vec<String> = (0..METHODS.len())
-            .map(|m| prf(&point.micro(|run| score(&run.scored[m]))))
+            .map(|m| prf(&point.micro(|run| &run.scored[m].incidents)))
             .collect();
         let reported: Vec<f64> = point
             .runs
@@ -228,9 +235,11 @@ fn print_scores(grid: &[GridPoint], what: &str, score: fn(&Evaluation) -> &Score
 }
 
 fn print_findings(grid: &[GridPoint]) {
-    println!("### Findings (precision / recall / F1, micro-averaged), and Pacta's attribution accuracy on true findings\n");
-    println!("| density | noise | Pacta | one per report | spatial DBSCAN | Pacta attribution |");
-    println!("|---:|---:|---|---|---|---:|");
+    head(
+        "Findings (precision / recall / F1, micro-averaged), and Pacta's attribution accuracy on true findings",
+        &["Pacta", "one per report", "spatial DBSCAN", "Pacta attribution"],
+        "lllr",
+    );
     for point in grid {
         let cols: Vec<String> = (0..METHODS.len())
             .map(|m| prf(&point.micro(|run| &run.scored[m].findings)))
@@ -239,11 +248,7 @@ fn print_findings(grid: &[GridPoint]) {
             let a = &run.scored[0].finding_attribution;
             (c + a.correct, n + a.items)
         });
-        let attribution = if items > 0 {
-            format!("{:.3}", correct as f64 / items as f64)
-        } else {
-            dash()
-        };
+        let attribution = share(correct, items).map_or_else(dash, |a| format!("{a:.3}"));
         println!("{} {} | {attribution} |", point.label(), cols.join(" | "));
     }
     println!();
@@ -252,13 +257,22 @@ fn print_findings(grid: &[GridPoint]) {
 /// Each seed's F1 as a replicate: Pacta's mean, and its paired difference to each baseline.
 fn print_spread(grid: &[GridPoint]) {
     let seeds = grid.first().map_or(0, |p| p.runs.len());
-    println!(
-        "### Spread over the {seeds} seeds: F1 mean ± half-width of its 95% interval (Student t), Pacta minus each baseline (paired by seed), seeds Pacta won\n"
+    head(
+        &format!("Spread over the {seeds} seeds: F1 mean ± half-width of its 95% interval (Student t), Pacta minus each baseline (paired by seed), seeds Pacta won"),
+        &[
+            "incidents: Pacta",
+            "− one per report",
+            "won",
+            "− spatial DBSCAN",
+            "won",
+            "findings: Pacta",
+            "− one per report",
+            "won",
+            "− spatial DBSCAN",
+            "won",
+        ],
+        "llrlrllrlr",
     );
-    println!(
-        "| density | noise | incidents: Pacta | − one per report | won | − spatial DBSCAN | won | findings: Pacta | − one per report | won | − spatial DBSCAN | won |"
-    );
-    println!("|---:|---:|---|---|---:|---|---:|---|---|---:|---|---:|");
     for point in grid {
         let mut cols = Vec::new();
         for score in [
@@ -285,9 +299,16 @@ fn print_spread(grid: &[GridPoint]) {
 }
 
 fn print_obligations(grid: &[GridPoint]) {
-    println!("### Obligations (summed over the seeds): opened on findings / of them justified (share) / true breaches that opened none\n");
-    println!("| density | noise | Pacta | one per report | spatial DBSCAN | renewed offensives detected: Pacta / one per report / spatial DBSCAN |");
-    println!("|---:|---:|---|---|---|---:|");
+    head(
+        "Obligations (summed over the seeds): opened on findings / of them justified (share) / true breaches that opened none",
+        &[
+            "Pacta",
+            "one per report",
+            "spatial DBSCAN",
+            "renewed offensives detected: Pacta / one per report / spatial DBSCAN",
+        ],
+        "lllr",
+    );
     for point in grid {
         let total = |m: usize, of: fn(&ObligationScore) -> u64| -> u64 {
             point
@@ -301,12 +322,9 @@ fn print_obligations(grid: &[GridPoint]) {
                 let opened = total(m, |o| o.opened);
                 let justified = total(m, |o| o.justified);
                 let missed = total(m, |o| o.missed_breaches.values().sum());
-                let share = if opened > 0 {
-                    format!(" ({:.1}%)", 100.0 * justified as f64 / opened as f64)
-                } else {
-                    String::new()
-                };
-                format!("{opened} / {justified}{share} / {missed}")
+                let justified_share = share(100 * justified, opened)
+                    .map_or_else(String::new, |percent| format!(" ({percent:.1}%)"));
+                format!("{opened} / {justified}{justified_share} / {missed}")
             })
             .collect();
         let offensives: Vec<String> = (0..METHODS.len())
@@ -327,13 +345,16 @@ fn print_sensitivity(grid: &[GridPoint], tolerances: &[Tolerance], noise: f64) {
     if tolerances.is_empty() {
         return;
     }
-    println!("### Incident F1 (micro-averaged) under other matching tolerances, noise {noise}: Pacta / one per report / spatial DBSCAN\n");
     let heads: Vec<String> = tolerances
         .iter()
         .map(|t| format!("{} km, {} min", t.distance_km, t.time_s / 60))
         .collect();
-    println!("| density | noise | {} |", heads.join(" | "));
-    println!("|---:|---:|{}", "---|".repeat(tolerances.len()));
+    let heads: Vec<&str> = heads.iter().map(String::as_str).collect();
+    head(
+        &format!("Incident F1 (micro-averaged) under other matching tolerances, noise {noise}: Pacta / one per report / spatial DBSCAN"),
+        &heads,
+        &"l".repeat(heads.len()),
+    );
     for point in grid.iter().filter(|p| p.noise == noise) {
         let cols: Vec<String> = (0..tolerances.len())
             .map(|t| {
@@ -349,6 +370,23 @@ fn print_sensitivity(grid: &[GridPoint], tolerances: &[Tolerance], noise: f64) {
         println!("{} {} |", point.label(), cols.join(" | "));
     }
     println!();
+}
+
+/// A table's title and head: density and noise, then `columns`, each aligned right (`r`) or
+/// left (`l`) as `align` says.
+fn head(title: &str, columns: &[&str], align: &str) {
+    println!("### {title}\n");
+    println!("| density | noise | {} |", columns.join(" | "));
+    let rule: String = align
+        .chars()
+        .map(|a| if a == 'r' { "---:|" } else { "---|" })
+        .collect();
+    println!("|---:|---:|{rule}");
+}
+
+/// `part / whole`, or `None` for an empty whole.
+fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 fn prf(s: &Score) -> String {
