@@ -24,7 +24,7 @@ use anyhow::{bail, Context};
 use base64::Engine as _;
 use clap::Parser;
 use ed25519_dalek::SigningKey;
-use pacta_bench::limits::verify_strict_rate;
+use pacta_bench::limits::{strict_verify_rate, StrictVerifier};
 use pacta_core::entry::{sign_entry, KeyRing};
 use pacta_server::{Config, DataDir, Server, SystemClock};
 use rayon::prelude::*;
@@ -214,7 +214,7 @@ fn drive<T: Sync>(
 }
 
 fn main() -> anyhow::Result<()> {
-    pacta_alloc::return_freed_memory_at_once();
+    pacta_alloc::configure_memory();
     let args = Args::parse();
     let keys = vec![("m1", key("m1")?), ("m3", key("m3")?)];
     eprintln!("signing {} + {} reports ...", args.batched, args.single);
@@ -254,7 +254,7 @@ fn main() -> anyhow::Result<()> {
         / sample.len().max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let strict = |threads| {
-        verify_strict_rate(threads, 3.0, signed_len)
+        strict_verify_rate(StrictVerifier::Dalek, threads, 3.0, signed_len)
             .ok_or_else(|| anyhow::anyhow!("a fresh signature does not verify"))
     };
     let (strict_one_core, strict_all_before) = (strict(1)?, strict(cores)?);

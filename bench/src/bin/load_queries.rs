@@ -385,7 +385,7 @@ fn run_shape(base: &str, rows: &DerivedRows, shape: &Shape, options: &Options) {
 }
 
 fn main() -> Result<(), String> {
-    pacta_alloc::return_freed_memory_at_once();
+    pacta_alloc::configure_memory();
     let options = options()?;
     let dir = tempfile::Builder::new()
         .prefix("pacta-load-queries")

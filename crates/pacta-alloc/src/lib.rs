@@ -10,7 +10,7 @@
 //! static ALLOCATOR: pacta_alloc::MiMalloc = pacta_alloc::MiMalloc;
 //!
 //! fn main() {
-//!     pacta_alloc::return_freed_memory_at_once();
+//!     pacta_alloc::configure_memory();
 //! }
 //! ```
 
@@ -20,21 +20,34 @@ pub use mimalloc::MiMalloc;
 /// alike; libmimalloc-sys names only some options).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Freed memory goes back to the system at once, not after mimalloc's default second. A
-/// replay frees each stage's working memory (the observations once corroborated, the
-/// responses' chains once sorted) just before the next stage allocates its own; held for a
-/// second, both were resident together: 1,129 MiB against 918 MiB at the peak of a replay of
-/// 10^6 reports, and 45.5 against 45.2 CPU seconds (one replay each way; `bench/BENCHMARKS.md`,
-/// run 6). `MIMALLOC_PURGE_DELAY` (or its older name `MIMALLOC_RESET_DELAY`) in the
-/// environment still decides where it is set. Call it
-/// first thing in `main`; it has effect only where [`MiMalloc`] is the global allocator.
-pub fn return_freed_memory_at_once() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none()
-        && std::env::var_os("MIMALLOC_RESET_DELAY").is_none()
-    {
+/// How the binaries use memory, set first thing in `main` (it has effect only where
+/// [`MiMalloc`] is the global allocator):
+///
+/// - **Freed memory goes back to the system at once**, not after mimalloc's default second.
+///   A replay frees each stage's working memory (the observations once corroborated, the
+///   responses' chains once sorted) just before the next stage allocates its own; held for a
+///   second, both were resident together: 1,129 MiB against 918 MiB at the peak of a replay
+///   of 10^6 reports, and 45.5 against 45.2 CPU seconds (one replay each way;
+///   `bench/BENCHMARKS.md`, run 6). `MIMALLOC_PURGE_DELAY` (or its older name
+///   `MIMALLOC_RESET_DELAY`) in the environment still decides where it is set.
+/// - **No transparent huge pages** (Linux): with memory returned at once, each page mimalloc
+///   takes again faulted in a whole 2 MiB huge page, zeroed by the kernel. A tenth of a
+///   replay's CPU time was the kernel's, half of it zeroing pages (perf, 10^6 reports);
+///   without huge pages a replay took 1.3 to 1.5 fewer system CPU seconds and 20 MiB less
+///   memory at its peak (`pacta assess`, two runs each way). `MIMALLOC_ALLOW_THP` in the
+///   environment still decides where it is set.
+pub fn configure_memory() {
+    let unset = |name: &str| std::env::var_os(name).is_none();
+    if unset("MIMALLOC_PURGE_DELAY") && unset("MIMALLOC_RESET_DELAY") {
         // SAFETY: sets an option of the allocator, which reads it each time it frees pages;
         // no memory is touched.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
+    #[cfg(target_os = "linux")]
+    if unset("MIMALLOC_ALLOW_THP") {
+        // SAFETY: a process-wide flag of the kernel's, read when a page is faulted in; no
+        // memory is touched. A kernel without it refuses, and huge pages stay as they were.
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     }
 }
 
@@ -42,24 +55,31 @@ pub fn return_freed_memory_at_once() {
 mod tests {
     use super::*;
 
+    // One test, because the settings are process-wide: a second test configuring at the same
+    // time would change the default this one reads first.
     #[test]
-    fn the_option_set_is_the_purge_delay() {
-        // The environment decides where it names a delay; there is nothing to check then.
-        if ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]
-            .iter()
-            .any(|name| std::env::var_os(name).is_some())
-        {
-            return;
+    fn memory_is_returned_at_once_and_huge_pages_are_off() {
+        let set_outside = |names: &[&str]| names.iter().any(|n| std::env::var_os(n).is_some());
+        // SAFETY: reads an option of the allocator; no memory is touched.
+        let purge_delay = || unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        let delay_set_outside = set_outside(&["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]);
+        if !delay_set_outside {
+            // Option 15 holds the purge delay's default, a second in mimalloc v3 and 10 ms in
+            // v2 (each version's `options.c`): the number names that option.
+            // SAFETY: reads the linked library's version.
+            let version = unsafe { libmimalloc_sys::mi_version() };
+            let default = if version >= 300 { 1000 } else { 10 };
+            assert_eq!(purge_delay(), default, "option 15 of mimalloc {version}");
         }
-        // SAFETY: reads and sets an option of the allocator; no memory is touched.
-        let read = || unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
-        // Option 15 holds the purge delay's default, a second in mimalloc v3 and 10 ms in
-        // v2 (each version's `options.c`): the number names that option.
-        // SAFETY: reads the linked library's version.
-        let version = unsafe { libmimalloc_sys::mi_version() };
-        let default = if version >= 300 { 1000 } else { 10 };
-        assert_eq!(read(), default, "option 15 of mimalloc {version}");
-        return_freed_memory_at_once();
-        assert_eq!(read(), 0);
+        configure_memory();
+        if !delay_set_outside {
+            assert_eq!(purge_delay(), 0);
+        }
+        #[cfg(target_os = "linux")]
+        if !set_outside(&["MIMALLOC_ALLOW_THP"]) {
+            // SAFETY: reads a process-wide flag; no memory is touched.
+            let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+            assert_eq!(disabled, 1);
+        }
     }
 }

@@ -43,7 +43,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    pacta_alloc::return_freed_memory_at_once();
+    pacta_alloc::configure_memory();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => cmd::check::run(args),

@@ -14,6 +14,7 @@ pub mod location;
 pub mod ndjson;
 mod raw;
 pub mod signature;
+pub mod strict;
 pub mod types;
 pub mod validate;
 
@@ -32,4 +33,5 @@ pub use signature::{
     parse_public_key, parse_signature, public_key_of, sign_entry, signed_message, AuthError,
     Authorised, CanonicalForms, EncodingError, KeyRing, SignError, ED25519_PREFIX,
 };
+pub use strict::StrictKey;
 pub use validate::{parse_entry, parse_entry_value, EntryError, EntryErrorReason, ParsedEntry};

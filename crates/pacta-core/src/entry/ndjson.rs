@@ -12,7 +12,6 @@
 //! line that is not a valid entry is read again by [`super::parse_entry`], which says why.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use sha2::{Digest, Sha256};
 
@@ -381,7 +380,7 @@ pub struct Admission {
     /// it has no random seed; the ids in it are those of entries whose signers the agreement
     /// lists. At 10^6 entries it is about half the size of a `BTreeMap` of `String`s, and
     /// quicker.
-    seen: HashMap<Box<str>, Seen, BuildHasherDefault<DefaultHasher>>,
+    seen: HashMap<Box<str>, Seen, foldhash::fast::FixedState>,
     /// The monitors of the reports seen, each once, so that [`Seen`] holds an index rather
     /// than a copy of the name.
     monitors: Vec<String>,
