@@ -33,7 +33,7 @@ pub enum StrictVerifier {
     /// `ed25519_dalek::VerifyingKey::verify_strict`: the verification bound of issue 5.
     Dalek,
     /// `pacta_core::entry::StrictKey::verify`, which Pacta verifies entries with: the same
-    /// verdicts with one field inversion instead of four.
+    /// verdicts with one field exponentiation where `verify_strict` does two.
     Pacta,
 }
 

@@ -351,9 +351,11 @@ impl Bound {
     }
 
     /// The JSON record, with the figures beside the replay `median` (of median ratio), for
-    /// messages of `message_bytes`.
-    fn record(&self, entries: usize, median: usize, message_bytes: f64) -> Value {
+    /// messages of `message_bytes` verified by `verifier` (the rates keep the field names
+    /// `verify_strict_*` whichever verifier made them, so that every run reads alike).
+    fn record(&self, verifier: &str, entries: usize, median: usize, message_bytes: f64) -> Value {
         json!({
+            "verifier": verifier,
             "threads": rayon::current_num_threads(),
             "message_bytes": message_bytes,
             "verify_strict_per_s": entries as f64 / self.seconds_beside[median],
@@ -612,12 +614,22 @@ fn stages(
     );
     record.insert(
         "bound".into(),
-        dalek.record(verified.entries, median_ratio, signed_bytes_mean.round()),
+        dalek.record(
+            "ed25519_dalek::VerifyingKey::verify_strict",
+            verified.entries,
+            median_ratio,
+            signed_bytes_mean.round(),
+        ),
     );
     let pacta_median = median_index(&pacta.ratios).context("no replay")?;
     record.insert(
         "bound_pacta_verifier".into(),
-        pacta.record(verified.entries, pacta_median, signed_bytes_mean.round()),
+        pacta.record(
+            "pacta_core::entry::StrictKey::verify",
+            verified.entries,
+            pacta_median,
+            signed_bytes_mean.round(),
+        ),
     );
     let entries = verified.entries;
     let counts = verified.counts.clone();

@@ -3,9 +3,9 @@
 //! The signed message is the RFC 8785 (JCS) canonical form of the entry object as received,
 //! without its `signature` member, so a verifier in any language needs only a JSON parser, a
 //! JCS serializer and Ed25519. The signature is written `ed25519:BASE64` (standard alphabet,
-//! padded, 64 bytes). Verification is strict (`verify_strict`): it rejects small-order keys
-//! and non-canonical signatures (S ≥ L), so evidence cannot verify on one machine and fail on
-//! another.
+//! padded, 64 bytes). Verification is strict (`verify_strict`'s verdicts, computed by
+//! [`super::strict::StrictKey`]): it rejects small-order keys and non-canonical signatures
+//! (S ≥ L), so evidence cannot verify on one machine and fail on another.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -217,11 +217,11 @@ pub struct Authorised {
 
 /// The keys of one agreement, decoded once, by role and signer id.
 ///
-/// Decoding a key (point decompression) costs about as much as a third of a verification,
+/// Decoding a key (point decompression) costs a sizeable part of a verification,
 /// so a reader checking many entries builds one ring and reuses it. Keys that do not decode
 /// to a curve point, or are of small order (weak), are left out: they could never pass strict
 /// verification. Signatures are checked by [`StrictKey::verify`], which gives
-/// `verify_strict`'s verdicts at a third less cost.
+/// `verify_strict`'s verdicts with one field exponentiation where it does two.
 #[derive(Clone, Debug)]
 pub struct KeyRing {
     agreement_id: String,
