@@ -187,16 +187,34 @@ impl LineChecker {
         lines
             .par_iter()
             .enumerate()
-            .map(|(i, bytes)| {
-                // Validating alone is several times cheaper than the lossy conversion's scan.
-                let text = match std::str::from_utf8(bytes) {
-                    Ok(text) => std::borrow::Cow::Borrowed(text),
-                    Err(_) => String::from_utf8_lossy(bytes),
-                };
-                self.check(first_line + i, text.trim_end_matches(['\n', '\r']))
-                    .map(Checked::into_assessed_form)
-            })
+            .map(|(i, bytes)| self.check_raw_line(first_line + i, bytes))
             .collect()
+    }
+
+    /// [`LineChecker::check_lines`] on this thread alone: for a shell that checks several
+    /// batches at once, one to a thread, where splitting each batch over the threads only
+    /// made them wait for each other at its end.
+    pub fn check_lines_here(
+        &self,
+        lines: &[Vec<u8>],
+        first_line: usize,
+    ) -> Vec<Result<Checked, LineError>> {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| self.check_raw_line(first_line + i, bytes))
+            .collect()
+    }
+
+    /// One raw line of [`LineChecker::check_lines`].
+    fn check_raw_line(&self, line: usize, bytes: &[u8]) -> Result<Checked, LineError> {
+        // Validating alone is several times cheaper than the lossy conversion's scan.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        self.check(line, text.trim_end_matches(['\n', '\r']))
+            .map(Checked::into_assessed_form)
     }
 }
 
@@ -209,9 +227,9 @@ const BATCHES_IN_FLIGHT_PER_THREAD: usize = 4;
 
 /// Reads batches of raw NDJSON lines (numbered from 1 across the batches) as
 /// [`EntryReader`] would one by one, giving `take` each line's outcome in input order: the
-/// lines are checked on every core, several batches at once, while the calling thread
-/// admits the lines before them and pulls the next batch, so no core waits for the
-/// sequential part. Call it from outside the thread pool (a shell's main thread); on a
+/// lines are checked on every core, several batches at once (each on one thread), while the
+/// calling thread admits the lines before them, one batch at a time, and pulls the next
+/// batch, so no core waits for the sequential part. Call it from outside the thread pool (a shell's main thread); on a
 /// thread of the pool it checks one batch at a time on the rest of the pool. An error from
 /// `batches` stops the reading and is returned, after the lines before it were taken; a
 /// panic while checking a batch is resumed on the calling thread.
@@ -264,7 +282,7 @@ pub fn read_batches<E>(
                             // A panic is sent too: this thread waits for every batch's
                             // result, and would otherwise wait for ever.
                             let checks = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                                checker.check_lines(&batch, line)
+                                checker.check_lines_here(&batch, line)
                             }));
                             // The receiver outlives the scope, so the send cannot fail.
                             let _ = done.send((number, checks));
@@ -278,6 +296,16 @@ pub fn read_batches<E>(
                     None => {}
                 }
             }
+            // One checked batch admitted, then the pool topped up again: admitting every
+            // checked batch in a row (up to all of those in flight, when the oldest was
+            // slow) left both cores idle for tens of milliseconds at a time (`perf sched`).
+            if waiting.front().is_some_and(Option::is_some) {
+                if let Some(checked) = waiting.pop_front().flatten() {
+                    admit(checked);
+                }
+                taken += 1;
+                continue;
+            }
             if sent == taken {
                 return outcome;
             }
@@ -288,12 +316,6 @@ pub fn read_batches<E>(
             let checked = checks.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             if let Some(slot) = waiting.get_mut(number - taken) {
                 *slot = Some(checked);
-            }
-            while waiting.front().is_some_and(Option::is_some) {
-                if let Some(checked) = waiting.pop_front().flatten() {
-                    admit(checked);
-                }
-                taken += 1;
             }
         }
     })

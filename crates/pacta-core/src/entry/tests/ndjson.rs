@@ -278,6 +278,8 @@ fn checking_a_batch_on_every_core_keeps_each_lines_number_and_verdict() {
         checked.get(2),
         Some(Ok(crate::entry::ndjson::Checked::Blank))
     ));
+    // On one thread, as `read_batches` checks each batch: the same outcomes.
+    assert_eq!(checker.check_lines_here(&lines, 41), checked);
 }
 
 proptest! {
