@@ -36,7 +36,7 @@ use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::assess::{assess_intake, Intake, Stage};
 use pacta_core::cluster::dbscan;
 use pacta_core::corroborate::Witness;
-use pacta_core::entry::{read_batches, LineChecker, LineOutcome};
+use pacta_core::entry::{read_batches, LineBatch, LineChecker, LineOutcome};
 use pacta_core::zone::ZoneIndex;
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
 use serde_json::{json, Map, Value};
@@ -275,11 +275,8 @@ fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
         duplicates: 0,
         signed_bytes: 0,
     };
-    let batches = std::iter::from_fn(|| match read_batch(&mut reader, path) {
-        Ok(batch) => (!batch.is_empty()).then_some(Ok(batch)),
-        Err(error) => Some(Err(error)),
-    });
-    read_batches(&checker, batches, |outcome| match outcome {
+    let fill = |batch: &mut LineBatch| read_batch(&mut reader, batch, path);
+    read_batches(&checker, fill, |outcome| match outcome {
         Ok(LineOutcome::Accepted(accepted)) => {
             verified.signed_bytes += accepted.signed_len as u64;
             verified.entries.push(accepted.entry);
@@ -291,23 +288,17 @@ fn verify_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Verified> {
     Ok(verified)
 }
 
-/// Up to [`VERIFY_BATCH_LINES`] raw lines; none at the end of the file.
-fn read_batch(reader: &mut impl BufRead, path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut batch = Vec::with_capacity(VERIFY_BATCH_LINES);
-    let mut line = Vec::new();
+/// Up to [`VERIFY_BATCH_LINES`] raw lines into `batch`; none at the end of the file.
+fn read_batch(reader: &mut impl BufRead, batch: &mut LineBatch, path: &Path) -> anyhow::Result<()> {
     while batch.len() < VERIFY_BATCH_LINES {
-        line.clear();
-        if reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| path.display().to_string())?
-            == 0
-        {
+        let read = batch
+            .read_line(|buffer| reader.read_until(b'\n', buffer))
+            .with_context(|| path.display().to_string())?;
+        if read == 0 {
             break;
         }
-        // An exact-size copy: one allocation a line, where growing a new buffer took several.
-        batch.push(line.clone());
     }
-    Ok(batch)
+    Ok(())
 }
 
 /// One full replay of a reports file, and what it found.

@@ -735,8 +735,10 @@ pub fn corroborate_in_batches<'a, W: Witness + 'a>(
         .map(|r| -> (CanonicalKey, &dyn Witness) { (canonical(r), r) })
         .collect();
     parallel::sort_by(&mut ordered, |a, b| a.0.cmp(&b.0));
-    // Lookup only: which copy is kept depends on the canonical order, not on the set's.
-    let mut seen: HashSet<&str> = HashSet::with_capacity(ordered.len());
+    // Lookup only: which copy is kept depends on the canonical order, not on the set's; a
+    // fixed-seed hash, cheaper than SipHash on ids.
+    let mut seen: HashSet<&str, foldhash::fast::FixedState> =
+        HashSet::with_capacity_and_hasher(ordered.len(), foldhash::fast::FixedState::default());
     ordered.retain(|(_, r)| seen.insert(r.id()));
     // Tens of megabytes at 10^6 reports: not held while the incidents are built.
     drop(seen);

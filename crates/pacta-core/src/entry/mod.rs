@@ -25,8 +25,8 @@ pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAIN
 #[cfg(feature = "parallel")]
 pub use ndjson::read_batches;
 pub use ndjson::{
-    assessed_form, read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineChecker,
-    LineError, LineOutcome, Rejection, Unverified, VerifiedEntry,
+    assessed_form, read_entries, AcceptedEntry, Admission, Checked, EntryReader, LineBatch,
+    LineChecker, LineError, LineOutcome, Rejection, Unverified, VerifiedEntry,
 };
 pub use signature::{
     authorise, canonical_bytes, canonical_forms, format_public_key, format_signature,

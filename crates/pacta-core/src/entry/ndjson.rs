@@ -173,21 +173,20 @@ impl LineChecker {
         }))
     }
 
-    /// Checks `lines` (raw NDJSON lines, numbered from `first_line`, line ends included or
-    /// not) on every core, keeping for each accepted entry only what the assessment reads;
-    /// the results are in input order, for [`Admission`]. A line that is not UTF-8 is bad
-    /// input on that line, not a failure of the whole read.
+    /// Checks the lines of `batch` (numbered from `first_line`) on every core, keeping for
+    /// each accepted entry only what the assessment reads; the results are in input order,
+    /// for [`Admission`]. A line that is not UTF-8 is bad input on that line, not a failure
+    /// of the whole read.
     #[cfg(feature = "parallel")]
     pub fn check_lines(
         &self,
-        lines: &[Vec<u8>],
+        batch: &LineBatch,
         first_line: usize,
     ) -> Vec<Result<Checked, LineError>> {
         use rayon::prelude::*;
-        lines
-            .par_iter()
-            .enumerate()
-            .map(|(i, bytes)| self.check_raw_line(first_line + i, bytes))
+        (0..batch.len())
+            .into_par_iter()
+            .map(|i| self.check_raw_line(first_line + i, batch.line(i)))
             .collect()
     }
 
@@ -196,11 +195,11 @@ impl LineChecker {
     /// made them wait for each other at its end.
     pub fn check_lines_here(
         &self,
-        lines: &[Vec<u8>],
+        batch: &LineBatch,
         first_line: usize,
     ) -> Vec<Result<Checked, LineError>> {
-        lines
-            .iter()
+        batch
+            .lines()
             .enumerate()
             .map(|(i, bytes)| self.check_raw_line(first_line + i, bytes))
             .collect()
@@ -218,6 +217,89 @@ impl LineChecker {
     }
 }
 
+/// Raw NDJSON lines held in one buffer, as a shell reads them for [`read_batches`]: filled a
+/// line at a time, then checked, then cleared and filled again. One buffer a batch, reused,
+/// where a buffer a line cost an allocation, a copy and a free on another thread for every
+/// line of a replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineBatch {
+    text: Vec<u8>,
+    /// Where each line ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl LineBatch {
+    /// A batch holding no line.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one line, its end included or not.
+    pub fn push(&mut self, line: &[u8]) {
+        self.text.extend_from_slice(line);
+        self.ends.push(self.text.len());
+    }
+
+    /// Appends the line `read` appends to the buffer it is given (as `BufRead::read_until`
+    /// does), returning what `read` returns: the bytes read, none at the end of the input,
+    /// which adds no line.
+    pub fn read_line<E>(
+        &mut self,
+        read: impl FnOnce(&mut Vec<u8>) -> Result<usize, E>,
+    ) -> Result<usize, E> {
+        let read = read(&mut self.text)?;
+        if read > 0 {
+            self.ends.push(self.text.len());
+        }
+        Ok(read)
+    }
+
+    /// How many lines it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds no line.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Its bytes, every line's.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Empties it, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Line `index` (from 0), its end as read; empty past the last.
+    pub fn line(&self, index: usize) -> &[u8] {
+        let start = index
+            .checked_sub(1)
+            .and_then(|before| self.ends.get(before))
+            .copied()
+            .unwrap_or(0);
+        let end = self.ends.get(index).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// Its lines in order, their ends as read.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).map(|i| self.line(i))
+    }
+}
+
+impl<'a> FromIterator<&'a [u8]> for LineBatch {
+    fn from_iter<I: IntoIterator<Item = &'a [u8]>>(lines: I) -> Self {
+        let mut batch = LineBatch::new();
+        lines.into_iter().for_each(|line| batch.push(line));
+        batch
+    }
+}
+
 /// Batches checked at once by [`read_batches`] per thread of the pool: enough that no core
 /// waits while the batches before are admitted in order, few enough that only these raw
 /// lines are held at once. Two kept both cores busy 1.86 to 1.87 of a replay's verification
@@ -226,17 +308,20 @@ impl LineChecker {
 const BATCHES_IN_FLIGHT_PER_THREAD: usize = 4;
 
 /// Reads batches of raw NDJSON lines (numbered from 1 across the batches) as
-/// [`EntryReader`] would one by one, giving `take` each line's outcome in input order: the
-/// lines are checked on every core, several batches at once (each on one thread), while the
-/// calling thread admits the lines before them, one batch at a time, and pulls the next
-/// batch, so no core waits for the sequential part. Call it from outside the thread pool (a shell's main thread); on a
-/// thread of the pool it checks one batch at a time on the rest of the pool. An error from
-/// `batches` stops the reading and is returned, after the lines before it were taken; a
-/// panic while checking a batch is resumed on the calling thread.
+/// [`EntryReader`] would one by one, giving `take` each line's outcome in input order.
+/// `fill` puts the next lines of the input into the empty batch it is given (as many as a
+/// batch should hold; none at the end of the input). The lines are checked on every core,
+/// several batches at once (each on one thread), while the calling thread admits the lines
+/// before them, one batch at a time, and fills the next batch, so no core waits for the
+/// sequential part; a batch whose lines were admitted is filled again. Call it from outside
+/// the thread pool (a shell's main thread); on a thread of the pool it checks one batch at a
+/// time on the rest of the pool. An error from `fill` stops the reading and is returned,
+/// after the lines before it were taken; a panic while checking a batch is resumed on the
+/// calling thread.
 #[cfg(feature = "parallel")]
 pub fn read_batches<E>(
     checker: &LineChecker,
-    batches: impl IntoIterator<Item = Result<Vec<Vec<u8>>, E>>,
+    mut fill: impl FnMut(&mut LineBatch) -> Result<(), E>,
     mut take: impl FnMut(Result<LineOutcome, LineError>),
 ) -> Result<(), E> {
     use std::collections::VecDeque;
@@ -249,30 +334,38 @@ pub fn read_batches<E>(
             take(outcome.and_then(|checked| admission.admit(checked)));
         }
     };
-    let mut batches = batches.into_iter().fuse();
     let mut first_line = 1;
     if rayon::current_thread_index().is_some() {
         // Waiting on a channel here would hold a thread the checks need.
-        for batch in batches {
-            let batch = batch?;
+        let mut batch = LineBatch::new();
+        loop {
+            batch.clear();
+            fill(&mut batch)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
             admit(checker.check_lines(&batch, first_line));
             first_line += batch.len();
         }
-        return Ok(());
     }
     let in_flight = BATCHES_IN_FLIGHT_PER_THREAD * rayon::current_num_threads();
     type Checks = Vec<Result<Checked, LineError>>;
-    let (done, finished) = mpsc::channel::<(usize, std::thread::Result<Checks>)>();
+    let (done, finished) = mpsc::channel::<(usize, LineBatch, std::thread::Result<Checks>)>();
     rayon::in_place_scope(|scope| {
         // Results of batches `taken..sent`, by batch number: each is admitted once every
         // batch before it has been.
         let mut waiting: VecDeque<Option<Checks>> = VecDeque::new();
+        // Batches checked, to be filled again.
+        let mut spare: Vec<LineBatch> = Vec::new();
         let (mut sent, mut taken) = (0, 0);
         let mut outcome = Ok(());
+        let mut input_left = true;
         loop {
-            if outcome.is_ok() && sent - taken < in_flight {
-                match batches.next() {
-                    Some(Ok(batch)) => {
+            if input_left && sent - taken < in_flight {
+                let mut batch = spare.pop().unwrap_or_default();
+                batch.clear();
+                match fill(&mut batch) {
+                    Ok(()) if !batch.is_empty() => {
                         let done = done.clone();
                         let (number, line) = (sent, first_line);
                         first_line += batch.len();
@@ -285,15 +378,15 @@ pub fn read_batches<E>(
                                 checker.check_lines_here(&batch, line)
                             }));
                             // The receiver outlives the scope, so the send cannot fail.
-                            let _ = done.send((number, checks));
+                            let _ = done.send((number, batch, checks));
                         });
                         continue;
                     }
-                    Some(Err(error)) => {
+                    Ok(()) => input_left = false,
+                    Err(error) => {
                         outcome = Err(error);
-                        continue;
+                        input_left = false;
                     }
-                    None => {}
                 }
             }
             // One checked batch admitted, then the pool topped up again: admitting every
@@ -310,9 +403,10 @@ pub fn read_batches<E>(
                 return outcome;
             }
             // Every batch `taken..sent` was spawned and sends exactly once.
-            let Ok((number, checks)) = finished.recv() else {
+            let Ok((number, batch, checks)) = finished.recv() else {
                 return outcome;
             };
+            spare.push(batch);
             let checked = checks.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             if let Some(slot) = waiting.get_mut(number - taken) {
                 *slot = Some(checked);

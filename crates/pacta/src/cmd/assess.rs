@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pacta_core::adjudicate::FindingStatus;
 use pacta_core::agreement::model::Agreement;
 use pacta_core::assess::{assess_intake, Assessment, Intake};
-use pacta_core::entry::ndjson::{read_batches, LineChecker, LineError, LineOutcome};
+use pacta_core::entry::ndjson::{read_batches, LineBatch, LineChecker, LineError, LineOutcome};
 use pacta_core::respond::ObligationStatus;
 use pacta_core::time::Timestamp;
 
@@ -149,14 +149,12 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
         duplicates: 0,
     };
     let mut lines = BufReader::new(input);
-    let batches = std::iter::from_fn(|| match read_batch(&mut lines, path) {
-        Ok((batch, bytes)) => {
-            progress.inc(bytes);
-            (!batch.is_empty()).then_some(Ok(batch))
-        }
-        Err(error) => Some(Err(error)),
-    });
-    read_batches(&checker, batches, |outcome| match outcome {
+    let fill = |batch: &mut LineBatch| {
+        let bytes = read_batch(&mut lines, batch, path)?;
+        progress.inc(bytes);
+        anyhow::Ok(())
+    };
+    read_batches(&checker, fill, |outcome| match outcome {
         Ok(LineOutcome::Accepted(accepted)) => {
             read.accepted += 1;
             read.entries.push(accepted.entry);
@@ -169,24 +167,19 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
     Ok(read)
 }
 
-/// Up to [`CHECK_BATCH_LINES`] raw lines, and their bytes; none at the end of the input.
-fn read_batch(lines: &mut impl BufRead, path: &Path) -> anyhow::Result<(Vec<Vec<u8>>, u64)> {
-    let mut batch = Vec::with_capacity(CHECK_BATCH_LINES);
-    let mut bytes = 0;
-    let mut line = Vec::new();
+/// Up to [`CHECK_BATCH_LINES`] raw lines into `batch`, and their bytes; none at the end of
+/// the input.
+fn read_batch(lines: &mut impl BufRead, batch: &mut LineBatch, path: &Path) -> anyhow::Result<u64> {
+    let before = batch.bytes();
     while batch.len() < CHECK_BATCH_LINES {
-        line.clear();
-        let n = lines
-            .read_until(b'\n', &mut line)
+        let read = batch
+            .read_line(|buffer| lines.read_until(b'\n', buffer))
             .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
+        if read == 0 {
             break;
         }
-        bytes += n as u64;
-        // An exact-size copy: one allocation a line, where growing a new buffer took several.
-        batch.push(line.clone());
     }
-    Ok((batch, bytes))
+    Ok((batch.bytes() - before) as u64)
 }
 
 fn now() -> Timestamp {

@@ -5,7 +5,8 @@ use super::{agreement, key, report, report_with, signed_line, PATROL_07, PATROL_
 use sha2::{Digest, Sha256};
 
 use crate::entry::{
-    read_entries, Admission, EntryErrorReason, EntryReader, LineChecker, LineOutcome, Rejection,
+    read_entries, Admission, EntryErrorReason, EntryReader, LineBatch, LineChecker, LineOutcome,
+    Rejection,
 };
 
 #[test]
@@ -124,14 +125,15 @@ fn read_line_by_line(lines: &[String]) -> Vec<Result<LineOutcome, crate::entry::
 
 /// `lines` in batches of `size` raw lines, as a shell reads a file.
 #[cfg(feature = "parallel")]
-fn batches_of(lines: &[String], size: usize) -> Vec<Vec<Vec<u8>>> {
+fn batches_of(lines: &[String], size: usize) -> Vec<LineBatch> {
     lines
         .chunks(size)
         .map(|chunk| {
-            chunk
+            let lines: Vec<Vec<u8>> = chunk
                 .iter()
                 .map(|l| format!("{l}\n").into_bytes())
-                .collect()
+                .collect();
+            lines.iter().map(Vec::as_slice).collect()
         })
         .collect()
 }
@@ -140,14 +142,24 @@ fn batches_of(lines: &[String], size: usize) -> Vec<Vec<Vec<u8>>> {
 /// `EntryReader` gives only in the parts the assessment reads.
 #[cfg(feature = "parallel")]
 fn read_in_batches(
-    batches: Vec<Result<Vec<Vec<u8>>, &'static str>>,
+    batches: Vec<Result<LineBatch, &'static str>>,
 ) -> (
     Vec<Result<LineOutcome, crate::entry::LineError>>,
     Result<(), &'static str>,
 ) {
     let checker = LineChecker::new(&agreement());
     let mut outcomes = Vec::new();
-    let end = crate::entry::read_batches(&checker, batches, |outcome| outcomes.push(outcome));
+    let mut batches = batches.into_iter();
+    // As a shell fills each batch it is given from its input: with the next one's lines.
+    let fill = |batch: &mut LineBatch| match batches.next() {
+        Some(Ok(next)) => {
+            next.lines().for_each(|line| batch.push(line));
+            Ok(())
+        }
+        Some(Err(error)) => Err(error),
+        None => Ok(()),
+    };
+    let end = crate::entry::read_batches(&checker, fill, |outcome| outcomes.push(outcome));
     (outcomes, end)
 }
 
@@ -197,7 +209,7 @@ fn reading_in_batches_on_every_core_equals_reading_line_by_line() {
 fn a_batch_that_cannot_be_read_stops_the_reading_after_the_lines_before_it() {
     let lines = mixed_lines();
     let serial = in_assessed_form(read_line_by_line(&lines));
-    let mut batches: Vec<Result<Vec<Vec<u8>>, &'static str>> =
+    let mut batches: Vec<Result<LineBatch, &'static str>> =
         batches_of(&lines, 3).into_iter().map(Ok).collect();
     batches.insert(2, Err("disk on fire"));
     let (outcomes, end) = read_in_batches(batches);
@@ -259,11 +271,10 @@ fn checking_a_batch_on_every_core_keeps_each_lines_number_and_verdict() {
     let agreement = agreement();
     let checker = LineChecker::new(&agreement);
     let good = signed_line(&report(), &key(PATROL_07));
-    let lines: Vec<Vec<u8>> = vec![
-        format!("{good}\r\n").into_bytes(),
-        vec![0xff, b'{', b'}', b'\n'],
-        b"\n".to_vec(),
-    ];
+    let good = format!("{good}\r\n");
+    let lines: LineBatch = [good.as_bytes(), &[0xff, b'{', b'}', b'\n'], b"\n"]
+        .into_iter()
+        .collect();
     let checked = checker.check_lines(&lines, 41);
     let numbers: Vec<Option<usize>> = checked
         .iter()
