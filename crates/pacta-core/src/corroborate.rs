@@ -742,16 +742,14 @@ pub fn corroborate_in_batches<'a, W: Witness + 'a>(
     ordered.retain(|(_, r)| seen.insert(r.id()));
     // Tens of megabytes at 10^6 reports: not held while the incidents are built.
     drop(seen);
-    let mut sightings: Vec<Sighting> = ordered
-        .into_iter()
-        .map(|(_, r)| {
-            let organisation = monitors
-                .get(r.monitor())
-                .map(|m| m.organisation.as_str())
-                .unwrap_or(r.monitor());
-            Sighting::new(r, organisation)
-        })
-        .collect();
+    let mut sightings: Vec<Sighting> = parallel::map(&ordered, |&(_, r)| {
+        let organisation = monitors
+            .get(r.monitor())
+            .map(|m| m.organisation.as_str())
+            .unwrap_or(r.monitor());
+        Sighting::new(r, organisation)
+    });
+    drop(ordered);
     let names = Names::of(&sightings);
     let max_extent_km = extent_bound(rules);
     let lengths = arrange_in_batches(rules, max_extent_km, &mut sightings, batch);
@@ -1087,6 +1085,10 @@ fn joinable(
     })
 }
 
+/// Sightings [`Names::of`] reads on one thread: enough that gathering the slices' names costs
+/// little beside reading them.
+const NAMES_SLICE: usize = 1 << 14;
+
 /// One shared copy of each monitor, organisation, weapon class and stated party, made before
 /// the batches are swept so that all of them share it: a handful of names recur in every
 /// incident.
@@ -1095,29 +1097,42 @@ struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
+    /// The names of `sightings`: gathered from slices of them on every core (with
+    /// `parallel`), then each given its one shared copy.
     fn of(sightings: &[Sighting<'a>]) -> Names<'a> {
-        let mut shared = BTreeMap::new();
-        let mut add = |name: &'a str| {
-            shared.entry(name).or_insert_with(|| SharedStr::from(name));
-        };
-        add(WeaponClass::UNDETERMINED);
+        let slices: Vec<&[Sighting<'a>]> = sightings.chunks(NAMES_SLICE).collect();
+        let mut names: BTreeSet<&'a str> = BTreeSet::from([WeaponClass::UNDETERMINED]);
+        for found in parallel::map(&slices, |slice| Names::in_slice(slice)) {
+            names.extend(found);
+        }
+        Names {
+            shared: names
+                .into_iter()
+                .map(|name| (name, SharedStr::from(name)))
+                .collect(),
+        }
+    }
+
+    /// The distinct names of `slice`.
+    fn in_slice(slice: &[Sighting<'a>]) -> BTreeSet<&'a str> {
+        let mut names = BTreeSet::new();
         // One lookup for most sightings: a monitor's organisation is the same for all its
         // reports, and weapon classes are mostly undetermined.
         let mut monitors = BTreeSet::new();
-        for s in sightings {
+        for s in slice {
             if monitors.insert(s.report.monitor()) {
-                add(s.report.monitor());
-                add(s.organisation);
+                names.insert(s.report.monitor());
+                names.insert(s.organisation);
             }
             let weapon_class = s.report.weapon_class();
             if !weapon_class.is_undetermined() {
-                add(&weapon_class.0);
+                names.insert(&weapon_class.0);
             }
             if let Some(party) = s.report.stated_party() {
-                add(party);
+                names.insert(party);
             }
         }
-        Names { shared }
+        names
     }
 
     /// The shared copy of `name` (a new one for a name not seen, which [`Names::of`] rules
