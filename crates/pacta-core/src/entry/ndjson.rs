@@ -303,7 +303,8 @@ impl<'a> FromIterator<&'a [u8]> for LineBatch {
 /// Batches checked at once by [`read_batches`] per thread of the pool: enough that no core
 /// waits while the batches before are admitted in order, few enough that only these raw
 /// lines are held at once. Two kept both cores busy 1.86 to 1.87 of a replay's verification
-/// at 10^6 reports, four 1.88, eight no more (`bench/BENCHMARKS.md`, run 8).
+/// at 10^6 reports, four 1.88, eight no more (`bench/BENCHMARKS.md`, run 8); with batches
+/// admitted one at a time between refills, four keep them busy 1.97 of it (run 9).
 #[cfg(feature = "parallel")]
 const BATCHES_IN_FLIGHT_PER_THREAD: usize = 4;
 
