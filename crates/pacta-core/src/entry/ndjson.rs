@@ -219,8 +219,8 @@ impl LineChecker {
 
 /// Raw NDJSON lines held in one buffer, as a shell reads them for [`read_batches`]: filled a
 /// line at a time, then checked, then cleared and filled again. One buffer a batch, reused,
-/// where a buffer a line cost an allocation, a copy and a free on another thread for every
-/// line of a replay.
+/// where a buffer a line cost an allocation and a free on another thread for every line of a
+/// replay.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineBatch {
     text: Vec<u8>,
@@ -238,20 +238,6 @@ impl LineBatch {
     pub fn push(&mut self, line: &[u8]) {
         self.text.extend_from_slice(line);
         self.ends.push(self.text.len());
-    }
-
-    /// Appends the line `read` appends to the buffer it is given (as `BufRead::read_until`
-    /// does), returning what `read` returns: the bytes read, none at the end of the input,
-    /// which adds no line.
-    pub fn read_line<E>(
-        &mut self,
-        read: impl FnOnce(&mut Vec<u8>) -> Result<usize, E>,
-    ) -> Result<usize, E> {
-        let read = read(&mut self.text)?;
-        if read > 0 {
-            self.ends.push(self.text.len());
-        }
-        Ok(read)
     }
 
     /// How many lines it holds.
@@ -314,11 +300,12 @@ const BATCHES_IN_FLIGHT_PER_THREAD: usize = 4;
 /// batch should hold; none at the end of the input). The lines are checked on every core,
 /// several batches at once (each on one thread), while the calling thread admits the lines
 /// before them, one batch at a time, and fills the next batch, so no core waits for the
-/// sequential part; a batch whose lines were admitted is filled again. Call it from outside
+/// sequential part; a batch whose lines were checked is filled again. Call it from outside
 /// the thread pool (a shell's main thread); on a thread of the pool it checks one batch at a
 /// time on the rest of the pool. An error from `fill` stops the reading and is returned,
-/// after the lines before it were taken; a panic while checking a batch is resumed on the
-/// calling thread.
+/// after the lines of the batches before were taken (the lines `fill` had put into the
+/// batch it failed on are dropped); a panic while checking a batch is resumed on the calling
+/// thread.
 #[cfg(feature = "parallel")]
 pub fn read_batches<E>(
     checker: &LineChecker,

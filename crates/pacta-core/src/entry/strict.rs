@@ -6,7 +6,8 @@
 //! (a square root: an exponentiation of about 250 squarings) and compresses the point it
 //! recomputes (an inversion: another). A replay verifies every signature of a log, so Pacta
 //! does the same check without the first. On report-sized messages that made verification
-//! 1.2 to 1.3 times as fast (`harness limits`; `bench/BENCHMARKS.md`, run 9):
+//! 1.1 to 1.3 times as fast, measured at different times on the same machine
+//! (`harness limits` and the bounds beside replays; `bench/BENCHMARKS.md`, run 9):
 //!
 //! - the key's point, and whether it has small order, are worked out once per key, and the
 //!   challenge hashes the key's bytes as given, as `verify_strict` does;
@@ -285,7 +286,8 @@ mod tests {
             }
         }
         assert_eq!(torsioned_r_accepted, 0);
-        // About a quarter of the 112 cases (k ≡ 0 modulo 2, 4 or 8), and fewer than all.
+        // About a fifth of the 112 cases (k ≡ 0 modulo the torsion's order: 2, 4 or 8), and
+        // fewer than all.
         assert!(
             (10..100).contains(&torsioned_key_accepted),
             "{torsioned_key_accepted}"

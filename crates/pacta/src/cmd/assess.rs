@@ -149,8 +149,9 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
         duplicates: 0,
     };
     let mut lines = BufReader::new(input);
+    let mut line = Vec::new();
     let fill = |batch: &mut LineBatch| {
-        let bytes = read_batch(&mut lines, batch, path)?;
+        let bytes = read_batch(&mut lines, &mut line, batch, path)?;
         progress.inc(bytes);
         anyhow::Ok(())
     };
@@ -167,17 +168,24 @@ fn read_entries_file(path: &Path, agreement: &Agreement) -> anyhow::Result<Entri
     Ok(read)
 }
 
-/// Up to [`CHECK_BATCH_LINES`] raw lines into `batch`, and their bytes; none at the end of
-/// the input.
-fn read_batch(lines: &mut impl BufRead, batch: &mut LineBatch, path: &Path) -> anyhow::Result<u64> {
+/// Up to [`CHECK_BATCH_LINES`] raw lines into `batch`, each read into `line` first, and
+/// their bytes; none at the end of the input.
+fn read_batch(
+    lines: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    batch: &mut LineBatch,
+    path: &Path,
+) -> anyhow::Result<u64> {
     let before = batch.bytes();
     while batch.len() < CHECK_BATCH_LINES {
-        let read = batch
-            .read_line(|buffer| lines.read_until(b'\n', buffer))
+        line.clear();
+        let read = lines
+            .read_until(b'\n', line)
             .with_context(|| format!("reading {}", path.display()))?;
         if read == 0 {
             break;
         }
+        batch.push(line);
     }
     Ok((batch.bytes() - before) as u64)
 }

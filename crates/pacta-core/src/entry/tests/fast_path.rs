@@ -14,8 +14,8 @@ use crate::entry::canonical::signed_form;
 use crate::entry::json::{StrictRaw, StrictValue};
 use crate::entry::validate::parse_entry_raw;
 use crate::entry::{
-    canonical_bytes, canonical_forms, parse_entry, AcceptedEntry, Checked, KeyRing, LineBatch,
-    LineChecker, LineError, Rejection, Unverified, VerifiedEntry,
+    canonical_bytes, canonical_forms, parse_entry, AcceptedEntry, Checked, KeyRing, LineChecker,
+    LineError, Rejection, Unverified, VerifiedEntry,
 };
 
 /// The line check before the one-pass reading: the full reader, then authorisation.
@@ -493,7 +493,7 @@ fn a_batch_checked_on_every_core_gets_each_lines_reference_verdict() {
         .iter()
         .map(|line| format!("{line}\n").into_bytes())
         .collect();
-    let bytes: LineBatch = bytes.iter().map(Vec::as_slice).collect();
+    let bytes: crate::entry::LineBatch = bytes.iter().map(Vec::as_slice).collect();
     let keys = KeyRing::new(&agreement());
     let batch = LineChecker::new(&agreement()).check_lines(&bytes, 10);
     assert_eq!(batch.len(), lines.len());

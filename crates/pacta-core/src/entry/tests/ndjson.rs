@@ -4,9 +4,10 @@ use serde_json::json;
 use super::{agreement, key, report, report_with, signed_line, PATROL_07, PATROL_08};
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "parallel")]
+use crate::entry::LineBatch;
 use crate::entry::{
-    read_entries, Admission, EntryErrorReason, EntryReader, LineBatch, LineChecker, LineOutcome,
-    Rejection,
+    read_entries, Admission, EntryErrorReason, EntryReader, LineChecker, LineOutcome, Rejection,
 };
 
 #[test]
