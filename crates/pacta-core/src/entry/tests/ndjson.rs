@@ -213,9 +213,13 @@ fn a_batch_that_cannot_be_read_stops_the_reading_after_the_lines_before_it() {
     let mut batches: Vec<Result<LineBatch, &'static str>> =
         batches_of(&lines, 3).into_iter().map(Ok).collect();
     batches.insert(2, Err("disk on fire"));
-    let (outcomes, end) = read_in_batches(batches);
+    let (outcomes, end) = read_in_batches(batches.clone());
     assert_eq!(end, Err("disk on fire"));
     assert_eq!(outcomes, serial[..6]);
+    // The same from a thread of the pool, which checks one batch at a time.
+    let (in_pool, end) = rayon::scope(|_| read_in_batches(batches));
+    assert_eq!(end, Err("disk on fire"));
+    assert_eq!(in_pool, serial[..6]);
 }
 
 /// Lines checked in any order (as a shell checks a batch on every core) and admitted in
