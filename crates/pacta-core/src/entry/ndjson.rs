@@ -250,8 +250,8 @@ impl LineBatch {
         self.ends.is_empty()
     }
 
-    /// Its bytes, every line's.
-    pub fn bytes(&self) -> usize {
+    /// How many bytes its lines hold, line ends included.
+    pub fn byte_len(&self) -> usize {
         self.text.len()
     }
 

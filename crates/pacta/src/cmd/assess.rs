@@ -176,7 +176,7 @@ fn read_batch(
     batch: &mut LineBatch,
     path: &Path,
 ) -> anyhow::Result<u64> {
-    let before = batch.bytes();
+    let before = batch.byte_len();
     while batch.len() < CHECK_BATCH_LINES {
         line.clear();
         let read = lines
@@ -187,7 +187,7 @@ fn read_batch(
         }
         batch.push(line);
     }
-    Ok((batch.bytes() - before) as u64)
+    Ok((batch.byte_len() - before) as u64)
 }
 
 fn now() -> Timestamp {

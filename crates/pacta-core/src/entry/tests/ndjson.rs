@@ -298,6 +298,24 @@ fn checking_a_batch_on_every_core_keeps_each_lines_number_and_verdict() {
     assert_eq!(checker.check_lines_here(&lines, 41), checked);
 }
 
+/// A batch gives back each line as pushed, empty ones included, nothing past its last, and
+/// holds nothing once cleared.
+#[test]
+fn a_line_batch_keeps_each_line_as_pushed() {
+    let pushed: [&[u8]; 4] = [b"{\"a\":1}\n", b"\n", b"", b"last"];
+    let mut batch: crate::entry::LineBatch = pushed.into_iter().collect();
+    assert_eq!(batch.len(), 4);
+    assert_eq!(batch.byte_len(), 13);
+    assert_eq!(batch.lines().collect::<Vec<_>>(), pushed);
+    assert_eq!(batch.line(3), b"last");
+    assert_eq!(batch.line(4), b"");
+    batch.clear();
+    assert!(batch.is_empty());
+    assert_eq!(batch.lines().count(), 0);
+    batch.push(b"again\n");
+    assert_eq!(batch.line(0), b"again\n");
+}
+
 proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {
