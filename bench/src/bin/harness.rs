@@ -634,7 +634,7 @@ fn stages(
     record.insert(
         "bound_pacta_verifier".into(),
         pacta.record(
-            "pacta_core::entry::StrictKey::verify",
+            "pacta_core::entry::StrictKey::verify_each (batches of 64)",
             verified.entries,
             pacta_median,
             signed_bytes_mean.round(),

@@ -305,6 +305,18 @@ impl KeyRing {
         canonical: impl FnOnce() -> Result<C, SignError>,
         signed: impl Fn(&C) -> &[u8],
     ) -> Result<(Role, PublicKey, C), AuthError> {
+        self.check_all_but_signature(entry, canonical)?
+            .finish(self, entry, signed, None)
+    }
+
+    /// The checks of [`KeyRing::authorise_with`] that come before the signature's, and the
+    /// canonical form: what is left is the [`SignatureCheck`], which a reader of many entries
+    /// verifies for a batch of them at once.
+    pub(crate) fn check_all_but_signature<C>(
+        &self,
+        entry: &Entry,
+        canonical: impl FnOnce() -> Result<C, SignError>,
+    ) -> Result<SignatureCheck<'_, C>, AuthError> {
         if entry.agreement() != self.agreement_id {
             return Err(AuthError::WrongAgreement {
                 found: entry.agreement().to_string(),
@@ -320,24 +332,24 @@ impl KeyRing {
                 role,
                 id: id.to_string(),
             })?;
-        if keys.is_empty() {
+        let Some((first, others)) = keys.split_first() else {
             return Err(AuthError::NoKeys {
                 role,
                 id: id.to_string(),
             });
-        }
+        };
         if let Entry::Report(report) = entry {
             self.check_report_against_agreement(report)?;
         }
         let signature = signature_of(entry)?;
         let canonical = canonical().map_err(|e| AuthError::Canonical(e.to_string()))?;
-        let message = signed(&canonical);
-        for (key, strict) in keys {
-            if strict.verify(message, &signature) {
-                return Ok((role, *key, canonical));
-            }
-        }
-        Err(self.diagnose(role, id, message, &signature))
+        Ok(SignatureCheck {
+            role,
+            first,
+            others,
+            signature,
+            canonical,
+        })
     }
 
     /// A report may claim only an observation mode its monitor is registered for (a monitor
@@ -404,6 +416,56 @@ impl KeyRing {
 fn signature_of(entry: &Entry) -> Result<Signature, AuthError> {
     let text = entry.signature().ok_or(AuthError::Unsigned)?;
     parse_signature(text).map_err(AuthError::BadSignatureEncoding)
+}
+
+/// An entry that passed every check of [`KeyRing::authorise`] but the signature's, with its
+/// canonical form: the signature remains to be verified under its signer's keys, in order.
+pub(crate) struct SignatureCheck<'k, C> {
+    role: Role,
+    first: &'k (PublicKey, StrictKey),
+    others: &'k [(PublicKey, StrictKey)],
+    signature: Signature,
+    canonical: C,
+}
+
+impl<'k, C> SignatureCheck<'k, C> {
+    /// The first verification to make: the signer's first key, the signed message (which
+    /// `signed` picks from the canonical form) and the signature. Almost every entry is
+    /// signed with it, so a reader verifies these for a batch of entries at once.
+    pub(crate) fn first_verification<'s>(
+        &'s self,
+        signed: impl Fn(&C) -> &[u8],
+    ) -> (&'k StrictKey, &'s [u8], &'s Signature) {
+        (&self.first.1, signed(&self.canonical), &self.signature)
+    }
+
+    /// The signer's role and key, and the canonical form, if the signature verifies under
+    /// one of the signer's keys; else why not. `first_verdict` is the verdict of
+    /// [`SignatureCheck::first_verification`] if it was already made.
+    pub(crate) fn finish(
+        self,
+        ring: &KeyRing,
+        entry: &Entry,
+        signed: impl Fn(&C) -> &[u8],
+        first_verdict: Option<bool>,
+    ) -> Result<(Role, PublicKey, C), AuthError> {
+        let message = signed(&self.canonical);
+        let first = first_verdict
+            .unwrap_or_else(|| self.first.1.verify(message, &self.signature))
+            .then_some(self.first);
+        let key = first.or_else(|| {
+            self.others
+                .iter()
+                .find(|(_, strict)| strict.verify(message, &self.signature))
+        });
+        match key {
+            Some((key, _)) => Ok((self.role, *key, self.canonical)),
+            None => {
+                let (role, id) = entry.signer();
+                Err(ring.diagnose(role, id, message, &self.signature))
+            }
+        }
+    }
 }
 
 /// Checks one entry against an agreement (see [`KeyRing::authorise`]) and returns the role

@@ -8,10 +8,12 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    agreement, key, report, ruling, signed_line, GUARANTOR_G1, PANEL_P1, PARTY_A, PATROL_07,
+    agreement, agreement_with_monitor_keys, key, report, ruling, signed_line, GUARANTOR_G1,
+    PANEL_P1, PARTY_A, PATROL_07, PATROL_08,
 };
 use crate::entry::canonical::signed_form;
 use crate::entry::json::{StrictRaw, StrictValue};
+use crate::entry::signature::public_key_of;
 use crate::entry::validate::parse_entry_raw;
 use crate::entry::{
     canonical_bytes, canonical_forms, parse_entry, AcceptedEntry, Checked, KeyRing, LineChecker,
@@ -501,4 +503,50 @@ fn a_batch_checked_on_every_core_gets_each_lines_reference_verdict() {
         let expected = reference_check(&keys, 10 + i, text).map(Checked::into_assessed_form);
         assert_eq!(checked, expected, "{text}");
     }
+}
+
+/// Lines whose signatures fail, or pass only under a key other than the signer's first, in
+/// every way a batch's shared verification must not change: with the signer's second key,
+/// an unlisted key, another signer's key, a changed signature, between valid lines.
+#[test]
+fn a_batch_verified_at_once_gets_each_lines_reference_verdict() {
+    const SECOND_KEY: u8 = 70;
+    const UNLISTED: u8 = 71;
+    let agreement = agreement_with_monitor_keys(vec![
+        public_key_of(&key(PATROL_07)),
+        public_key_of(&key(SECOND_KEY)),
+    ]);
+    let first = signed_line(&report(), &key(PATROL_07));
+    let mut changed: Value = serde_json::from_str(&first).expect("a signed line");
+    if let Some(signature) = changed.get_mut("signature") {
+        let mut text = signature.as_str().unwrap_or_default().to_string();
+        text.replace_range(12..13, if &text[12..13] == "A" { "B" } else { "A" });
+        *signature = Value::String(text);
+    }
+    // Lines with nothing to verify among those with, so verdicts taken out of turn show.
+    let lines = [
+        "not json".to_string(),
+        first.clone(),
+        String::new(),
+        changed.to_string(),
+        signed_line(&report(), &key(SECOND_KEY)),
+        signed_line(&report(), &key(UNLISTED)),
+        "{}".to_string(),
+        first,
+        signed_line(&report(), &key(PATROL_08)),
+        signed_line(&report(), &key(PARTY_A)),
+    ];
+    let batch: crate::entry::LineBatch = lines.iter().map(String::as_bytes).collect();
+    let checker = LineChecker::new(&agreement);
+    let keys = KeyRing::new(&agreement);
+    let expected: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, text)| reference_check(&keys, 3 + i, text).map(Checked::into_assessed_form))
+        .collect();
+    let accepted = expected.iter().filter(|checked| checked.is_ok()).count();
+    assert_eq!(accepted, 4, "{expected:#?}");
+    assert_eq!(checker.check_lines_here(&batch, 3), expected);
+    #[cfg(feature = "parallel")]
+    assert_eq!(checker.check_lines(&batch, 3), expected);
 }
