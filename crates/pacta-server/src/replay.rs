@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use pacta_core::assess::{assess_intake, Intake};
+use pacta_core::entry::types::Entry;
 use pacta_core::entry::{canonical_bytes, parse_signature, Checked, LineChecker};
 use pacta_core::time::Timestamp;
 use pacta_log::{verify_log, DirStore};
@@ -71,22 +72,12 @@ fn verify_domain_entries(prefix: Vec<Vec<u8>>, checker: &LineChecker) -> Result<
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<Result<Option<_>, String>> = batch
-            .par_iter()
+        // Each thread checks a share of the batch, verifying its signatures at once.
+        let per_thread = batch.len().div_ceil(rayon::current_num_threads()).max(1);
+        let checked: Vec<Result<Option<Entry>, String>> = batch
+            .par_chunks(per_thread)
             .enumerate()
-            .map(|(i, bytes)| {
-                let index = first + i;
-                let bad = |reason: String| format!("log entry {index}: {reason}");
-                if log_entry_schema(bytes).map_err(bad)? == ASSESSMENT_SCHEMA {
-                    return Ok(None);
-                }
-                let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
-                match checker.check(index, text) {
-                    Ok(Checked::Entry(accepted)) => Ok(Some(accepted.entry)),
-                    Ok(Checked::Blank) => Err(bad("empty".into())),
-                    Err(error) => Err(bad(error.rejection.to_string())),
-                }
-            })
+            .flat_map_iter(|(k, share)| check_share(checker, first + k * per_thread, share))
             .collect();
         for entry in checked {
             domain.extend(entry?);
@@ -94,6 +85,49 @@ fn verify_domain_entries(prefix: Vec<Vec<u8>>, checker: &LineChecker) -> Result<
         first += batch.len();
     }
     Ok(domain)
+}
+
+/// The domain entries among log entries `first..` (`share`), in order: `None` for a digest
+/// entry, else the entry as the checker accepts it, or why not.
+fn check_share(
+    checker: &LineChecker,
+    first: usize,
+    share: &[Vec<u8>],
+) -> Vec<Result<Option<Entry>, String>> {
+    let bad = |i: usize, reason: String| format!("log entry {}: {reason}", first + i);
+    // Whether each is a domain entry (one to check), or why it cannot be read at all.
+    let domain: Vec<Result<bool, String>> = share
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let schema = log_entry_schema(bytes).map_err(|e| bad(i, e))?;
+            std::str::from_utf8(bytes).map_err(|_| bad(i, "not UTF-8".into()))?;
+            Ok(schema != ASSESSMENT_SCHEMA)
+        })
+        .collect();
+    let to_check = share
+        .iter()
+        .enumerate()
+        .zip(&domain)
+        .filter(|(_, domain)| matches!(domain, Ok(true)))
+        .map(|((i, bytes), _)| (first + i, bytes.as_slice()));
+    // One outcome for each domain entry, in the same order.
+    let mut checked = checker.check_numbered_lines(to_check).into_iter();
+    domain
+        .into_iter()
+        .enumerate()
+        .map(|(i, domain)| {
+            if !domain? {
+                return Ok(None);
+            }
+            match checked.next() {
+                Some(Ok(Checked::Entry(accepted))) => Ok(Some(accepted.entry)),
+                Some(Ok(Checked::Blank)) => Err(bad(i, "empty".into())),
+                Some(Err(error)) => Err(bad(i, error.rejection.to_string())),
+                None => Err(bad(i, "not checked".into())),
+            }
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]

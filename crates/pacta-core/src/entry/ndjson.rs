@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::canonical::{raw_canonical_forms, signed_form};
 use super::raw::Raw;
 use super::signature::{AuthError, CanonicalForms, KeyRing, SignError, SignatureCheck};
-use super::strict::StrictKey;
+use super::strict::{StrictKey, VERIFIED_TOGETHER};
 use super::types::Entry;
 use super::validate::{parse_entry, parse_entry_raw, EntryError};
 use crate::agreement::model::{Agreement, Role};
@@ -156,7 +156,10 @@ impl LineChecker {
     /// Parses, validates and authorises line number `line` (1-based), verifying its
     /// signature strictly, and hashes its signed body.
     pub fn check(&self, line: usize, text: &str) -> Result<Checked, LineError> {
-        self.finish(line, self.begin(text), None)
+        let read = self
+            .begin(text)
+            .map(|reading| reading.finish(&self.keys, None));
+        self.finish(line, read)
     }
 
     /// Checks the lines of `batch` (numbered from `first_line`) on every core, keeping for
@@ -175,7 +178,9 @@ impl LineChecker {
             .into_par_iter()
             .chunks(per_thread)
             .flat_map_iter(|lines| {
-                self.check_raw_lines(lines.into_iter().map(|i| (first_line + i, batch.line(i))))
+                self.check_numbered_lines(
+                    lines.into_iter().map(|i| (first_line + i, batch.line(i))),
+                )
             })
             .collect()
     }
@@ -188,44 +193,52 @@ impl LineChecker {
         batch: &LineBatch,
         first_line: usize,
     ) -> Vec<Result<Checked, LineError>> {
-        self.check_raw_lines((first_line..).zip(batch.lines()))
+        self.check_numbered_lines((first_line..).zip(batch.lines()))
     }
 
-    /// Checks raw lines `(number, bytes)`, verifying the signatures of all of them at once
-    /// ([`StrictKey::verify_each`]); the outcomes are those of [`LineChecker::check`], in
-    /// assessed form.
-    fn check_raw_lines<'b>(
+    /// [`LineChecker::check_lines_here`], appending the outcomes to `checked`: a shell
+    /// checking batch after batch reuses one list.
+    pub fn check_lines_here_into(
+        &self,
+        batch: &LineBatch,
+        first_line: usize,
+        checked: &mut Vec<Result<Checked, LineError>>,
+    ) {
+        self.check_numbered_lines_into((first_line..).zip(batch.lines()), checked);
+    }
+
+    /// Checks raw lines `(number, bytes)` on this thread, verifying the signatures of all of
+    /// them at once ([`StrictKey::verify_each`]); the outcomes are those of
+    /// [`LineChecker::check`], in assessed form, and in order. A line that is not UTF-8 is bad
+    /// input on that line.
+    pub fn check_numbered_lines<'b>(
         &self,
         lines: impl Iterator<Item = (usize, &'b [u8])>,
     ) -> Vec<Result<Checked, LineError>> {
-        let readings: Vec<(usize, Option<Reading<'_, Vec<u8>>>)> = lines
-            .map(|(line, bytes)| {
-                // Validating alone is several times cheaper than the lossy conversion's scan.
-                let text = match std::str::from_utf8(bytes) {
-                    Ok(text) => std::borrow::Cow::Borrowed(text),
-                    Err(_) => String::from_utf8_lossy(bytes),
-                };
-                (line, self.begin(text.trim_end_matches(['\n', '\r'])))
-            })
-            .collect();
-        let verdicts = StrictKey::verify_each(
-            readings
-                .iter()
-                .filter_map(|(_, reading)| reading.as_ref()?.first_verification()),
-        );
-        // One verdict for each reading that awaited one, in the same order.
-        let mut verdicts = verdicts.into_iter();
-        readings
-            .into_iter()
-            .map(|(line, reading)| {
-                let verdict = match &reading {
-                    Some(Reading::Awaiting(..)) => verdicts.next(),
-                    _ => None,
-                };
-                self.finish(line, reading, verdict)
-                    .map(Checked::into_assessed_form)
-            })
-            .collect()
+        let mut checked = Vec::new();
+        self.check_numbered_lines_into(lines, &mut checked);
+        checked
+    }
+
+    /// [`LineChecker::check_numbered_lines`], appending the outcomes to `checked`: a shell
+    /// checking batch after batch reuses one list.
+    fn check_numbered_lines_into<'b>(
+        &self,
+        lines: impl Iterator<Item = (usize, &'b [u8])>,
+        checked: &mut Vec<Result<Checked, LineError>>,
+    ) {
+        checked.reserve(lines.size_hint().0);
+        let readings = lines.map(|(line, bytes)| {
+            // Validating alone is several times cheaper than the lossy conversion's scan.
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            };
+            (line, self.begin(text.trim_end_matches(['\n', '\r'])))
+        });
+        finish_each(&self.keys, readings, |line, read| {
+            checked.push(self.finish(line, read).map(Checked::into_assessed_form));
+        });
     }
 
     /// A line read as far as its signature; `None` if blank.
@@ -239,24 +252,19 @@ impl LineChecker {
         )
     }
 
-    /// The outcome of line `line` read as far as `reading`, given the verdict of its first
-    /// verification if it was made.
+    /// The outcome of line `line` read as `read` (`None` if blank).
     fn finish(
         &self,
         line: usize,
-        reading: Option<Reading<'_, Vec<u8>>>,
-        first_verdict: Option<bool>,
+        read: Option<Result<(Entry, Role, Vec<u8>), Unverified>>,
     ) -> Result<Checked, LineError> {
-        let Some(reading) = reading else {
+        let Some(read) = read else {
             return Ok(Checked::Blank);
         };
-        let (entry, role, signed) =
-            reading
-                .finish(&self.keys, first_verdict)
-                .map_err(|unverified| LineError {
-                    line,
-                    rejection: unverified.into(),
-                })?;
+        let (entry, role, signed) = read.map_err(|unverified| LineError {
+            line,
+            rejection: unverified.into(),
+        })?;
         Ok(Checked::Entry(AcceptedEntry {
             line,
             body: Sha256::digest(&signed).into(),
@@ -367,8 +375,9 @@ pub fn read_batches<E>(
     use std::sync::mpsc;
 
     let mut admission = Admission::new();
-    let mut admit = |checked: Vec<Result<Checked, LineError>>| {
-        for outcome in checked {
+    // Empties `checked`, keeping its room for another batch.
+    let mut admit = |checked: &mut Vec<Result<Checked, LineError>>| {
+        for outcome in checked.drain(..) {
             take(outcome.and_then(|checked| admission.admit(checked)));
         }
     };
@@ -382,7 +391,7 @@ pub fn read_batches<E>(
             if batch.is_empty() {
                 return Ok(());
             }
-            admit(checker.check_lines(&batch, first_line));
+            admit(&mut checker.check_lines(&batch, first_line));
             first_line += batch.len();
         }
     }
@@ -393,8 +402,11 @@ pub fn read_batches<E>(
         // Results of batches `taken..sent`, by batch number: each is admitted once every
         // batch before it has been.
         let mut waiting: VecDeque<Option<Checks>> = VecDeque::new();
-        // Batches checked, to be filled again.
+        // Batches checked, to be filled again, and lists of outcomes admitted, to be filled
+        // again: each batch's outcomes are megabytes, which the allocator would otherwise
+        // return to the system and fault in again for every batch.
         let mut spare: Vec<LineBatch> = Vec::new();
+        let mut spare_checks: Vec<Checks> = Vec::new();
         let (mut sent, mut taken) = (0, 0);
         let mut outcome = Ok(());
         let mut input_left = true;
@@ -409,11 +421,13 @@ pub fn read_batches<E>(
                         first_line += batch.len();
                         sent += 1;
                         waiting.push_back(None);
+                        let mut checks = spare_checks.pop().unwrap_or_default();
                         scope.spawn(move |_| {
                             // A panic is sent too: this thread waits for every batch's
                             // result, and would otherwise wait for ever.
                             let checks = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                                checker.check_lines_here(&batch, line)
+                                checker.check_lines_here_into(&batch, line, &mut checks);
+                                checks
                             }));
                             // The receiver outlives the scope, so the send cannot fail.
                             let _ = done.send((number, batch, checks));
@@ -431,8 +445,9 @@ pub fn read_batches<E>(
             // checked batch in a row (up to all of those in flight, when the oldest was
             // slow) left both cores idle for tens of milliseconds at a time (`perf sched`).
             if waiting.front().is_some_and(Option::is_some) {
-                if let Some(checked) = waiting.pop_front().flatten() {
-                    admit(checked);
+                if let Some(mut checked) = waiting.pop_front().flatten() {
+                    admit(&mut checked);
+                    spare_checks.push(checked);
                 }
                 taken += 1;
                 continue;
@@ -493,6 +508,30 @@ impl KeyRing {
             role,
             canonical,
         })
+    }
+
+    /// [`KeyRing::verify_text`] for each of `texts`, in order, with the signatures verified
+    /// at once ([`StrictKey::verify_each`]): for a batch of entries, as a server ingests one.
+    pub fn verify_texts<'t>(
+        &self,
+        texts: impl IntoIterator<Item = &'t str>,
+    ) -> Vec<Result<VerifiedEntry, Unverified>> {
+        let readings = texts.into_iter().map(|text| {
+            let reading = self.begin_reading(text, raw_canonical_forms, |forms| forms);
+            ((), Some(reading))
+        });
+        let mut verified = Vec::new();
+        finish_each(self, readings, |(), read| {
+            // Every reading is `Some`, so each gives one outcome.
+            verified.extend(read.map(|read| {
+                read.map(|(entry, role, canonical)| VerifiedEntry {
+                    entry,
+                    role,
+                    canonical,
+                })
+            }));
+        });
+        verified
     }
 
     /// Parses, validates and authorises `text`. `from_raw` computes what the caller keeps of
@@ -566,6 +605,39 @@ impl<K: SignedMessage> Reading<'_, K> {
                     .map_err(Unverified::Unauthorised)?;
                 Ok((entry, role, kept))
             }
+        }
+    }
+}
+
+/// Each reading finished (`None`s passed through) and given to `take` with its tag, in
+/// order, the verifications they await first made a group at a time
+/// ([`StrictKey::verify_each`]): the outcomes of finishing each alone. The readings are taken
+/// a group at a time too, so only a group's are held.
+fn finish_each<'k, T, K: SignedMessage>(
+    ring: &'k KeyRing,
+    readings: impl Iterator<Item = (T, Option<Reading<'k, K>>)>,
+    mut take: impl FnMut(T, Option<Result<(Entry, Role, K), Unverified>>),
+) {
+    let mut readings = readings.peekable();
+    let mut group = Vec::with_capacity(VERIFIED_TOGETHER);
+    while readings.peek().is_some() {
+        group.extend(readings.by_ref().take(VERIFIED_TOGETHER));
+        let verdicts = StrictKey::verify_each(
+            group
+                .iter()
+                .filter_map(|(_, reading)| reading.as_ref()?.first_verification()),
+        );
+        // One verdict for each reading that awaited one, in the same order.
+        let mut verdicts = verdicts.into_iter();
+        for (tag, reading) in group.drain(..) {
+            let outcome = reading.map(|reading| {
+                let verdict = match reading {
+                    Reading::Awaiting(..) => verdicts.next(),
+                    Reading::Done(_) => None,
+                };
+                reading.finish(ring, verdict)
+            });
+            take(tag, outcome);
         }
     }
 }

@@ -40,6 +40,7 @@ use std::sync::LazyLock;
 use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha512};
 
@@ -83,23 +84,39 @@ impl StrictKey {
     }
 
     /// [`StrictKey::verify`]'s verdict on each `(key, message, signature)`, in order, with one
-    /// field inversion for them all.
+    /// field inversion for every [`VERIFIED_TOGETHER`] of them.
     pub fn verify_each<'a>(
         items: impl IntoIterator<Item = (&'a StrictKey, &'a [u8], &'a Signature)>,
     ) -> Vec<bool> {
-        let recomputed: Vec<(Option<EdwardsPoint>, &Signature)> = items
-            .into_iter()
-            .map(|(key, message, signature)| (key.recomputed_r(message, signature), signature))
-            .collect();
-        let points: Vec<EdwardsPoint> = recomputed.iter().filter_map(|(p, _)| *p).collect();
-        let mut compressed = EdwardsPoint::compress_batch_alloc(&points).into_iter();
-        recomputed
-            .iter()
-            .map(|(point, signature)| {
-                // One compression per point, in the same order.
-                point.is_some() && compressed.next().is_some_and(|c| accepts(&c, signature))
-            })
-            .collect()
+        let mut items = items.into_iter().peekable();
+        let mut verdicts = Vec::with_capacity(items.size_hint().0);
+        // The recomputed points of a group, and their signatures (`None` where `s` is not
+        // canonical: rejected, whatever its slot's point). Unused slots keep a point, any
+        // point, for the batch compression.
+        let mut points = [EdwardsPoint::identity(); VERIFIED_TOGETHER];
+        let mut signatures: [Option<&Signature>; VERIFIED_TOGETHER] = [None; VERIFIED_TOGETHER];
+        while items.peek().is_some() {
+            let mut taken = 0;
+            // The slots come first, so no item is taken beyond the last slot.
+            for ((point, slot), (key, message, signature)) in
+                points.iter_mut().zip(&mut signatures).zip(items.by_ref())
+            {
+                *slot = key.recomputed_r(message, signature).map(|recomputed| {
+                    *point = recomputed;
+                    signature
+                });
+                taken += 1;
+            }
+            let compressed = EdwardsPoint::compress_batch(&points);
+            verdicts.extend(
+                compressed
+                    .iter()
+                    .zip(&signatures)
+                    .take(taken)
+                    .map(|(point, signature)| signature.is_some_and(|s| accepts(point, s))),
+            );
+        }
+        verdicts
     }
 
     /// `[s]B - [k]A`, which must be `R`; `None` if `s` is not canonical.
@@ -119,6 +136,11 @@ impl StrictKey {
         ))
     }
 }
+
+/// How many signatures [`StrictKey::verify_each`] compresses with one inversion: enough that
+/// the inversion's share is a few hundredths of a signature's cost, few enough that a group
+/// stays on the stack (10 KiB of points).
+pub const VERIFIED_TOGETHER: usize = 64;
 
 /// Whether the recomputed `R`, compressed, is the signature's, and not of small order.
 fn accepts(recomputed: &CompressedEdwardsY, signature: &Signature) -> bool {

@@ -549,4 +549,12 @@ fn a_batch_verified_at_once_gets_each_lines_reference_verdict() {
     assert_eq!(checker.check_lines_here(&batch, 3), expected);
     #[cfg(feature = "parallel")]
     assert_eq!(checker.check_lines(&batch, 3), expected);
+    // A server's batch: each text's verdict as if verified alone, more lines than are
+    // verified together.
+    let texts: Vec<String> = std::iter::repeat_n(lines, 8)
+        .flatten()
+        .chain(awkward_lines())
+        .collect();
+    let alone: Vec<_> = texts.iter().map(|text| keys.verify_text(text)).collect();
+    assert_eq!(keys.verify_texts(texts.iter().map(String::as_str)), alone);
 }
