@@ -253,11 +253,7 @@ impl LineChecker {
     }
 
     /// The outcome of line `line` read as `read` (`None` if blank).
-    fn finish(
-        &self,
-        line: usize,
-        read: Option<Result<(Entry, Role, Vec<u8>), Unverified>>,
-    ) -> Result<Checked, LineError> {
+    fn finish(&self, line: usize, read: Option<ReadEntry<Vec<u8>>>) -> Result<Checked, LineError> {
         let Some(read) = read else {
             return Ok(Checked::Blank);
         };
@@ -542,7 +538,7 @@ impl KeyRing {
         text: &str,
         from_raw: impl FnOnce(&Raw<'_>) -> Result<K, SignError>,
         from_full: impl FnOnce(CanonicalForms) -> K,
-    ) -> Result<(Entry, Role, K), Unverified> {
+    ) -> ReadEntry<K> {
         self.begin_reading(text, from_raw, from_full)
             .finish(self, None)
     }
@@ -574,10 +570,14 @@ impl KeyRing {
     }
 }
 
+/// An entry read from its text and authorised, with what the reader keeps of its canonical
+/// form; or why it was not.
+type ReadEntry<K> = Result<(Entry, Role, K), Unverified>;
+
 /// An entry's text read as far as its signature.
 enum Reading<'k, K> {
     /// Decided without a verification still to make.
-    Done(Result<(Entry, Role, K), Unverified>),
+    Done(ReadEntry<K>),
     /// A valid entry, every check but the signature's passed.
     Awaiting(Entry, SignatureCheck<'k, K>),
 }
@@ -592,11 +592,7 @@ impl<K: SignedMessage> Reading<'_, K> {
     }
 
     /// The outcome, given the verdict of [`Reading::first_verification`] if it was made.
-    fn finish(
-        self,
-        ring: &KeyRing,
-        first_verdict: Option<bool>,
-    ) -> Result<(Entry, Role, K), Unverified> {
+    fn finish(self, ring: &KeyRing, first_verdict: Option<bool>) -> ReadEntry<K> {
         match self {
             Reading::Done(outcome) => outcome,
             Reading::Awaiting(entry, check) => {
@@ -616,7 +612,7 @@ impl<K: SignedMessage> Reading<'_, K> {
 fn finish_each<'k, T, K: SignedMessage>(
     ring: &'k KeyRing,
     readings: impl Iterator<Item = (T, Option<Reading<'k, K>>)>,
-    mut take: impl FnMut(T, Option<Result<(Entry, Role, K), Unverified>>),
+    mut take: impl FnMut(T, Option<ReadEntry<K>>),
 ) {
     let mut readings = readings.peekable();
     let mut group = Vec::with_capacity(VERIFIED_TOGETHER);
