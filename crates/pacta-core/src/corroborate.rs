@@ -32,7 +32,6 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 
 use serde::{Serialize, Serializer};
@@ -628,11 +627,14 @@ impl Cluster {
 /// The grid of active incidents, keyed by the cell of each incident's first location.
 struct Grid {
     cell_deg: f64,
-    /// Only looked up, never iterated, so its order reaches no output; fixed hashing (no
-    /// random seed), and a lookup per cell near every sighting costs a few cache misses
-    /// less than a `BTreeMap`'s search.
-    cells: HashMap<(i64, i64), Vec<usize>, foldhash::fast::FixedState>,
+    /// Only looked up, never iterated, so its order reaches no output; a lookup per cell
+    /// near every sighting costs a few cache misses less than a `BTreeMap`'s search.
+    cells: HashMap<(i64, i64), Vec<usize>, CellHash>,
 }
+
+/// The hash of grid cells, ten or so lookups per report: fixed (no random seed), and
+/// SipHash's resistance to chosen keys buys nothing for cells of validated coordinates.
+type CellHash = foldhash::fast::FixedState;
 
 impl Grid {
     fn new(max_extent_km: f64) -> Grid {
@@ -824,8 +826,7 @@ fn arrange_in_batches(
     // Only its cells: the same as the sweep's.
     let grid = Grid::new(max_extent_km);
     // Lookup only: the reports still within the window of the sweep, by cell.
-    let mut recent: HashMap<(i64, i64), Vec<usize>, BuildHasherDefault<CellHasher>> =
-        HashMap::default();
+    let mut recent: HashMap<(i64, i64), Vec<usize>, CellHash> = HashMap::default();
     let mut cells = Vec::new();
     let mut parent: Vec<usize> = (0..n).collect();
     for (i, s) in sightings.iter().enumerate() {
@@ -911,32 +912,6 @@ fn arrange_in_batches(
         }
     }
     lengths
-}
-
-/// A hash for grid cells, ten or so lookups per report while linking: SipHash's resistance to
-/// chosen keys buys nothing for cells of validated coordinates and costs several times more.
-#[derive(Default)]
-struct CellHasher(u64);
-
-impl Hasher for CellHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        // Multiplicative mixing (as in FxHash).
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// The representative of `i`'s set, halving paths on the way.

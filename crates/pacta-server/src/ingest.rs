@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
+use pacta_core::entry::strict::VERIFIED_TOGETHER;
 use pacta_core::entry::types::{
     ACTION_SCHEMA, OBJECTION_SCHEMA, REPORT_SCHEMA, RETRACTION_SCHEMA, RULING_SCHEMA,
 };
@@ -347,18 +348,17 @@ fn verify(
     admit_verified(state, state.keys().verify_text(text), schema, now)
 }
 
-/// [`verify`] for each line of a batch, with the signatures of each share of the lines
-/// verified at once (`KeyRing::verify_texts`: one field inversion for all of them) on
-/// every core, in order.
+/// [`verify`] for each line of a batch, in order, shares of the lines on every core, each
+/// share's signatures verified at once (`KeyRing::verify_texts`: one field inversion for
+/// all of them).
 fn verify_lines(
     state: &AppState,
     lines: &[(usize, String)],
     schema: &'static str,
     now: Timestamp,
 ) -> Vec<(usize, Result<Candidate, Problem>)> {
-    let per_thread = lines.len().div_ceil(rayon::current_num_threads()).max(1);
     lines
-        .par_chunks(per_thread)
+        .par_chunks(VERIFIED_TOGETHER)
         .flat_map_iter(|share| {
             let texts: Vec<Result<&str, Problem>> = share
                 .iter()

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use pacta_core::assess::{assess_intake, Intake};
+use pacta_core::entry::strict::VERIFIED_TOGETHER;
 use pacta_core::entry::types::Entry;
 use pacta_core::entry::{canonical_bytes, parse_signature, Checked, LineChecker};
 use pacta_core::time::Timestamp;
@@ -72,12 +73,11 @@ fn verify_domain_entries(prefix: Vec<Vec<u8>>, checker: &LineChecker) -> Result<
         if batch.is_empty() {
             break;
         }
-        // Each thread checks a share of the batch, verifying its signatures at once.
-        let per_thread = batch.len().div_ceil(rayon::current_num_threads()).max(1);
+        // Shares of the batch checked on every core, each verifying its signatures at once.
         let checked: Vec<Result<Option<Entry>, String>> = batch
-            .par_chunks(per_thread)
+            .par_chunks(VERIFIED_TOGETHER)
             .enumerate()
-            .flat_map_iter(|(k, share)| check_share(checker, first + k * per_thread, share))
+            .flat_map_iter(|(k, share)| check_share(checker, first + k * VERIFIED_TOGETHER, share))
             .collect();
         for entry in checked {
             domain.extend(entry?);
@@ -100,9 +100,11 @@ fn check_share(
         .iter()
         .enumerate()
         .map(|(i, bytes)| {
-            let schema = log_entry_schema(bytes).map_err(|e| bad(i, e))?;
+            if log_entry_schema(bytes).map_err(|e| bad(i, e))? == ASSESSMENT_SCHEMA {
+                return Ok(false);
+            }
             std::str::from_utf8(bytes).map_err(|_| bad(i, "not UTF-8".into()))?;
-            Ok(schema != ASSESSMENT_SCHEMA)
+            Ok(true)
         })
         .collect();
     let to_check = share

@@ -173,10 +173,9 @@ impl LineChecker {
         first_line: usize,
     ) -> Vec<Result<Checked, LineError>> {
         use rayon::prelude::*;
-        let per_thread = batch.len().div_ceil(rayon::current_num_threads()).max(1);
         (0..batch.len())
             .into_par_iter()
-            .chunks(per_thread)
+            .chunks(VERIFIED_TOGETHER)
             .flat_map_iter(|lines| {
                 self.check_numbered_lines(
                     lines.into_iter().map(|i| (first_line + i, batch.line(i))),
@@ -220,8 +219,7 @@ impl LineChecker {
         checked
     }
 
-    /// [`LineChecker::check_numbered_lines`], appending the outcomes to `checked`: a shell
-    /// checking batch after batch reuses one list.
+    /// [`LineChecker::check_numbered_lines`], appending the outcomes to `checked`.
     fn check_numbered_lines_into<'b>(
         &self,
         lines: impl Iterator<Item = (usize, &'b [u8])>,

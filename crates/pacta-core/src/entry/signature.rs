@@ -220,8 +220,9 @@ pub struct Authorised {
 /// Decoding a key (point decompression) costs a sizeable part of a verification,
 /// so a reader checking many entries builds one ring and reuses it. Keys that do not decode
 /// to a curve point, or are of small order (weak), are left out: they could never pass strict
-/// verification. Signatures are checked by [`StrictKey::verify`], which gives
-/// `verify_strict`'s verdicts with one field exponentiation where it does two.
+/// verification. Signatures are checked by [`StrictKey`], which gives `verify_strict`'s
+/// verdicts without decompressing `R` and, for a reader of many entries, with one field
+/// inversion for a group of them ([`StrictKey::verify_each`]).
 #[derive(Clone, Debug)]
 pub struct KeyRing {
     agreement_id: String,
