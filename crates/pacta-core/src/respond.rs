@@ -180,7 +180,7 @@ pub fn counted(findings: &[Finding], basis: TriggerBasis) -> Vec<(Timestamp, &Fi
             _ => None,
         })
         .collect();
-    out.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    parallel::sort_by(&mut out, |a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     out
 }
 
@@ -470,33 +470,35 @@ pub fn respond(
         .collect();
     // For each rung with a filter, when findings matching it count (sorted), of any party
     // and by party.
-    let breaches: BTreeMap<&str, Breaches> = agreement
-        .responses
-        .iter()
-        .filter_map(|r| {
-            let filter = trigger_filter(&r.trigger)?;
-            let mut breaches = Breaches::default();
-            for (t, f) in counted_for(r)
-                .iter()
-                .filter(|(_, f)| finding_matches(filter, f))
-            {
-                breaches.any.push(*t);
-                breaches
-                    .by_party
-                    .entry(f.party.as_deref())
-                    .or_default()
-                    .push(*t);
-            }
-            Some((r.id.as_str(), breaches))
-        })
-        .collect();
+    // Each rung's on its own core, with `parallel`.
+    let responses: Vec<&ResponseRung> = agreement.responses.iter().collect();
+    let breaches: BTreeMap<&str, Breaches> = parallel::filter_map(&responses, |&r| {
+        let filter = trigger_filter(&r.trigger)?;
+        let mut breaches = Breaches::default();
+        for (t, f) in counted_for(r)
+            .iter()
+            .filter(|(_, f)| finding_matches(filter, f))
+        {
+            breaches.any.push(*t);
+            breaches
+                .by_party
+                .entry(f.party.as_deref())
+                .or_default()
+                .push(*t);
+        }
+        Some((r.id.as_str(), breaches))
+    })
+    .into_iter()
+    .collect();
 
-    let firings: Vec<Firing> = agreement
-        .responses
-        .iter()
-        .zip(&texts)
-        .flat_map(|(rung, text)| fire(rung, text, counted_for(rung), zones))
-        .collect();
+    let rungs_and_texts: Vec<(&ResponseRung, &RungText)> =
+        agreement.responses.iter().zip(&texts).collect();
+    let firings: Vec<Firing> = parallel::map(&rungs_and_texts, |&(rung, text)| {
+        fire(rung, text, counted_for(rung), zones)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let ladder = Ladder {
         rungs,
         breaches,
