@@ -98,7 +98,7 @@ def main():
         ["measure", "one core /s", f"{limits['cores']} cores /s"],
         [
             ["Ed25519 verify_strict", verify_one, verify_all],
-            *([["Pacta's strict verification (StrictKey)", limits["pacta_strict_verify_per_s"]["one_core"],
+            *([["Pacta's strict verification (StrictKey, groups of 64)", limits["pacta_strict_verify_per_s"]["one_core"],
                 limits["pacta_strict_verify_per_s"]["all_cores"]]]
               if "pacta_strict_verify_per_s" in limits else []),
             ["SHA-256 of one message", limits["sha256_messages_per_s"]["one_core"],
