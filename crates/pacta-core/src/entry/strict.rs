@@ -178,11 +178,18 @@ mod tests {
             "verify_strict says {dalek}, StrictKey {alone}"
         );
         if let Some(strict) = &strict {
-            assert_eq!(
-                StrictKey::verify_each([(strict, message, signature)]),
-                [dalek],
-                "in a batch"
-            );
+            // Alone in a group (compressed by itself), and in a group whose compressions
+            // share an inversion.
+            for copies in [1, SHARED_INVERSION_FROM] {
+                assert_eq!(
+                    StrictKey::verify_each(std::iter::repeat_n(
+                        (strict, message, signature),
+                        copies
+                    )),
+                    vec![dalek; copies],
+                    "in a group of {copies}"
+                );
+            }
         }
         dalek
     }
