@@ -471,8 +471,9 @@ pub fn respond(
     // For each rung with a filter, when findings matching it count (sorted), of any party
     // and by party.
     // Each rung's on its own core, with `parallel`.
-    let responses: Vec<&ResponseRung> = agreement.responses.iter().collect();
-    let breaches: BTreeMap<&str, Breaches> = parallel::filter_map(&responses, |&r| {
+    let rungs_and_texts: Vec<(&ResponseRung, &RungText)> =
+        agreement.responses.iter().zip(&texts).collect();
+    let breaches: BTreeMap<&str, Breaches> = parallel::filter_map(&rungs_and_texts, |&(r, _)| {
         let filter = trigger_filter(&r.trigger)?;
         let mut breaches = Breaches::default();
         for (t, f) in counted_for(r)
@@ -491,8 +492,6 @@ pub fn respond(
     .into_iter()
     .collect();
 
-    let rungs_and_texts: Vec<(&ResponseRung, &RungText)> =
-        agreement.responses.iter().zip(&texts).collect();
     let firings: Vec<Firing> = parallel::map(&rungs_and_texts, |&(rung, text)| {
         fire(rung, text, counted_for(rung), zones)
     })

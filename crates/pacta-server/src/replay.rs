@@ -188,3 +188,36 @@ pub fn replay(data: &Path) -> Result<Replay, String> {
         replayed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_skips_digest_entries_and_names_each_bad_entry_by_its_index() {
+        let agreement = AgreementFiles::read(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/scenarios/agreements/ceasefire"
+        )))
+        .expect("the test agreement reads")
+        .agreement;
+        let checker = LineChecker::new(&agreement);
+        let share: Vec<Vec<u8>> = vec![
+            // A digest entry is skipped before any check of its text.
+            br#"{"schema":"pacta.assessment/1","digest":"x"}"#.to_vec(),
+            b"{\"schema\":\"pacta.report/1\",\"text\":\"\xff\"}".to_vec(),
+            br#"{"schema":"pacta.report/1"}"#.to_vec(),
+            b"not json".to_vec(),
+        ];
+        let checked = check_share(&checker, 5, &share);
+        assert_eq!(checked.len(), 4);
+        assert!(matches!(checked[0], Ok(None)), "{:?}", checked[0]);
+        let errors: Vec<String> = checked[1..]
+            .iter()
+            .map(|c| c.clone().err().unwrap_or_default())
+            .collect();
+        assert!(errors[0].starts_with("log entry 6: "), "{}", errors[0]);
+        assert!(errors[1].starts_with("log entry 7: "), "{}", errors[1]);
+        assert!(errors[2].starts_with("log entry 8: "), "{}", errors[2]);
+    }
+}
