@@ -374,6 +374,11 @@ pub struct Generator<'p, 'a> {
     pub duplicates: u64,
     /// Reports submitted one to five days late.
     pub late: u64,
+    /// Only the happenings the parties' daily rates drive: no offensive, no scheduled
+    /// withdrawal (a pilot run's, which estimates how reports grow with the rates).
+    rated_only: bool,
+    /// The factor on the parties' rates: the plan's, or a pilot run's own.
+    rate_scale: f64,
 }
 
 impl<'p, 'a> Generator<'p, 'a> {
@@ -388,6 +393,19 @@ impl<'p, 'a> Generator<'p, 'a> {
             withdrawals: BTreeMap::new(),
             duplicates: 0,
             late: 0,
+            rated_only: false,
+            rate_scale: plan.rate_scale,
+        }
+    }
+
+    /// A generator of the happenings the parties' rates drive, scaled by `rate_scale`, and
+    /// nothing else: the offensive and the withdrawals come once whatever the rates, so
+    /// counting their reports would make a short pilot run overestimate reports a day.
+    pub fn rated_only(plan: &'p Plan<'a>, stream: u64, rate_scale: f64) -> Generator<'p, 'a> {
+        Generator {
+            rated_only: true,
+            rate_scale,
+            ..Generator::new(plan, stream)
         }
     }
 
@@ -483,27 +501,30 @@ impl<'p, 'a> Generator<'p, 'a> {
                 .along_km
                 .unwrap_or([0.0, plan.world.length_km])
                 .map(|x| x.clamp(0.0, plan.world.length_km));
-            for _ in 0..self.rng.poisson(rates.fire_per_day * plan.rate_scale) {
+            for _ in 0..self.rng.poisson(rates.fire_per_day * self.rate_scale) {
                 let t = day_start + self.rng.below(DAY_S as usize) as i64;
                 let h = self.fire(party, t, along, rates.fire_depth_km, None);
                 out.push((h, None));
             }
             for _ in 0..self
                 .rng
-                .poisson(rates.heavy_weapons_per_day * plan.rate_scale)
+                .poisson(rates.heavy_weapons_per_day * self.rate_scale)
             {
                 let t = day_start + self.rng.below(DAY_S as usize) as i64;
                 out.push((self.heavy(party, t, along), None));
             }
             for _ in 0..self
                 .rng
-                .poisson(rates.restrictions_per_day * plan.rate_scale)
+                .poisson(rates.restrictions_per_day * self.rate_scale)
             {
                 let t = day_start + self.rng.below(DAY_S as usize) as i64;
                 if let Some(h) = self.restriction(party, t) {
                     out.push((h, None));
                 }
             }
+        }
+        if self.rated_only {
+            return out;
         }
         for e in &plan.episodes {
             if (e.start.0 - plan.start.0).div_euclid(DAY_S) != day {
