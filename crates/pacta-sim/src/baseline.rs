@@ -109,6 +109,7 @@ fn outcome(agreement: &Agreement, groups: Vec<Vec<&Report>>, as_of: Timestamp) -
     settle(agreement, &mut findings, &[], &[], as_of);
     let obligations = respond(agreement, &zones, &findings, &ActionIndex::default(), as_of);
     Outcome {
+        agreement: agreement.id.clone(),
         as_of,
         incidents: incidents
             .iter()

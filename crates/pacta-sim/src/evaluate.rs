@@ -54,6 +54,9 @@ impl Default for Tolerance {
 /// ignored.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Outcome {
+    /// The agreement assessed.
+    #[serde(default)]
+    pub agreement: String,
     /// The assessment's as-of time.
     pub as_of: Timestamp,
     #[serde(default)]
@@ -475,4 +478,67 @@ fn severity_name(s: Severity) -> &'static str {
         Severity::Serious => "serious",
         Severity::Grave => "grave",
     }
+}
+
+/// Whether an assessment and a truth can be scored together, before any metric is computed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairing {
+    /// Why they cannot: they are of different runs, and every metric would be meaningless.
+    pub mismatch: Option<String>,
+    /// What will make some metrics mean less than they seem.
+    pub warnings: Vec<String>,
+}
+
+/// Checks that `outcome` assesses the reports of the run `truth` describes: the same
+/// agreement, and incidents made of that run's reports. A scorer handed the truth of one
+/// seed and the assessment of another would otherwise print a precision near zero, with
+/// nothing to say why.
+pub fn pairing(truth: &Truth, outcome: &Outcome) -> Pairing {
+    let mut pairing = Pairing::default();
+    if !outcome.agreement.is_empty() && outcome.agreement != truth.agreement {
+        pairing.mismatch = Some(format!(
+            "the assessment is of agreement `{}`, the truth of `{}`",
+            outcome.agreement, truth.agreement
+        ));
+        return pairing;
+    }
+    let of_the_run: BTreeSet<&str> = truth
+        .events
+        .iter()
+        .flat_map(|e| e.reports.iter().map(String::as_str))
+        .chain(truth.false_reports.iter().map(|f| f.id.as_str()))
+        .collect();
+    let members: BTreeSet<&str> = outcome
+        .incidents
+        .iter()
+        .flat_map(|i| i.reports.iter().map(String::as_str))
+        .collect();
+    let foreign = members
+        .iter()
+        .filter(|id| !of_the_run.contains(*id))
+        .count();
+    if foreign > 0 && foreign == members.len() {
+        pairing.mismatch = Some(format!(
+            "none of the {} reports in the assessment's incidents is a report of the run the \
+             truth describes (seed {}): they are of another run",
+            members.len(),
+            truth.seed
+        ));
+        return pairing;
+    }
+    if foreign > 0 {
+        pairing.warnings.push(format!(
+            "{foreign} of the {} reports in the assessment's incidents are not reports of this \
+             run: their incidents can only count against precision",
+            members.len()
+        ));
+    }
+    if outcome.as_of < truth.as_of {
+        pairing.warnings.push(format!(
+            "the assessment is as of {}, before the run's last submission ({}): reports \
+             submitted later are not in it, and events only they describe count as missed",
+            outcome.as_of, truth.as_of
+        ));
+    }
+    pairing
 }

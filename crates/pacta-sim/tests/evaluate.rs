@@ -145,3 +145,44 @@ fn an_offensive_obligation_during_the_episode_detects_it() {
     let o = evaluation().obligations;
     assert_eq!((o.episodes, o.episodes_detected), (1, 1));
 }
+
+#[test]
+fn an_assessment_of_the_run_pairs_with_its_truth_and_another_runs_does_not() {
+    use pacta_sim::evaluate::pairing;
+    let truth = Truth::from_json(TRUTH).unwrap();
+    let outcome = Outcome::from_json(ASSESSMENT).unwrap();
+    assert_eq!(pairing(&truth, &outcome), Default::default());
+
+    // Another agreement.
+    let other_agreement =
+        Outcome::from_json(&ASSESSMENT.replace(r#""agreement": "t""#, r#""agreement": "u""#))
+            .unwrap();
+    let mismatch = pairing(&truth, &other_agreement).mismatch.unwrap();
+    assert!(
+        mismatch.contains("`u`") && mismatch.contains("`t`"),
+        "{mismatch}"
+    );
+
+    // Another run: none of the members is a report of this one.
+    let mut other_run = outcome.clone();
+    for incident in &mut other_run.incidents {
+        for report in &mut incident.reports {
+            report.insert_str(0, "other-");
+        }
+    }
+    let mismatch = pairing(&truth, &other_run).mismatch.unwrap();
+    assert!(mismatch.contains("none of the 4 reports"), "{mismatch}");
+
+    // Some foreign members, and an assessment made before the last submission: scored,
+    // with a warning for each.
+    let mut partly = outcome.clone();
+    if let Some(first) = partly.incidents.first_mut() {
+        first.reports.push("elsewhere".into());
+    }
+    partly.as_of = "2026-03-01T12:00:00Z".parse().unwrap();
+    let paired = pairing(&truth, &partly);
+    assert_eq!(paired.mismatch, None);
+    assert_eq!(paired.warnings.len(), 2, "{:?}", paired.warnings);
+    assert!(paired.warnings[0].starts_with("1 of the 5 reports"));
+    assert!(paired.warnings[1].contains("before the run's last submission"));
+}

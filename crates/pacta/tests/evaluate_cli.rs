@@ -110,3 +110,22 @@ fn a_file_that_is_not_a_truth_exits_1() {
     let out = evaluate(&bogus, &bogus, &[]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn an_assessment_of_another_agreement_exits_1_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, assessment) = simulated(dir.path());
+    let text = std::fs::read_to_string(&assessment).unwrap();
+    let mut other: serde_json::Value = serde_json::from_str(&text).unwrap();
+    other["agreement"] = "another-agreement".into();
+    let other_path = dir.path().join("other.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    let out = evaluate(&truth, &other_path, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not of the same run") && stderr.contains("`another-agreement`"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}

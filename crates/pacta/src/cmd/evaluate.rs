@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use pacta_sim::evaluate::pairing;
 use pacta_sim::evaluate::{AttributionScore, Score};
 use pacta_sim::{evaluate, Evaluation, Outcome, Tolerance, Truth};
 
@@ -19,7 +20,12 @@ use super::{exit_invalid, EXIT_OK};
 /// events are matched one to one, closest first. The metrics are defined in
 /// `docs/simulation.md`.
 ///
-/// Exit codes: 0 evaluated; 1 a file is not a truth or an assessment; 2 usage or I/O error.
+/// The two files must be of one run: an assessment of another agreement, or one none of whose
+/// incidents' reports the truth lists, is refused; an assessment that holds only some of the
+/// run's reports or was made before its last submission is scored, with a warning.
+///
+/// Exit codes: 0 evaluated; 1 a file is not a truth or an assessment, or the two are not of
+/// the same run; 2 usage or I/O error.
 #[derive(clap::Args)]
 pub struct Args {
     /// The ground truth written by `pacta simulate --truth`.
@@ -58,6 +64,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(exit_invalid());
         }
     };
+    let pairing = pairing(&truth, &outcome);
+    if let Some(mismatch) = pairing.mismatch {
+        eprintln!(
+            "error: {} and {} are not of the same run: {mismatch}",
+            args.assessment.display(),
+            args.truth.display()
+        );
+        return Ok(exit_invalid());
+    }
+    for warning in &pairing.warnings {
+        eprintln!("warning: {warning}");
+    }
     if !(args.distance_km.is_finite() && args.distance_km >= 0.0) || args.time_minutes < 0 {
         anyhow::bail!("--distance-km and --time-minutes must be finite and not negative");
     }
