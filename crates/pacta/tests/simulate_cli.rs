@@ -90,3 +90,41 @@ fn the_simulated_reports_are_accepted_by_assess() {
         String::from_utf8_lossy(&assess.stderr)
     );
 }
+
+#[test]
+fn a_failed_run_leaves_earlier_outputs_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    for name in ["reports.ndjson", "truth.json"] {
+        std::fs::write(dir.path().join(name), "an earlier run's\n").unwrap();
+    }
+    // No monitor has a key: nothing can be signed, and the run fails after its outputs were
+    // opened.
+    let out = Command::new(env!("CARGO_BIN_EXE_pacta"))
+        .arg("simulate")
+        .arg("--agreement")
+        .arg(demo())
+        .arg("--keys")
+        .arg(keys.path())
+        .arg("--out")
+        .arg(dir.path().join("reports.ndjson"))
+        .arg("--truth")
+        .arg(dir.path().join("truth.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (reports, truth) = files(dir.path());
+    assert_eq!(reports, b"an earlier run's\n");
+    assert_eq!(truth, b"an earlier run's\n");
+    // Nothing staged is left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+}

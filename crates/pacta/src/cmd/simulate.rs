@@ -1,7 +1,6 @@
 //! `pacta simulate`: runs a seeded monitoring scenario over an agreement and writes signed
 //! reports (NDJSON) and the ground truth (JSON).
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
+use tempfile::NamedTempFile;
 
 use super::keygen::load_signing_key;
 use super::{exit_invalid, EXIT_OK};
@@ -81,12 +81,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let keys = load_keys(&args.keys, agreement.monitors.keys())?;
 
-    let reports_file =
-        File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let truth_file = File::create(&args.truth)
-        .with_context(|| format!("cannot create {}", args.truth.display()))?;
-    let mut reports_out = BufWriter::with_capacity(1 << 20, reports_file);
-    let mut truth_out = BufWriter::with_capacity(1 << 20, truth_file);
+    let mut reports_out = BufWriter::with_capacity(1 << 20, staged(&args.out)?);
+    let mut truth_out = BufWriter::with_capacity(1 << 20, staged(&args.truth)?);
 
     let bar = progress_bar(args.reports);
     let options = RunOptions {
@@ -113,6 +109,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(exit_invalid());
         }
     };
+    for (out, path) in [(reports_out, &args.out), (truth_out, &args.truth)] {
+        let staged = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        staged
+            .persist(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     for monitor in &summary.monitors_without_key {
         eprintln!(
             "note: no key file {} for monitor `{monitor}`: it wrote nothing",
@@ -167,4 +172,18 @@ fn load_keys<'a>(
         }
     }
     Ok(keys)
+}
+
+/// A file written beside `path` and moved over it only once the run has succeeded, so that a
+/// run that fails (a bad key directory, an agreement no monitor can sign for, no room left)
+/// leaves a file already at `path` as it was; dropped unpersisted, it is removed.
+fn staged(path: &Path) -> anyhow::Result<NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".pacta-simulate-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create {}", path.display()))
 }
