@@ -8,13 +8,17 @@ fn demo() -> PathBuf {
 }
 
 fn simulate(dir: &Path, extra: &[&str]) -> Output {
-    let demo = demo();
+    simulate_signed_by(dir, &demo().join("keys"), extra)
+}
+
+/// `pacta simulate` of the demo with the key files in `keys`, writing into `dir`.
+fn simulate_signed_by(dir: &Path, keys: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pacta"))
         .arg("simulate")
         .arg("--agreement")
-        .arg(&demo)
+        .arg(demo())
         .arg("--keys")
-        .arg(demo.join("keys"))
+        .arg(keys)
         .arg("--out")
         .arg(dir.join("reports.ndjson"))
         .arg("--truth")
@@ -100,18 +104,7 @@ fn a_failed_run_leaves_earlier_outputs_as_they_were() {
     }
     // No monitor has a key: nothing can be signed, and the run fails after its outputs were
     // opened.
-    let out = Command::new(env!("CARGO_BIN_EXE_pacta"))
-        .arg("simulate")
-        .arg("--agreement")
-        .arg(demo())
-        .arg("--keys")
-        .arg(keys.path())
-        .arg("--out")
-        .arg(dir.path().join("reports.ndjson"))
-        .arg("--truth")
-        .arg(dir.path().join("truth.json"))
-        .output()
-        .unwrap();
+    let out = simulate_signed_by(dir.path(), keys.path(), &[]);
     assert_eq!(
         out.status.code(),
         Some(1),
