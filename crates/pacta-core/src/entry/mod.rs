@@ -11,6 +11,7 @@ mod canonical;
 mod json;
 pub mod limits;
 pub mod location;
+mod multiples;
 pub mod ndjson;
 mod raw;
 pub mod signature;
