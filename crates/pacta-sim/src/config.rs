@@ -65,6 +65,7 @@ impl Default for ScenarioConfig {
 
 impl ScenarioConfig {
     /// Parses a TOML scenario; unknown keys are refused so a typo is not silently ignored.
+    /// Values are checked against an agreement by [`ScenarioConfig::validate`].
     pub fn from_toml(text: &str) -> Result<ScenarioConfig, toml::de::Error> {
         toml::from_str(text)
     }
@@ -344,7 +345,8 @@ pub struct NoiseConfig {
     pub duplicate: f64,
     /// Probability a report is submitted one to five days late.
     pub late: f64,
-    /// Share of all reports that describe nothing that happened.
+    /// Share of all reports that describe nothing that happened, at most
+    /// [`crate::validate::FALSE_SHARE_MAX`].
     pub false_share: f64,
 }
 

@@ -15,6 +15,7 @@ use pacta_core::time::Timestamp;
 use crate::config::{MonitorKind, ScenarioConfig, UnitConfig};
 use crate::random::Stream;
 use crate::truth::{Episode, FalseReport, TrueBreach, TrueEvent, TrueKind, TrueObligation};
+use crate::validate::FALSE_SHARE_MAX;
 use crate::world::{bearing_deg, offset, World};
 
 const DAY_S: i64 = 86_400;
@@ -484,9 +485,12 @@ impl<'p, 'a> Generator<'p, 'a> {
     }
 
     /// After each true report, a false one with probability `f / (1 - f)`, so false reports
-    /// make up the share `f` of all reports.
+    /// make up the share `f` of all reports. Validation refuses a `false_share` above
+    /// [`FALSE_SHARE_MAX`], but `noise.scale` can still raise the scaled share past it, where
+    /// `f / (1 - f)` would pass 1 (and divide by zero at 1): the share is held at the most one
+    /// false report per true one can give.
     fn false_follows(&mut self) -> bool {
-        let f = self.noise(|n| n.false_share).min(0.5);
+        let f = self.noise(|n| n.false_share).min(FALSE_SHARE_MAX);
         self.rng.chance(f / (1.0 - f))
     }
 

@@ -19,9 +19,11 @@ mod generate;
 mod random;
 pub mod simulate;
 pub mod truth;
+pub mod validate;
 mod world;
 
 pub use config::{MonitorKind, ScenarioConfig};
 pub use evaluate::{evaluate, Evaluation, Outcome, Tolerance};
 pub use simulate::{simulate, simulate_to, MonitorKeys, RunOptions, SimError, Simulation, Summary};
 pub use truth::{Truth, TRUTH_SCHEMA};
+pub use validate::{Problem, Setting};

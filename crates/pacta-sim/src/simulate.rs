@@ -72,6 +72,9 @@ pub struct Simulation {
 /// Why a scenario could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    #[error("{}", crate::validate::describe(.0))]
+    /// Settings of the scenario or the run that it would bend or ignore, every one of them.
+    Invalid(Vec<crate::validate::Problem>),
     #[error("scenario `start`: {0}")]
     /// The scenario's `start` is not an RFC 3339 time.
     Start(String),
@@ -152,6 +155,8 @@ pub fn simulate_to(
     if agreement.parties.is_empty() {
         return Err(SimError::NoParties);
     }
+    // Before anything is written, so that a refused run leaves no partial output.
+    crate::validate::validate(agreement, config, options).map_err(SimError::Invalid)?;
     for (monitor, key) in keys {
         let listed = agreement
             .monitors

@@ -186,3 +186,68 @@ fn an_assessment_of_the_run_pairs_with_its_truth_and_another_runs_does_not() {
     assert!(paired.warnings[0].starts_with("1 of the 5 reports"));
     assert!(paired.warnings[1].contains("before the run's last submission"));
 }
+
+/// An incident at ev-1's place seen at `start`..`end` (RFC 3339).
+fn incident_at_ev1(start: &str, end: &str) -> pacta_sim::evaluate::OutcomeIncident {
+    pacta_sim::evaluate::OutcomeIncident {
+        id: "inc".to_string(),
+        reports: Vec::new(),
+        lon: 37.0,
+        lat: 48.0,
+        start: start.parse().unwrap(),
+        end: end.parse().unwrap(),
+        kinds: vec![pacta_core::agreement::model::EventKind::Explosion],
+        attribution: Default::default(),
+    }
+}
+
+#[test]
+fn incidents_match_events_as_far_apart_in_time_as_the_tolerance_and_no_farther() {
+    use pacta_sim::evaluate::match_incidents;
+    let truth = Truth::from_json(TRUTH).unwrap();
+    // ev-1 ends at 10:05; this incident starts 4 h 57 min later, hours of buckets away.
+    let late = [incident_at_ev1(
+        "2026-03-01T15:02:00Z",
+        "2026-03-01T15:02:00Z",
+    )];
+    let within = |hours: i64| Tolerance {
+        distance_km: 3.0,
+        time_s: hours * 3_600,
+    };
+    assert_eq!(
+        match_incidents(&late, &truth.events, within(5)).get(&0),
+        Some(&0)
+    );
+    assert!(match_incidents(&late, &truth.events, within(4)).is_empty());
+    // A span written backwards is searched as the span it covers, not refused by a panic.
+    let backwards = [incident_at_ev1(
+        "2026-03-01T10:03:00Z",
+        "2026-03-01T09:00:00Z",
+    )];
+    assert_eq!(
+        match_incidents(&backwards, &truth.events, within(1)).get(&0),
+        Some(&0)
+    );
+}
+
+#[test]
+fn a_time_tolerance_above_a_day_is_refused() {
+    use pacta_sim::evaluate::TIME_TOLERANCE_S_MAX;
+    assert_eq!(Tolerance::default().check(), Ok(()));
+    let at = |time_s| Tolerance {
+        distance_km: 3.0,
+        time_s,
+    };
+    assert_eq!(at(TIME_TOLERANCE_S_MAX).check(), Ok(()));
+    let why = at(TIME_TOLERANCE_S_MAX + 60).check().unwrap_err();
+    assert!(
+        why.contains("1441 minutes") && why.contains("allowed 0 to 1440 minutes"),
+        "{why}"
+    );
+    assert!(at(-60).check().is_err());
+    let nan = Tolerance {
+        distance_km: f64::NAN,
+        time_s: 60,
+    };
+    assert!(nan.check().is_err());
+}

@@ -144,3 +144,41 @@ fn a_requested_count_is_spread_over_the_configured_days() {
         }
     }
 }
+
+#[test]
+fn the_scenario_documented_in_docs_is_valid_for_the_demo() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/simulation.md"),
+    )
+    .unwrap();
+    let block = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let config = ScenarioConfig::from_toml(block).unwrap();
+    assert_eq!(config.validate(&common::demo_agreement()), Ok(()));
+}
+
+#[test]
+fn a_refused_scenario_writes_nothing() {
+    let agreement = common::demo_agreement();
+    let keys = common::demo_keys(&agreement);
+    let config = ScenarioConfig::from_toml("[noise]\nfalse_share = 0.7\n").unwrap();
+    let (mut reports, mut truth) = (Vec::new(), Vec::new());
+    let result = simulate_to(
+        &agreement,
+        &config,
+        &keys,
+        1,
+        &RunOptions::default(),
+        &mut reports,
+        &mut truth,
+        &mut |_| {},
+    );
+    match result {
+        Err(pacta_sim::SimError::Invalid(problems)) => assert_eq!(problems.len(), 1),
+        other => panic!("{other:?}"),
+    }
+    assert!(reports.is_empty() && truth.is_empty());
+}

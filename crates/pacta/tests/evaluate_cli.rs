@@ -129,3 +129,16 @@ fn an_assessment_of_another_agreement_exits_1_and_says_so() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_time_tolerance_above_the_limit_is_refused_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let out = evaluate(&missing, &missing, &["--time-minutes", "100000000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--time-minutes 100000000") && stderr.contains("allowed 0 to"),
+        "{stderr}"
+    );
+}

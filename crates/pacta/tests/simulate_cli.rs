@@ -121,3 +121,57 @@ fn a_failed_run_leaves_earlier_outputs_as_they_were() {
         .collect();
     assert_eq!(left.len(), 2, "{left:?}");
 }
+
+#[test]
+fn a_scenario_with_two_bad_settings_is_refused_naming_both_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["reports.ndjson", "truth.json"] {
+        std::fs::write(dir.path().join(name), "an earlier run's\n").unwrap();
+    }
+    let config = dir.path().join("scenario.toml");
+    std::fs::write(
+        &config,
+        "[noise]\nfalse_share = 0.7\n\n[parties.zz]\nfire_per_day = 1.0\n",
+    )
+    .unwrap();
+    let out = simulate(dir.path(), &["--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let file = config.display();
+    assert!(
+        stderr.contains(&format!(
+            "{file}:2:15: `noise.false_share` = 0.7: above 0.5"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{file}:4:10: `parties.zz`: the agreement has no party `zz`"
+        )) && stderr.contains("its parties: `a`, `b`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 settings refused"), "{stderr}");
+    let (reports, truth) = files(dir.path());
+    assert_eq!(reports, b"an earlier run's\n");
+    assert_eq!(truth, b"an earlier run's\n");
+}
+
+#[test]
+fn no_days_and_no_reports_on_the_command_line_are_refused_as_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = simulate(dir.path(), &["--days", "0", "--reports", "0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: --days 0: ") && stderr.contains("error: --reports 0: "),
+        "{stderr}"
+    );
+    let out = simulate(dir.path(), &["--days", "3661", "--reports", "100000001"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--days 3661: ") && stderr.contains("--reports 100000001: "),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("reports.ndjson").exists());
+}

@@ -40,12 +40,23 @@ pub struct Args {
     /// Matching tolerance in space, km.
     #[arg(long, default_value_t = Tolerance::default().distance_km)]
     pub distance_km: f64,
-    /// Matching tolerance in time, minutes.
+    /// Matching tolerance in time, minutes (at most 1,440: the pairs weighed grow with it).
     #[arg(long, default_value_t = Tolerance::default().time_s / 60)]
     pub time_minutes: i64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let tolerance = Tolerance {
+        distance_km: args.distance_km,
+        time_s: args.time_minutes.saturating_mul(60),
+    };
+    if let Err(why) = tolerance.check() {
+        anyhow::bail!(
+            "--distance-km {} --time-minutes {}: {why}",
+            args.distance_km,
+            args.time_minutes
+        );
+    }
     let truth_text = std::fs::read_to_string(&args.truth)
         .with_context(|| format!("cannot read {}", args.truth.display()))?;
     let assessment_text = std::fs::read_to_string(&args.assessment)
@@ -76,13 +87,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for warning in &pairing.warnings {
         eprintln!("warning: {warning}");
     }
-    if !(args.distance_km.is_finite() && args.distance_km >= 0.0) || args.time_minutes < 0 {
-        anyhow::bail!("--distance-km and --time-minutes must be finite and not negative");
-    }
-    let tolerance = Tolerance {
-        distance_km: args.distance_km,
-        time_s: args.time_minutes.saturating_mul(60),
-    };
     let evaluation = evaluate(&truth, &outcome, tolerance);
     if args.json {
         println!(

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use pacta_sim::{simulate_to, MonitorKeys, RunOptions, ScenarioConfig};
+use pacta_sim::{simulate_to, MonitorKeys, Problem, RunOptions, ScenarioConfig, Setting};
 use tempfile::NamedTempFile;
 
 use super::keygen::load_signing_key;
@@ -26,8 +26,13 @@ const PROGRESS_BAR_REPORTS_MIN: u64 = 50_000;
 /// obligation by deadline. The same agreement, keys, configuration and seed give
 /// byte-identical files. Scenario files are documented in `docs/simulation.md`.
 ///
-/// Exit codes: 0 written; 1 the agreement or the scenario file is invalid; 2 usage or I/O
-/// error.
+/// Settings the run would bend or ignore are refused, all of them at once, before anything is
+/// written: ids the agreement does not have, negative amounts, probabilities outside [0, 1],
+/// hours outside the day, an offensive after the last day, `--days` outside 1 to 3,660 and
+/// `--reports` outside 1 to 10^8 or above 4,000,000 a day (see `docs/simulation.md`).
+///
+/// Exit codes: 0 written; 1 the agreement, the scenario file or a setting is invalid; 2 usage
+/// or I/O error.
 #[derive(clap::Args)]
 pub struct Args {
     /// A directory holding `agreement.toml`, or the agreement's TOML file.
@@ -62,19 +67,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit_invalid());
     };
     let agreement = parsed.agreement;
-    let mut config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read scenario file {}", path.display()))?;
-            match ScenarioConfig::from_toml(&text) {
-                Ok(config) => config,
-                Err(e) => {
-                    eprintln!("{}: {e}", path.display());
-                    return Ok(exit_invalid());
-                }
+    let scenario_text = match &args.config {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read scenario file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut config = match (&args.config, &scenario_text) {
+        (Some(path), Some(text)) => match ScenarioConfig::from_toml(text) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return Ok(exit_invalid());
             }
-        }
-        None => ScenarioConfig::default(),
+        },
+        _ => ScenarioConfig::default(),
     };
     if let Some(days) = args.days {
         config.days = days;
@@ -104,6 +112,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(pacta_sim::SimError::Io(e)) => {
             return Err(e).context("writing the simulation output");
         }
+        Err(pacta_sim::SimError::Invalid(problems)) => {
+            for problem in &problems {
+                eprintln!(
+                    "error: {}",
+                    where_and_what(problem, &args, scenario_text.as_deref())
+                );
+            }
+            eprintln!(
+                "{} setting{} refused; nothing was written",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            return Ok(exit_invalid());
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(exit_invalid());
@@ -131,6 +153,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("reports: {}", args.out.display());
     println!("truth:   {}", args.truth.display());
     Ok(EXIT_OK)
+}
+
+/// A refused setting as the user wrote it: the flag that set it, or the scenario file with the
+/// line and column of the key.
+fn where_and_what(problem: &Problem, args: &Args, scenario: Option<&str>) -> String {
+    let (reason, value) = (&problem.reason, &problem.value);
+    match &problem.setting {
+        Setting::TargetReports => format!("--reports {value}: {reason}"),
+        Setting::Key(key) if args.days.is_some() && key.is(&["days"]) => {
+            format!("--days {value}: {reason}")
+        }
+        Setting::Key(_) => match (&args.config, scenario) {
+            (Some(path), Some(text)) => match problem.locate(text) {
+                Some((line, column)) => format!("{}:{line}:{column}: {problem}", path.display()),
+                None => format!("{}: {problem}", path.display()),
+            },
+            _ => format!("the default scenario: {problem}"),
+        },
+    }
 }
 
 /// A bar towards `--reports` when it is large, else a counter; hidden when stderr is not a
