@@ -279,7 +279,7 @@ fn print_spread(grid: &[GridPoint]) {
             (|e: &Evaluation| &e.incidents) as fn(&Evaluation) -> &Score,
             |e: &Evaluation| &e.findings,
         ] {
-            let f1 = |run: &Run, m: usize| score(&run.scored[m]).f1();
+            let f1 = |run: &Run, m: usize| score(&run.scored[m]).f1;
             let own: Vec<f64> = point.runs.iter().filter_map(|run| f1(run, 0)).collect();
             cols.push(interval(&own, false));
             for baseline in 1..METHODS.len() {
@@ -306,8 +306,9 @@ fn print_obligations(grid: &[GridPoint]) {
             "one per report",
             "spatial DBSCAN",
             "renewed offensives detected: Pacta / one per report / spatial DBSCAN",
+            "offensive alarms outside any offensive (all alarms): Pacta / one per report / spatial DBSCAN",
         ],
-        "lllr",
+        "lllrr",
     );
     for point in grid {
         let total = |m: usize, of: fn(&ObligationScore) -> u64| -> u64 {
@@ -330,12 +331,22 @@ fn print_obligations(grid: &[GridPoint]) {
         let offensives: Vec<String> = (0..METHODS.len())
             .map(|m| format!("{}", total(m, |o| o.episodes_detected)))
             .collect();
+        let false_alarms: Vec<String> = (0..METHODS.len())
+            .map(|m| {
+                format!(
+                    "{} ({})",
+                    total(m, |o| o.offensive_false_alarms),
+                    total(m, |o| o.offensive_alarms)
+                )
+            })
+            .collect();
         println!(
-            "{} {} | {} of {} |",
+            "{} {} | {} of {} | {} |",
             point.label(),
             cols.join(" | "),
             offensives.join(" / "),
-            total(0, |o| o.episodes)
+            total(0, |o| o.episodes),
+            false_alarms.join(" / ")
         );
     }
     println!();
@@ -361,7 +372,7 @@ fn print_sensitivity(grid: &[GridPoint], tolerances: &[Tolerance], noise: f64) {
                 let f1s: Vec<String> = (0..METHODS.len())
                     .map(|m| {
                         let s = point.micro(|run| &run.sensitivity[t][m]);
-                        s.f1().map_or_else(dash, |v| format!("{v:.3}"))
+                        s.f1.map_or_else(dash, |v| format!("{v:.3}"))
                     })
                     .collect();
                 f1s.join(" / ")
@@ -391,7 +402,7 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 
 fn prf(s: &Score) -> String {
     let f = |x: Option<f64>| x.map_or_else(dash, |v| format!("{v:.3}"));
-    format!("{} / {} / {}", f(s.precision), f(s.recall), f(s.f1()))
+    format!("{} / {} / {}", f(s.precision), f(s.recall), f(s.f1))
 }
 
 fn dash() -> String {

@@ -19,7 +19,9 @@
 //! are true ("should have opened"), unjustified otherwise ("should not have opened"). True
 //! breaches that no true finding established are the obligations that should have opened
 //! but did not, counted by severity. Offensive episodes are detected when an obligation
-//! triggered by an offensive opened between the episode's start and a day after its end.
+//! triggered by an offensive opened between the episode's start and a day after its end; an
+//! offensive trigger whose first obligation opened outside every such window is a false
+//! alarm.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -185,27 +187,28 @@ pub struct Score {
     pub precision: Option<f64>,
     /// `matched / expected`; `None` when nothing was expected.
     pub recall: Option<f64>,
+    /// The harmonic mean of precision and recall; `None` when either is.
+    pub f1: Option<f64>,
 }
 
 impl Score {
     /// The score of `matched` hits among `produced` items against `expected` ones.
     pub fn new(produced: u64, expected: u64, matched: u64) -> Score {
         let ratio = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
+        let precision = ratio(matched, produced);
+        let recall = ratio(matched, expected);
+        let f1 = match (precision, recall) {
+            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
         Score {
             produced,
             expected,
             matched,
-            precision: ratio(matched, produced),
-            recall: ratio(matched, expected),
-        }
-    }
-
-    /// The harmonic mean of precision and recall.
-    pub fn f1(&self) -> Option<f64> {
-        match (self.precision, self.recall) {
-            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
-            (Some(_), Some(_)) => Some(0.0),
-            _ => None,
+            precision,
+            recall,
+            f1,
         }
     }
 }
@@ -255,6 +258,11 @@ pub struct ObligationScore {
     pub episodes: u64,
     /// Episodes for which an offensive obligation opened in time.
     pub episodes_detected: u64,
+    /// Offensive alarms: distinct `offensive:…` triggers that opened obligations.
+    pub offensive_alarms: u64,
+    /// Of them, alarms that opened outside every episode's window (its start to a day after
+    /// its end): offensives declared where none was fought.
+    pub offensive_false_alarms: u64,
 }
 
 /// The whole evaluation.
@@ -292,6 +300,10 @@ fn compatible(kind: TrueKind, kinds: &[EventKind]) -> bool {
 fn gap_s(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> i64 {
     (b.0 .0 - a.1 .0).max(a.0 .0 - b.1 .0).max(0)
 }
+
+/// How long after an offensive's end an alarm still counts as detecting it: a day, the
+/// offensive trigger's usual window.
+const OFFENSIVE_DETECTION_S: i64 = 86_400;
 
 /// Seconds per time bucket of the candidate search.
 const BUCKET_S: i64 = 3_600;
@@ -486,17 +498,27 @@ pub fn evaluate(truth: &Truth, outcome: &Outcome, tolerance: Tolerance) -> Evalu
         .iter()
         .filter(|e| e.start <= outcome.as_of)
         .count() as u64;
+    let in_window = |e: &crate::truth::Episode, at: Timestamp| {
+        at >= e.start && at.0 <= e.end.0 + OFFENSIVE_DETECTION_S
+    };
+    // Each offensive trigger, with the first time it opened an obligation.
+    let mut alarms: BTreeMap<&str, Timestamp> = BTreeMap::new();
+    for o in &outcome.obligations {
+        if o.trigger.starts_with("offensive:") {
+            let first = alarms.entry(o.trigger.as_str()).or_insert(o.opened_at);
+            *first = (*first).min(o.opened_at);
+        }
+    }
     obligations.episodes_detected = truth
         .episodes
         .iter()
         .filter(|e| e.start <= outcome.as_of)
-        .filter(|e| {
-            outcome.obligations.iter().any(|o| {
-                o.trigger.starts_with("offensive:")
-                    && o.opened_at >= e.start
-                    && o.opened_at.0 <= e.end.0 + 86_400
-            })
-        })
+        .filter(|e| alarms.values().any(|at| in_window(e, *at)))
+        .count() as u64;
+    obligations.offensive_alarms = alarms.len() as u64;
+    obligations.offensive_false_alarms = alarms
+        .values()
+        .filter(|at| !truth.episodes.iter().any(|e| in_window(e, **at)))
         .count() as u64;
 
     Evaluation {

@@ -19,10 +19,16 @@ use crate::validate::FALSE_SHARE_MAX;
 use crate::world::{bearing_deg, offset, World};
 
 const DAY_S: i64 = 86_400;
-/// Random streams, one per purpose (see [`Stream::new`]).
+/// Random streams, one per purpose (see [`Stream::new`]). What happens (the plan's
+/// obligations and offensive, and each day's events) and who watches and how they err (units'
+/// positions, detections, reports, noise, false reports) draw from separate streams, so that
+/// one seed gives the same true events at every monitor density and noise scale: a grid over
+/// them compares the same worlds.
 const STREAM_PLAN: u64 = 1;
 const STREAM_DAY: u64 = 2;
 const STREAM_FLIGHTS: u64 = 3;
+const STREAM_UNITS: u64 = 4;
+const STREAM_EVENTS: u64 = 5;
 
 /// A monitoring unit: one team, camera, drone, sensor or satellite of a monitor.
 #[derive(Clone, Debug)]
@@ -137,6 +143,7 @@ impl<'a> Plan<'a> {
     ) -> Plan<'a> {
         let world = World::new(agreement);
         let mut rng = Stream::new(seed, STREAM_PLAN);
+        let mut placement = Stream::new(seed, STREAM_UNITS);
         let mut sim_monitors = Vec::new();
         let mut units = Vec::new();
         for id in monitors {
@@ -158,7 +165,7 @@ impl<'a> Plan<'a> {
             });
             for i in 0..n {
                 let along =
-                    world.length_km * (i as f64 + 0.5 + 0.6 * (rng.unit() - 0.5)) / n as f64;
+                    world.length_km * (i as f64 + 0.5 + 0.6 * (placement.unit() - 0.5)) / n as f64;
                 units.push(Unit {
                     monitor: index,
                     kind,
@@ -283,6 +290,168 @@ impl<'a> Plan<'a> {
         });
     }
 
+    /// A fire event by `party` at `t`, drawn from `rng`: the events' stream, or the
+    /// observation stream for the phantom a false report describes.
+    fn fire(
+        &self,
+        rng: &mut Stream,
+        party: &str,
+        t: i64,
+        along: [f64; 2],
+        depth_max: f64,
+        heavy: Option<&str>,
+    ) -> Happening {
+        let along_km = rng.between(along[0], along[1]);
+        let depth_km = rng.between(0.3, depth_max.max(0.4));
+        let weights: Vec<f64> = self
+            .fire_weapons
+            .iter()
+            .map(|(k, w)| {
+                // An offensive is fought with the heavy classes.
+                if heavy.is_some() && (k == "small_arms" || k == "mortar") {
+                    0.0
+                } else {
+                    *w
+                }
+            })
+            .collect();
+        let weapon = self
+            .fire_weapons
+            .get(rng.weighted(&weights))
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| WeaponClass::UNDETERMINED.to_string());
+        let count = match weapon.as_str() {
+            "small_arms" => rng.int(5, 60),
+            "mlrs" => rng.int(1, 4),
+            _ => rng.int(1, 12),
+        };
+        let casualties = rng.chance(0.03).then(|| rng.int(1, 3));
+        Happening {
+            kind: TrueKind::Fire,
+            party: party.to_string(),
+            start: t,
+            end: t + i64::from(rng.int(60, 900)),
+            point: self.world.on_side(party, along_km, depth_km),
+            along_km,
+            depth_km,
+            weapon,
+            count,
+            casualties,
+            act: None,
+            episode: None,
+            restricted: None,
+        }
+    }
+
+    /// Heavy weapons moved by `party` into a zone it must keep them out of, at `t`.
+    fn heavy(&self, rng: &mut Stream, party: &str, t: i64, along: [f64; 2]) -> Happening {
+        let plan = self;
+        // Zones the party must keep heavy weapons out of, with the classes banned there.
+        let targets: Vec<(&str, Vec<String>, f64)> = plan
+            .agreement
+            .commitments
+            .iter()
+            .filter(|c| c.binds.iter().any(|p| p == party))
+            .filter_map(|c| match (&c.rule, &c.zone) {
+                (CommitmentRule::Prohibition(f), Some(zone))
+                    if f.kinds.contains(&EventKind::WeaponPresence) =>
+                {
+                    let classes = if f.weapon_classes.is_empty() {
+                        plan.config.heavy_weapons.clone()
+                    } else {
+                        f.weapon_classes.iter().map(|w| w.0.clone()).collect()
+                    };
+                    let depth = zone_depth_km(plan.agreement, Some(zone)).unwrap_or(40.0);
+                    Some((zone.as_str(), classes, depth))
+                }
+                _ => None,
+            })
+            .collect();
+        let target = targets.get(rng.below(targets.len()));
+        let placed = target.and_then(|(zone, _, depth)| {
+            plan.world
+                .in_zone(zone, party, *depth, along, &mut || rng.unit())
+        });
+        let (point, along_km, depth_km) = placed.unwrap_or_else(|| {
+            let a = rng.between(along[0], along[1]);
+            let d = rng.between(5.0, 40.0);
+            (plan.world.on_side(party, a, d), a, d)
+        });
+        let classes = target
+            .map(|(_, c, _)| c.clone())
+            .unwrap_or_else(|| plan.config.heavy_weapons.clone());
+        let weapon = classes
+            .get(rng.below(classes.len()))
+            .cloned()
+            .unwrap_or_else(|| WeaponClass::UNDETERMINED.to_string());
+        let hours = rng.between(6.0, 48.0);
+        Happening {
+            kind: TrueKind::HeavyWeapons,
+            party: party.to_string(),
+            start: t,
+            end: t + (hours * 3600.0) as i64,
+            point,
+            along_km,
+            depth_km,
+            weapon,
+            count: rng.int(1, 4),
+            casualties: None,
+            act: None,
+            episode: None,
+            restricted: None,
+        }
+    }
+
+    /// A restriction of the movement of one of the patrols by `party`, on the day of `t`;
+    /// `None` when no monitor fields patrols.
+    fn restriction(&self, rng: &mut Stream, party: &str, t: i64) -> Option<Happening> {
+        let plan = self;
+        let patrols: Vec<usize> = (0..plan.units.len())
+            .filter(|u| {
+                plan.units
+                    .get(*u)
+                    .is_some_and(|x| x.kind == MonitorKind::Patrol)
+            })
+            .collect();
+        // Every draw is made whatever the patrols, so that the rest of the world's events do
+        // not depend on how many units watch them.
+        let pick = rng.unit();
+        let offset = rng.between(-0.5, 0.5);
+        let depth_km = rng.between(0.5, 5.0);
+        let into_hours = rng.unit();
+        let duration = rng.int(600, 7200);
+        let unit = *patrols.get((pick * patrols.len() as f64) as usize)?;
+        let base = plan.units.get(unit)?.along_km;
+        let stretch = plan.config.monitors.patrol.stretch_km;
+        let along_km = (base + offset * stretch).clamp(0.0, plan.world.length_km);
+        // Patrols are stopped while they work: in their hours of the simulated day, which
+        // (as their windows of detection) count from the day's start, not midnight UTC.
+        let t = match plan.config.monitors.patrol.hours {
+            Some([h0, h1]) if h1 > h0 => {
+                let day_start = plan.start.0 + (t - plan.start.0).div_euclid(DAY_S) * DAY_S;
+                day_start
+                    + i64::from(h0) * 3600
+                    + (into_hours * f64::from((h1.min(24) - h0) * 3600)) as i64
+            }
+            _ => t,
+        };
+        Some(Happening {
+            kind: TrueKind::Restriction,
+            party: party.to_string(),
+            start: t,
+            end: t + i64::from(duration),
+            point: plan.world.on_side(party, along_km, depth_km),
+            along_km,
+            depth_km,
+            weapon: WeaponClass::UNDETERMINED.to_string(),
+            count: 1,
+            casualties: None,
+            act: None,
+            episode: None,
+            restricted: Some(unit),
+        })
+    }
+
     /// Expected breaches of a true event: prohibitions binding its party whose kind, weapon
     /// class, zone and period it matches, each with the commitment's severity for it.
     fn breaches(&self, h: &Happening, kind: EventKind) -> Vec<TrueBreach> {
@@ -360,9 +529,13 @@ fn report_kind(h: &Happening) -> EventKind {
     }
 }
 
-/// The generator's moving state: counters and the day stream.
+/// The generator's moving state: counters, the stream of the days' true events and that of
+/// their observation.
 pub struct Generator<'p, 'a> {
     plan: &'p Plan<'a>,
+    /// What happens each day: the events, their times, places, weapons and counts.
+    event_rng: Stream,
+    /// Who sees it and what they report: detections, noise, duplicates, false reports.
     rng: Stream,
     next_event: u64,
     next_report: u64,
@@ -387,6 +560,7 @@ impl<'p, 'a> Generator<'p, 'a> {
     pub fn new(plan: &'p Plan<'a>, stream: u64) -> Generator<'p, 'a> {
         Generator {
             plan,
+            event_rng: Stream::new(plan.seed, STREAM_EVENTS ^ (stream << 8)),
             rng: Stream::new(plan.seed, STREAM_DAY ^ (stream << 8)),
             next_event: 0,
             next_report: 0,
@@ -505,24 +679,31 @@ impl<'p, 'a> Generator<'p, 'a> {
                 .along_km
                 .unwrap_or([0.0, plan.world.length_km])
                 .map(|x| x.clamp(0.0, plan.world.length_km));
-            for _ in 0..self.rng.poisson(rates.fire_per_day * self.rate_scale) {
-                let t = day_start + self.rng.below(DAY_S as usize) as i64;
-                let h = self.fire(party, t, along, rates.fire_depth_km, None);
+            for _ in 0..self.event_rng.poisson(rates.fire_per_day * self.rate_scale) {
+                let t = day_start + self.event_rng.below(DAY_S as usize) as i64;
+                let h = plan.fire(
+                    &mut self.event_rng,
+                    party,
+                    t,
+                    along,
+                    rates.fire_depth_km,
+                    None,
+                );
                 out.push((h, None));
             }
             for _ in 0..self
-                .rng
+                .event_rng
                 .poisson(rates.heavy_weapons_per_day * self.rate_scale)
             {
-                let t = day_start + self.rng.below(DAY_S as usize) as i64;
-                out.push((self.heavy(party, t, along), None));
+                let t = day_start + self.event_rng.below(DAY_S as usize) as i64;
+                out.push((plan.heavy(&mut self.event_rng, party, t, along), None));
             }
             for _ in 0..self
-                .rng
+                .event_rng
                 .poisson(rates.restrictions_per_day * self.rate_scale)
             {
-                let t = day_start + self.rng.below(DAY_S as usize) as i64;
-                if let Some(h) = self.restriction(party, t) {
+                let t = day_start + self.event_rng.below(DAY_S as usize) as i64;
+                if let Some(h) = plan.restriction(&mut self.event_rng, party, t) {
                     out.push((h, None));
                 }
             }
@@ -535,8 +716,15 @@ impl<'p, 'a> Generator<'p, 'a> {
                 continue;
             }
             for _ in 0..plan.config.offensive.events {
-                let t = self.rng.between(e.start.0 as f64, e.end.0 as f64) as i64;
-                let mut h = self.fire(&e.party, t, e.along_km, 10.0, Some("heavy"));
+                let t = self.event_rng.between(e.start.0 as f64, e.end.0 as f64) as i64;
+                let mut h = plan.fire(
+                    &mut self.event_rng,
+                    &e.party,
+                    t,
+                    e.along_km,
+                    10.0,
+                    Some("heavy"),
+                );
                 h.episode = Some(e.id.clone());
                 out.push((h, None));
             }
@@ -547,160 +735,6 @@ impl<'p, 'a> Generator<'p, 'a> {
             }
         }
         out
-    }
-
-    fn fire(
-        &mut self,
-        party: &str,
-        t: i64,
-        along: [f64; 2],
-        depth_max: f64,
-        heavy: Option<&str>,
-    ) -> Happening {
-        let along_km = self.rng.between(along[0], along[1]);
-        let depth_km = self.rng.between(0.3, depth_max.max(0.4));
-        let weights: Vec<f64> = self
-            .plan
-            .fire_weapons
-            .iter()
-            .map(|(k, w)| {
-                // An offensive is fought with the heavy classes.
-                if heavy.is_some() && (k == "small_arms" || k == "mortar") {
-                    0.0
-                } else {
-                    *w
-                }
-            })
-            .collect();
-        let weapon = self
-            .plan
-            .fire_weapons
-            .get(self.rng.weighted(&weights))
-            .map(|(k, _)| k.clone())
-            .unwrap_or_else(|| WeaponClass::UNDETERMINED.to_string());
-        let count = match weapon.as_str() {
-            "small_arms" => self.rng.int(5, 60),
-            "mlrs" => self.rng.int(1, 4),
-            _ => self.rng.int(1, 12),
-        };
-        let casualties = self.rng.chance(0.03).then(|| self.rng.int(1, 3));
-        Happening {
-            kind: TrueKind::Fire,
-            party: party.to_string(),
-            start: t,
-            end: t + i64::from(self.rng.int(60, 900)),
-            point: self.plan.world.on_side(party, along_km, depth_km),
-            along_km,
-            depth_km,
-            weapon,
-            count,
-            casualties,
-            act: None,
-            episode: None,
-            restricted: None,
-        }
-    }
-
-    fn heavy(&mut self, party: &str, t: i64, along: [f64; 2]) -> Happening {
-        let plan = self.plan;
-        // Zones the party must keep heavy weapons out of, with the classes banned there.
-        let targets: Vec<(&str, Vec<String>, f64)> = plan
-            .agreement
-            .commitments
-            .iter()
-            .filter(|c| c.binds.iter().any(|p| p == party))
-            .filter_map(|c| match (&c.rule, &c.zone) {
-                (CommitmentRule::Prohibition(f), Some(zone))
-                    if f.kinds.contains(&EventKind::WeaponPresence) =>
-                {
-                    let classes = if f.weapon_classes.is_empty() {
-                        plan.config.heavy_weapons.clone()
-                    } else {
-                        f.weapon_classes.iter().map(|w| w.0.clone()).collect()
-                    };
-                    let depth = zone_depth_km(plan.agreement, Some(zone)).unwrap_or(40.0);
-                    Some((zone.as_str(), classes, depth))
-                }
-                _ => None,
-            })
-            .collect();
-        let target = targets.get(self.rng.below(targets.len()));
-        let placed = target.and_then(|(zone, _, depth)| {
-            let rng = &mut self.rng;
-            plan.world
-                .in_zone(zone, party, *depth, along, &mut || rng.unit())
-        });
-        let (point, along_km, depth_km) = placed.unwrap_or_else(|| {
-            let a = self.rng.between(along[0], along[1]);
-            let d = self.rng.between(5.0, 40.0);
-            (plan.world.on_side(party, a, d), a, d)
-        });
-        let classes = target
-            .map(|(_, c, _)| c.clone())
-            .unwrap_or_else(|| plan.config.heavy_weapons.clone());
-        let weapon = classes
-            .get(self.rng.below(classes.len()))
-            .cloned()
-            .unwrap_or_else(|| WeaponClass::UNDETERMINED.to_string());
-        let hours = self.rng.between(6.0, 48.0);
-        Happening {
-            kind: TrueKind::HeavyWeapons,
-            party: party.to_string(),
-            start: t,
-            end: t + (hours * 3600.0) as i64,
-            point,
-            along_km,
-            depth_km,
-            weapon,
-            count: self.rng.int(1, 4),
-            casualties: None,
-            act: None,
-            episode: None,
-            restricted: None,
-        }
-    }
-
-    fn restriction(&mut self, party: &str, t: i64) -> Option<Happening> {
-        let plan = self.plan;
-        let patrols: Vec<usize> = (0..plan.units.len())
-            .filter(|u| {
-                plan.units
-                    .get(*u)
-                    .is_some_and(|x| x.kind == MonitorKind::Patrol)
-            })
-            .collect();
-        let unit = *patrols.get(self.rng.below(patrols.len()))?;
-        let base = plan.units.get(unit)?.along_km;
-        let stretch = plan.config.monitors.patrol.stretch_km / 2.0;
-        let along_km = self
-            .rng
-            .between(base - stretch, base + stretch)
-            .clamp(0.0, plan.world.length_km);
-        let depth_km = self.rng.between(0.5, 5.0);
-        // Patrols are stopped while they work.
-        let t = match plan.config.monitors.patrol.hours {
-            Some([h0, h1]) if h1 > h0 => {
-                t.div_euclid(DAY_S) * DAY_S
-                    + i64::from(h0) * 3600
-                    + self.rng.below(((h1 - h0) * 3600) as usize) as i64
-            }
-            _ => t,
-        };
-        Some(Happening {
-            kind: TrueKind::Restriction,
-            party: party.to_string(),
-            start: t,
-            end: t + i64::from(self.rng.int(600, 7200)),
-            point: plan.world.on_side(party, along_km, depth_km),
-            along_km,
-            depth_km,
-            weapon: WeaponClass::UNDETERMINED.to_string(),
-            count: 1,
-            casualties: None,
-            act: None,
-            episode: None,
-            restricted: Some(unit),
-        })
     }
 
     /// Active windows `[from, to)` of unit `u` on the day starting at `day_start`.
@@ -1004,7 +1038,7 @@ impl<'p, 'a> Generator<'p, 'a> {
             .get(self.rng.below(plan.world.parties.len()))
             .cloned()
             .unwrap_or_default();
-        let mut phantom = self.fire(&party, t, [along_km, along_km], 0.0, None);
+        let mut phantom = plan.fire(&mut self.rng, &party, t, [along_km, along_km], 0.0, None);
         phantom.depth_km = depth_km;
         phantom.point = plan.world.on_side(&party, along_km, depth_km);
         let kind = report_kind(&phantom);

@@ -147,6 +147,25 @@ fn an_offensive_obligation_during_the_episode_detects_it() {
 }
 
 #[test]
+fn an_offensive_alarm_outside_every_episode_is_a_false_alarm() {
+    let o = evaluation().obligations;
+    assert_eq!((o.offensive_alarms, o.offensive_false_alarms), (1, 0));
+    // The same trigger opening a second obligation is still one alarm; another trigger two
+    // days later, when no offensive is fought, is a false one.
+    let more = ASSESSMENT.replace(
+        r#"{"id": "o5","#,
+        r#"{"id": "o6", "source": "response", "origin": "offensive", "trigger": "offensive:z", "findings": ["f3"], "opened_at": "2026-03-01T12:50:00Z"},
+    {"id": "o7", "source": "response", "origin": "offensive", "trigger": "offensive:w", "findings": ["f3"], "opened_at": "2026-03-03T18:00:00Z"},
+    {"id": "o5","#,
+    );
+    let truth = Truth::from_json(TRUTH).unwrap();
+    let outcome = Outcome::from_json(&more).unwrap();
+    let o = evaluate(&truth, &outcome, Tolerance::default()).obligations;
+    assert_eq!((o.episodes, o.episodes_detected), (1, 1));
+    assert_eq!((o.offensive_alarms, o.offensive_false_alarms), (2, 1));
+}
+
+#[test]
 fn an_assessment_of_the_run_pairs_with_its_truth_and_another_runs_does_not() {
     use pacta_sim::evaluate::pairing;
     let truth = Truth::from_json(TRUTH).unwrap();

@@ -33,6 +33,52 @@ fn different_seeds_give_different_reports() {
     assert_ne!(a.reports, b.reports);
 }
 
+/// A true event as the world makes it, whoever watches: a restriction's place follows the
+/// patrol it stops, so of a restriction only who, when and how long.
+fn world_of(truth: &Truth) -> Vec<String> {
+    truth
+        .events
+        .iter()
+        .map(|e| {
+            let place = if e.kind == pacta_sim::truth::TrueKind::Restriction {
+                String::new()
+            } else {
+                format!("{} {} {} {}", e.lon, e.lat, e.weapon_class, e.count)
+            };
+            format!(
+                "{} {:?} {} {:?} {:?} {place}",
+                e.id, e.kind, e.party, e.start, e.end
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_seed_gives_the_same_world_at_every_density_and_noise() {
+    let agreement = common::demo_agreement();
+    let keys = common::demo_keys(&agreement);
+    let with = |density: f64, noise: f64| {
+        let mut config = small();
+        config.monitors.density = density;
+        config.noise.scale = noise;
+        simulate(&agreement, &config, &keys, 5).unwrap()
+    };
+    let reference = with(1.0, 1.0);
+    assert!(reference.truth.events.len() > 100);
+    for (density, noise) in [(0.5, 1.0), (4.0, 1.0), (1.0, 0.5), (1.0, 3.0), (2.0, 2.0)] {
+        let run = with(density, noise);
+        assert_eq!(
+            world_of(&run.truth),
+            world_of(&reference.truth),
+            "density {density}, noise {noise}"
+        );
+        assert_eq!(run.truth.obligations, reference.truth.obligations);
+        assert_eq!(run.truth.episodes, reference.truth.episodes);
+        // What the monitors saw does change.
+        assert_ne!(run.reports, reference.reports);
+    }
+}
+
 #[test]
 fn every_report_verifies_against_the_agreement() {
     let agreement = common::demo_agreement();

@@ -91,6 +91,17 @@ fn json_output_has_incident_and_finding_scores() {
     assert!(e["incidents"]["produced"].as_u64().unwrap() > 0);
     assert!(e["incidents"]["matched"].as_u64().unwrap() > 0);
     assert!(e["findings_by_commitment"].is_object());
+    // The F1 the table prints, and the offensive alarms.
+    let (p, r) = (
+        e["incidents"]["precision"].as_f64().unwrap(),
+        e["incidents"]["recall"].as_f64().unwrap(),
+    );
+    let f1 = e["incidents"]["f1"].as_f64().unwrap();
+    assert!(
+        (f1 - 2.0 * p * r / (p + r)).abs() < 1e-12,
+        "{f1} from {p}, {r}"
+    );
+    assert!(e["obligations"]["offensive_false_alarms"].is_u64());
 }
 
 #[test]
@@ -99,7 +110,9 @@ fn the_table_names_the_tolerance() {
     let (truth, assessment) = simulated(dir.path());
     let out = evaluate(&truth, &assessment, &["--distance-km", "2"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("match within 2 km and 60 min"));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("match within 2 km and 60 min"));
+    assert!(table.contains("offensive alarms: "), "{table}");
 }
 
 #[test]

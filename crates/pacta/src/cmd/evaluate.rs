@@ -113,7 +113,7 @@ fn score_row(out: &mut String, name: &str, s: &Score) {
         s.matched,
         ratio(s.precision),
         ratio(s.recall),
-        ratio(s.f1())
+        ratio(s.f1)
     );
 }
 
@@ -187,6 +187,11 @@ fn table(e: &Evaluation) -> String {
         out,
         "renewed offensives detected: {} of {}",
         o.episodes_detected, o.episodes
+    );
+    let _ = writeln!(
+        out,
+        "offensive alarms: {}, of which {} outside any offensive (false alarms)",
+        o.offensive_alarms, o.offensive_false_alarms
     );
     out
 }
