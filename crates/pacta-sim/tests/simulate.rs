@@ -192,7 +192,7 @@ fn a_requested_count_is_spread_over_the_configured_days() {
 }
 
 #[test]
-fn the_scenario_documented_in_docs_is_valid_for_the_demo() {
+fn the_scenario_documented_in_docs_parses_and_is_valid_for_the_demo() {
     let doc = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/simulation.md"),
     )
@@ -203,6 +203,12 @@ fn the_scenario_documented_in_docs_is_valid_for_the_demo() {
         .and_then(|rest| rest.split("```").next())
         .unwrap();
     let config = ScenarioConfig::from_toml(block).unwrap();
+    assert_eq!(config.rates("b").fire_per_day, 30.0);
+    assert_eq!(
+        config.monitors.patrol,
+        ScenarioConfig::default().monitors.patrol
+    );
+    assert_eq!(config.noise, ScenarioConfig::default().noise);
     assert_eq!(config.validate(&common::demo_agreement()), Ok(()));
 }
 

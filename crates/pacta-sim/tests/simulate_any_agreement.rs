@@ -2,8 +2,6 @@
 //! monitors, keys made up for the test; and the scenario format documented in
 //! `docs/simulation.md`.
 
-use std::path::Path;
-
 use ed25519_dalek::SigningKey;
 use pacta_core::agreement::{parse_agreement, SourceLoader};
 use pacta_core::entry::{format_public_key, public_key_of, read_entries};
@@ -97,26 +95,6 @@ severity = "serious"
         let breached: Vec<&str> = e.breaches.iter().map(|b| b.commitment.as_str()).collect();
         assert_eq!(breached, expected, "{}", e.id);
     }
-}
-
-#[test]
-fn the_scenario_file_documented_in_docs_parses() {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/simulation.md"),
-    )
-    .unwrap();
-    let block = doc
-        .split("```toml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .unwrap();
-    let parsed = ScenarioConfig::from_toml(block).unwrap();
-    assert_eq!(parsed.rates("b").fire_per_day, 30.0);
-    assert_eq!(
-        parsed.monitors.patrol,
-        ScenarioConfig::default().monitors.patrol
-    );
-    assert_eq!(parsed.noise, ScenarioConfig::default().noise);
 }
 
 #[test]
