@@ -59,13 +59,26 @@ impl Default for Tolerance {
 /// time error of any simulated monitor (minutes); incidents further apart are not one event.
 pub const TIME_TOLERANCE_S_MAX: i64 = 86_400;
 
+/// Widest distance tolerance, km. Every pair within the time tolerance whose distance is
+/// within this one is held and sorted as a candidate, so a distance as wide as the line makes
+/// the candidates every pair the time tolerance weighs. 100 km is far beyond any simulated
+/// location error (σ of 0.1 to 1.2 km times `noise.scale`; a patrol that hears fire misjudges
+/// its distance by about 15 %, 9 km at the 60 km the generator lets it hear at most) and
+/// beyond the corroboration radius (2 km in the demo): an incident further away is not the
+/// event.
+pub const DISTANCE_TOLERANCE_KM_MAX: f64 = 100.0;
+
 impl Tolerance {
     /// Why this tolerance cannot be used, if it cannot: a distance that is not a finite
-    /// number of at least 0, or a time below 0 or above [`TIME_TOLERANCE_S_MAX`].
+    /// number from 0 to [`DISTANCE_TOLERANCE_KM_MAX`], or a time below 0 or above
+    /// [`TIME_TOLERANCE_S_MAX`].
     pub fn check(&self) -> Result<(), String> {
-        if !(self.distance_km.is_finite() && self.distance_km >= 0.0) {
+        // NaN and infinity are outside the range too.
+        if !(0.0..=DISTANCE_TOLERANCE_KM_MAX).contains(&self.distance_km) {
             return Err(format!(
-                "a distance of {} km: allowed a finite number of km, 0 or more",
+                "a distance of {} km: allowed 0 to {DISTANCE_TOLERANCE_KM_MAX} km; the candidate \
+                 pairs of incident and event held grow with it, and an incident further away \
+                 is not the event",
                 self.distance_km
             ));
         }
@@ -167,9 +180,9 @@ pub struct OutcomeObligation {
 }
 
 impl Outcome {
-    /// Reads an assessment's JSON.
-    pub fn from_json(text: &str) -> Result<Outcome, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Reads an assessment's JSON; an error names the member at fault.
+    pub fn from_json(text: &str) -> Result<Outcome, crate::json::JsonError> {
+        crate::json::from_str(text)
     }
 }
 

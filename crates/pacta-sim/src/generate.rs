@@ -108,7 +108,9 @@ pub struct Plan<'a> {
     fire_weapons: Vec<(String, f64)>,
 }
 
-fn kind_of(config: &ScenarioConfig, id: &str, modes: &[ObservationMode]) -> MonitorKind {
+/// The kind of units monitor `id` fields: its `monitors.kinds` entry, else one its registered
+/// modes suit.
+pub(crate) fn kind_of(config: &ScenarioConfig, id: &str, modes: &[ObservationMode]) -> MonitorKind {
     if let Some(kind) = config.monitors.kinds.get(id) {
         return *kind;
     }
@@ -128,6 +130,17 @@ fn kind_of(config: &ScenarioConfig, id: &str, modes: &[ObservationMode]) -> Moni
         MonitorKind::Satellite
     } else {
         MonitorKind::Patrol
+    }
+}
+
+/// How many units a monitor fields: `units × density`, rounded, and at least one unless that
+/// is 0. Validation counts them with this too, to bound a day's work before the plan is made.
+pub(crate) fn unit_count(units: u32, density: f64) -> usize {
+    let wanted = f64::from(units) * density.max(0.0);
+    if wanted > 0.0 {
+        (wanted.round() as usize).max(1)
+    } else {
+        0
     }
 }
 
@@ -152,12 +165,7 @@ impl<'a> Plan<'a> {
             };
             let kind = kind_of(config, id, &m.modes);
             let unit_config = config.monitors.unit(kind);
-            let wanted = f64::from(unit_config.units) * config.monitors.density.max(0.0);
-            let n = if wanted > 0.0 {
-                (wanted.round() as usize).max(1)
-            } else {
-                0
-            };
+            let n = unit_count(unit_config.units, config.monitors.density);
             let index = sim_monitors.len();
             sim_monitors.push(SimMonitor {
                 id: id.clone(),

@@ -16,6 +16,7 @@ pub mod baseline;
 pub mod config;
 pub mod evaluate;
 mod generate;
+pub mod json;
 mod random;
 pub mod simulate;
 pub mod truth;

@@ -169,7 +169,7 @@ pub struct TruthCounts {
 impl Truth {
     /// Parses a truth file and checks its schema.
     pub fn from_json(text: &str) -> Result<Truth, TruthError> {
-        let truth: Truth = serde_json::from_str(text).map_err(TruthError::Json)?;
+        let truth: Truth = crate::json::from_str(text).map_err(TruthError::Json)?;
         if truth.schema != TRUTH_SCHEMA {
             return Err(TruthError::Schema(truth.schema));
         }
@@ -181,8 +181,8 @@ impl Truth {
 #[derive(Debug, thiserror::Error)]
 pub enum TruthError {
     #[error("not a ground-truth file: {0}")]
-    /// The text is not a truth file.
-    Json(serde_json::Error),
+    /// The text is not a truth file; the error names the member at fault.
+    Json(crate::json::JsonError),
     #[error("schema `{0}` is not `{TRUTH_SCHEMA}`")]
     /// The schema member names another format.
     Schema(String),

@@ -5,6 +5,7 @@
 //! [`RunOptions::validate`] name every such setting instead, all of them at once, before
 //! anything is written. The rules and limits are documented in `docs/simulation.md`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use pacta_core::agreement::diagnostic::line_column;
@@ -13,7 +14,9 @@ use pacta_core::time::Timestamp;
 use toml::de::{DeTable, DeValue};
 
 use crate::config::{MonitorKind, PartyRates, ScenarioConfig, UnitConfig};
+use crate::generate::{kind_of, unit_count};
 use crate::simulate::RunOptions;
+use crate::world::line_length_km;
 
 /// Longest run, days: ten years, longer than any monitoring mission the simulator models, so
 /// that a longer one is taken for the slip it most likely is (`--days 36500` for `3650`).
@@ -31,6 +34,33 @@ pub const TARGET_REPORTS_LIMIT: u64 = 100_000_000;
 /// one day peaked at 633 MB): this many is about 2.4 GB. `--reports 1e11` over the default
 /// 30 days asks for 3.3 * 10^9 a day, terabytes, and was killed for lack of memory.
 pub const REPORTS_PER_DAY_LIMIT: u64 = 4_000_000;
+
+/// Most pairs of monitoring unit and true event a scenario may ask for on its busiest day:
+/// the day's expected true events (over the agreement's parties, `fire_per_day`,
+/// `heavy_weapons_per_day` and `restrictions_per_day`, plus `offensive.events`, which all
+/// come on one day) times the units fielded (over the agreement's monitors, `units` of the
+/// monitor's kind times `monitors.density`, rounded as the generator does), each counted as
+/// at least 1. The rates are the ones configured: `--reports` scales them for the run, and
+/// [`REPORTS_PER_DAY_LIMIT`] bounds that, but its pilot run draws three days at them first.
+///
+/// The same figure as [`REPORTS_PER_DAY_LIMIT`], for the same budget. Every unit weighs every
+/// event of the day and reports it at most once (twice with a duplicate), so the pairs bound
+/// the true reports of a day, as `--reports` is bounded; the day's events are drawn and sorted
+/// before the first is reported, about 300 bytes each (10^6 reports in one day, about
+/// 2 × 10^6 events, peaked at 633 MB), so 4 × 10^6 events, the most allowed even with no
+/// unit, are about 1.2 GB; and 4 × 10^6 units, the most allowed, are about 100 MB of plan and
+/// 4 × 10^6 checks per event. A pair is an upper bound: at the default coverage about one in
+/// fifty becomes a report (376 reports of 791 events and 25 units over the demo's 30 days).
+pub const UNIT_EVENTS_PER_DAY_LIMIT: u64 = REPORTS_PER_DAY_LIMIT;
+
+/// Most flights a UAV unit may make a day (`flights_per_day`): at the shortest flight the
+/// generator makes, 0.1 h, 240 fill the day end to end. Each pair of unit and event draws
+/// every flight of each day the event spans, so the count multiplies the work of a day.
+pub const FLIGHTS_PER_DAY_MAX: u32 = 240;
+
+/// Longest flight, hours (`flight_hours`): the generator places each flight within one
+/// simulated day, so a longer one would be cut to the day.
+pub const FLIGHT_HOURS_MAX: f64 = 24.0;
 
 /// Largest `noise.false_share`. The generator follows each true report with at most one
 /// false report (with probability `f / (1 - f)`), so false reports can be at most half of all
@@ -196,7 +226,8 @@ impl ScenarioConfig {
     /// Every setting of this scenario that a run over `agreement` would bend or ignore
     /// instead of doing what it says: ids the agreement does not have, numbers that are not
     /// finite, negative amounts, probabilities outside [0, 1], hours outside the day, an
-    /// offensive after the run's last day, no days or too many. Validate after run overrides
+    /// offensive after the run's last day, no days or too many, stretches beyond the line, and
+    /// a busiest day larger than [`UNIT_EVENTS_PER_DAY_LIMIT`]. Validate after run overrides
     /// (such as the CLI's `--days`) are applied. Pure: the caller reports.
     pub fn validate(&self, agreement: &Agreement) -> Result<(), Vec<Problem>> {
         let mut check = Check::default();
@@ -230,7 +261,8 @@ impl ScenarioConfig {
             );
         }
 
-        check.rates(&root.key("default_party"), &self.default_party);
+        let line_km = line_length_km(agreement);
+        check.rates(&root.key("default_party"), &self.default_party, line_km);
         let parties = id_list(agreement.parties.keys());
         for (id, rates) in &self.parties {
             let path = root.key("parties").key(id);
@@ -244,7 +276,7 @@ impl ScenarioConfig {
                     ),
                 );
             }
-            check.rates(&path, rates);
+            check.rates(&path, rates, line_km);
         }
 
         let withdrawal = root.key("withdrawal");
@@ -355,6 +387,7 @@ impl ScenarioConfig {
         for (class, weight) in &self.fire_weapons {
             check.non_negative(root.key("fire_weapons").key(class), *weight);
         }
+        check.busiest_day(self, agreement);
         check.finish()
     }
 }
@@ -459,6 +492,18 @@ fn number(x: f64) -> String {
     }
 }
 
+/// A count or rate for a message: whole numbers without decimals, absurd ones in exponent
+/// form rather than hundreds of digits.
+fn approx(x: f64) -> String {
+    if x >= 1e15 {
+        format!("{x:.2e}")
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
 fn pair(pair: [f64; 2]) -> String {
     format!("[{}, {}]", number(pair[0]), number(pair[1]))
 }
@@ -518,7 +563,7 @@ impl Check {
         );
     }
 
-    fn rates(&mut self, path: &KeyPath, rates: &PartyRates) {
+    fn rates(&mut self, path: &KeyPath, rates: &PartyRates, line_km: f64) {
         self.non_negative(path.key("fire_per_day"), rates.fire_per_day);
         self.non_negative(
             path.key("heavy_weapons_per_day"),
@@ -532,14 +577,21 @@ impl Check {
                 Some("negative")
             } else if along[0] > along[1] {
                 Some("from after to")
+            } else if along[1] > line_km {
+                Some("beyond the end of the line")
             } else {
                 None
             };
             if let Some(what) = what {
+                // Rounded down, so that the length shown is itself allowed.
+                let length = number((line_km * 1e3).floor() / 1e3);
                 self.value(
                     path.key("along_km"),
                     pair(along),
-                    format!("{what}; allowed: [from, to] km along the line with 0 <= from <= to"),
+                    format!(
+                        "{what}; allowed: [from, to] km along the line with 0 <= from <= to <= \
+                         {length} (the line the simulator acts along is {length} km long)"
+                    ),
                 );
             }
         }
@@ -569,6 +621,27 @@ impl Check {
             }
         }
         self.non_negative(path.key("flight_hours"), unit.flight_hours);
+        if unit.flight_hours > FLIGHT_HOURS_MAX {
+            self.value(
+                path.key("flight_hours"),
+                number(unit.flight_hours),
+                format!(
+                    "longer than a day: each flight is placed within one simulated day; \
+                     allowed: 0 to {FLIGHT_HOURS_MAX}"
+                ),
+            );
+        }
+        if unit.flights_per_day > FLIGHTS_PER_DAY_MAX {
+            self.value(
+                path.key("flights_per_day"),
+                unit.flights_per_day.to_string(),
+                format!(
+                    "more flights than fit end to end in a day at the shortest flight (0.1 h), \
+                     and every unit draws them all for each event it weighs; allowed: 0 to \
+                     {FLIGHTS_PER_DAY_MAX}"
+                ),
+            );
+        }
         for (key, p) in [
             ("p_fire", unit.p_fire),
             ("p_weapons", unit.p_weapons),
@@ -580,6 +653,121 @@ impl Check {
         self.non_negative(path.key("time_sigma_minutes"), unit.time_sigma_minutes);
         self.probability(path.key("with_media"), unit.with_media);
         self.probability(path.key("attribution"), unit.attribution);
+    }
+
+    /// [`UNIT_EVENTS_PER_DAY_LIMIT`], reported once, at the setting that weighs most: of the
+    /// events when they outnumber the units, else of the units.
+    fn busiest_day(&mut self, config: &ScenarioConfig, agreement: &Agreement) {
+        // Amounts refused above count as nothing here, so that no setting is refused twice.
+        let amount = |x: f64| if x.is_finite() && x > 0.0 { x } else { 0.0 };
+        let root = KeyPath::default();
+        // Each setting that adds events, with its value and the events a day it adds: a
+        // party's rate once, the default rates once per party they apply to.
+        let mut events: Vec<(KeyPath, String, f64)> = Vec::new();
+        let defaulted = agreement
+            .parties
+            .keys()
+            .filter(|id| !config.parties.contains_key(*id))
+            .count();
+        let per_day = |r: &PartyRates| {
+            [
+                ("fire_per_day", r.fire_per_day),
+                ("heavy_weapons_per_day", r.heavy_weapons_per_day),
+                ("restrictions_per_day", r.restrictions_per_day),
+            ]
+        };
+        for (key, x) in per_day(&config.default_party) {
+            events.push((
+                root.key("default_party").key(key),
+                number(x),
+                amount(x) * defaulted as f64,
+            ));
+        }
+        for (id, party) in &config.parties {
+            if agreement.parties.contains_key(id) {
+                for (key, x) in per_day(party) {
+                    events.push((root.key("parties").key(id).key(key), number(x), amount(x)));
+                }
+            }
+        }
+        let offensive = &config.offensive;
+        if offensive.enabled {
+            events.push((
+                root.key("offensive").key("events"),
+                offensive.events.to_string(),
+                f64::from(offensive.events),
+            ));
+        }
+        let mut fielded: BTreeMap<MonitorKind, f64> = BTreeMap::new();
+        for (id, monitor) in &agreement.monitors {
+            let kind = kind_of(config, id, &monitor.modes);
+            let n = unit_count(config.monitors.unit(kind).units, config.monitors.density);
+            *fielded.entry(kind).or_default() += n as f64;
+        }
+        let e = events.iter().map(|(_, _, x)| x).sum::<f64>().max(1.0);
+        let u = fielded.values().sum::<f64>().max(1.0);
+        let limit = UNIT_EVENTS_PER_DAY_LIMIT as f64;
+        if e * u <= limit {
+            return;
+        }
+        let sizes = format!(
+            "the busiest day's {} expected true events (each party's `fire_per_day`, \
+             `heavy_weapons_per_day` and `restrictions_per_day`, plus `offensive.events`) and \
+             {} units (`units` times `monitors.density`, for each of the agreement's monitors) \
+             make {} pairs of unit and event, each a possible report, and the day's events are \
+             held in memory while they are drawn; allowed: at most {UNIT_EVENTS_PER_DAY_LIMIT} \
+             pairs a day (events and units each counted as at least 1)",
+            approx(e),
+            approx(u),
+            approx(e * u)
+        );
+        // Of equals, the first in key order is named.
+        if e >= u {
+            let mut top: Option<&(KeyPath, String, f64)> = None;
+            for item in &events {
+                if top.is_none_or(|t| item.2 > t.2) {
+                    top = Some(item);
+                }
+            }
+            if let Some((path, value, _)) = top {
+                self.value(
+                    path.clone(),
+                    value.clone(),
+                    format!(
+                        "{sizes}, so at most {} expected events a day with these units",
+                        approx((limit / u).floor())
+                    ),
+                );
+            }
+            return;
+        }
+        let mut top: Option<(MonitorKind, f64)> = None;
+        for (kind, n) in &fielded {
+            if top.is_none_or(|t| *n > t.1) {
+                top = Some((*kind, *n));
+            }
+        }
+        let Some((kind, _)) = top else {
+            return;
+        };
+        let units = config.monitors.unit(kind).units;
+        let density = config.monitors.density;
+        let (path, value) = if density >= f64::from(units) {
+            (root.key("monitors").key("density"), number(density))
+        } else {
+            (
+                root.key("monitors").key(kind_key(kind)).key("units"),
+                units.to_string(),
+            )
+        };
+        self.value(
+            path,
+            value,
+            format!(
+                "{sizes}, so at most {} units with these events",
+                approx((limit / e).floor())
+            ),
+        );
     }
 
     fn finish(self) -> Result<(), Vec<Problem>> {
@@ -939,6 +1127,143 @@ modes = ["patrol"]
     }
 
     #[test]
+    fn a_stretch_of_line_beyond_its_end_is_refused_naming_its_length() {
+        // The test agreement has no geometry: the simulator's default line, about 200 km.
+        let length = line_length_km(&agreement());
+        assert!((200.0..201.0).contains(&length), "{length}");
+        let message = refused(
+            &toml("[parties.north]\nalong_km = [10.0, 250.0]\n"),
+            "parties.north.along_km",
+            "[10.0, 250.0]",
+        );
+        let shown = number((length * 1e3).floor() / 1e3);
+        assert!(
+            message.contains("beyond the end of the line")
+                && message.contains(&format!("to <= {shown} (the line")),
+            "{message}"
+        );
+        assert_eq!(
+            problems_of(&with(|c| c.default_party.along_km = Some([0.0, length]))),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn flights_longer_than_a_day_or_more_than_fit_in_one_are_refused() {
+        let message = refused(
+            &with(|c| c.monitors.uav.flight_hours = 24.5),
+            "monitors.uav.flight_hours",
+            "24.5",
+        );
+        assert!(message.contains("allowed: 0 to 24"), "{message}");
+        let message = refused(
+            &with(|c| c.monitors.uav.flights_per_day = 241),
+            "monitors.uav.flights_per_day",
+            "241",
+        );
+        assert!(message.contains("allowed: 0 to 240"), "{message}");
+        assert_eq!(
+            problems_of(&with(|c| {
+                c.monitors.uav.flight_hours = FLIGHT_HOURS_MAX;
+                c.monitors.uav.flights_per_day = FLIGHTS_PER_DAY_MAX;
+            })),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_busiest_day_beyond_the_limit_is_refused_at_the_setting_that_weighs_most() {
+        // The test agreement's monitors field 8 sensors (`ears`) and 4 patrols (`walkers`);
+        // at the default rates its two parties make 12.8 events a day each, and the offensive
+        // 40: 65.6 events and 12 units.
+        type Set = fn(&mut ScenarioConfig);
+        let cases: [(&str, &str, Set); 8] = [
+            ("default_party.fire_per_day", "10000000.0", |c| {
+                c.default_party.fire_per_day = 1e7
+            }),
+            ("default_party.heavy_weapons_per_day", "10000000.0", |c| {
+                c.default_party.heavy_weapons_per_day = 1e7
+            }),
+            ("default_party.restrictions_per_day", "10000000.0", |c| {
+                c.default_party.restrictions_per_day = 1e7
+            }),
+            ("parties.south.fire_per_day", "1000000.0", |c| {
+                let rates = PartyRates {
+                    fire_per_day: 1e6,
+                    ..PartyRates::default()
+                };
+                c.parties.insert("south".to_string(), rates);
+            }),
+            ("offensive.events", "4000000", |c| {
+                c.offensive.events = 4_000_000
+            }),
+            ("monitors.density", "1000000.0", |c| {
+                c.monitors.density = 1e6
+            }),
+            ("monitors.sensor.units", "1000000", |c| {
+                c.monitors.sensor.units = 1_000_000
+            }),
+            ("monitors.patrol.units", "4000000", |c| {
+                c.monitors.patrol.units = 4_000_000
+            }),
+        ];
+        for (key, value, set) in cases {
+            let message = refused(&with(set), key, value);
+            assert!(
+                message.contains("pairs of unit and event")
+                    && message.contains("allowed: at most 4000000 pairs a day"),
+                "{message}"
+            );
+        }
+        let message = refused(
+            &with(|c| c.default_party.fire_per_day = 1e7),
+            "default_party.fire_per_day",
+            "10000000.0",
+        );
+        assert!(
+            message.contains("20000041.6 expected true events")
+                && message.contains("and 12 units")
+                && message.contains("at most 333333 expected events a day"),
+            "{message}"
+        );
+        let message = refused(
+            &with(|c| c.monitors.density = 1e6),
+            "monitors.density",
+            "1000000.0",
+        );
+        assert!(message.contains("at most 60975 units"), "{message}");
+        let text = "[monitors]\ndensity = 1e6\n";
+        let problems = toml(text)
+            .validate(&agreement())
+            .expect_err("too many units");
+        let at: Vec<Option<(u32, u32)>> = problems.iter().map(|p| p.locate(text)).collect();
+        assert_eq!(at, vec![Some((2, 11))]);
+        // Units of a kind none of the agreement's monitors fields cost nothing.
+        assert_eq!(
+            problems_of(&with(|c| c.monitors.uav.units = u32::MAX)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn events_count_at_the_limit_even_when_no_unit_watches_them() {
+        let unwatched = |fire: f64| {
+            with(|c| {
+                c.monitors.density = 0.0;
+                c.offensive.enabled = false;
+                c.default_party = PartyRates {
+                    fire_per_day: fire,
+                    heavy_weapons_per_day: 0.0,
+                    restrictions_per_day: 0.0,
+                    ..PartyRates::default()
+                };
+            })
+        };
+        assert_eq!(problems_of(&unwatched(2e6)), Vec::<String>::new());
+        refused(&unwatched(2.5e6), "default_party.fire_per_day", "2500000.0");
+    }
+
+    #[test]
     fn an_offensive_at_or_after_the_last_day_is_refused_unless_disabled() {
         let message = refused(
             &toml("days = 30\n[offensive]\nday = 30\n"),
@@ -1014,6 +1339,8 @@ modes = ["patrol"]
         assert_eq!(run(1, REPORTS_PER_DAY_LIMIT), Ok(()));
         // The largest run, over the default 30 days.
         assert_eq!(run(30, TARGET_REPORTS_LIMIT), Ok(()));
+        // The benchmark harness's largest, whose scaled rates the scenario check must not see.
+        assert_eq!(run(2_500, 10_000_000), Ok(()));
     }
 
     #[test]

@@ -35,29 +35,11 @@ impl World {
     /// areas, else a 200 km line at 48° N, 37° E (an agreement with no geometry at all).
     pub fn new(agreement: &Agreement) -> World {
         let zones = ZoneIndex::compile(agreement);
-        let lines = line_parts(agreement);
-        let mut segments = Vec::new();
-        let mut travelled = 0.0;
-        for part in &lines {
-            for pair in part.windows(2) {
-                if let [a, b] = pair {
-                    let length_km = distance_km(*a, *b);
-                    if length_km > 0.0 {
-                        segments.push(Segment {
-                            a: *a,
-                            b: *b,
-                            start_km: travelled,
-                            length_km,
-                        });
-                        travelled += length_km;
-                    }
-                }
-            }
-        }
+        let (segments, length_km) = segments(agreement);
         World {
             zones,
             segments,
-            length_km: travelled,
+            length_km,
             parties: agreement.parties.keys().cloned().collect(),
         }
     }
@@ -123,6 +105,35 @@ impl World {
         }
         None
     }
+}
+
+/// The length of the line [`World::new`] acts along, km, without compiling the agreement's
+/// zones: validation needs only this.
+pub fn line_length_km(agreement: &Agreement) -> f64 {
+    segments(agreement).1
+}
+
+/// The line's segments, each with where it starts along the line, and the line's length.
+fn segments(agreement: &Agreement) -> (Vec<Segment>, f64) {
+    let mut segments = Vec::new();
+    let mut travelled = 0.0;
+    for part in &line_parts(agreement) {
+        for pair in part.windows(2) {
+            if let [a, b] = pair {
+                let length_km = distance_km(*a, *b);
+                if length_km > 0.0 {
+                    segments.push(Segment {
+                        a: *a,
+                        b: *b,
+                        start_km: travelled,
+                        length_km,
+                    });
+                    travelled += length_km;
+                }
+            }
+        }
+    }
+    (segments, travelled)
 }
 
 /// Moves a point by `east_km` and `north_km` on a local equirectangular projection.

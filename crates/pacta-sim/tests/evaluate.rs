@@ -270,3 +270,44 @@ fn a_time_tolerance_above_a_day_is_refused() {
     };
     assert!(nan.check().is_err());
 }
+
+#[test]
+fn a_distance_tolerance_above_100_km_is_refused() {
+    use pacta_sim::evaluate::DISTANCE_TOLERANCE_KM_MAX;
+    let at = |distance_km| Tolerance {
+        distance_km,
+        time_s: 3_600,
+    };
+    assert_eq!(at(DISTANCE_TOLERANCE_KM_MAX).check(), Ok(()));
+    assert_eq!(at(0.0).check(), Ok(()));
+    for refused in [100.5, f64::INFINITY, -1.0] {
+        let why = at(refused).check().unwrap_err();
+        assert!(
+            why.contains(&format!("a distance of {refused} km"))
+                && why.contains("allowed 0 to 100 km"),
+            "{why}"
+        );
+    }
+}
+
+#[test]
+fn an_assessment_or_truth_that_does_not_read_names_the_member_at_fault() {
+    let wrong = ASSESSMENT.replace(
+        r#""start": "2026-03-01T15:00:00Z""#,
+        r#""start": 1772377200"#,
+    );
+    let error = Outcome::from_json(&wrong).unwrap_err();
+    assert_eq!(error.pointer, "/incidents/3/start");
+    assert!(
+        error
+            .to_string()
+            .starts_with("at `/incidents/3/start`: invalid type: integer"),
+        "{error}"
+    );
+    let wrong = TRUTH.replace(r#""kind": "heavy_weapons""#, r#""kind": "meteor""#);
+    let error = Truth::from_json(&wrong).unwrap_err().to_string();
+    assert!(
+        error.starts_with("not a ground-truth file: at `/events/2/kind`: unknown variant"),
+        "{error}"
+    );
+}

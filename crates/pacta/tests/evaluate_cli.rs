@@ -143,15 +143,73 @@ fn an_assessment_of_another_agreement_exits_1_and_says_so() {
     assert!(out.stdout.is_empty());
 }
 
-#[test]
-fn a_time_tolerance_above_the_limit_is_refused_before_anything_is_read() {
+/// Asserts that `pacta evaluate` with `flag value` is refused (exit 2) before either file is
+/// read (they do not exist), naming the flag, its value and `allowed`.
+fn refused_before_anything_is_read(flag: &str, value: &str, allowed: &str) {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");
-    let out = evaluate(&missing, &missing, &["--time-minutes", "100000000"]);
+    let out = evaluate(&missing, &missing, &[flag, value]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("--time-minutes 100000000") && stderr.contains("allowed 0 to"),
+        stderr.contains(&format!("{flag} {value}"))
+            && stderr.contains(allowed)
+            && !stderr.contains("cannot read"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_time_tolerance_above_the_limit_is_refused_before_anything_is_read() {
+    refused_before_anything_is_read("--time-minutes", "100000000", "allowed 0 to 1440 minutes");
+}
+
+#[test]
+fn a_distance_tolerance_above_the_limit_is_refused_before_anything_is_read() {
+    refused_before_anything_is_read("--distance-km", "100.5", "allowed 0 to 100 km");
+    refused_before_anything_is_read("--distance-km", "inf", "allowed 0 to 100 km");
+    // The limit itself is allowed: the run goes on to read the files.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let out = evaluate(&missing, &missing, &["--distance-km", "100"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_assessment_with_a_member_of_the_wrong_type_is_refused_naming_its_pointer_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (truth, assessment) = simulated(dir.path());
+    let text = std::fs::read_to_string(&assessment).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(value["incidents"].as_array().unwrap().len() > 3);
+    value["incidents"][3]["start"] = 5.into();
+    // One line, as `pacta assess --json` writes it.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, value.to_string()).unwrap();
+    let out = evaluate(&truth, &broken, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}: not an assessment", broken.display()))
+            && stderr.contains("at `/incidents/3/start`: invalid type: integer `5`")
+            && stderr.contains("line 1 column"),
+        "{stderr}"
+    );
+    // The truth likewise.
+    let text = std::fs::read_to_string(&truth).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["events"][1]["kind"] = "meteor".into();
+    let broken = dir.path().join("broken-truth.json");
+    std::fs::write(&broken, value.to_string()).unwrap();
+    let out = evaluate(&broken, &assessment, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}: not a ground-truth file", broken.display()))
+            && stderr.contains("at `/events/1/kind`: unknown variant `meteor`"),
         "{stderr}"
     );
 }

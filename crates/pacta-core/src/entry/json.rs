@@ -240,7 +240,7 @@ impl<'de> Deserialize<'de> for RawName<'de> {
 }
 
 /// Turns a `serde_path_to_error` path into an RFC 6901 JSON pointer (`/location/point/1`).
-pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {

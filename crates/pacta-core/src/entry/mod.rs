@@ -22,6 +22,7 @@ pub mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use json::pointer_of as json_pointer_of;
 pub use location::{resolve_location, ResolvedLocation, DEFAULT_BEARING_UNCERTAINTY_DEG};
 #[cfg(feature = "parallel")]
 pub use ndjson::read_batches;

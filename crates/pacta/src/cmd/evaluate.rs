@@ -24,6 +24,9 @@ use super::{exit_invalid, EXIT_OK};
 /// incidents' reports the truth lists, is refused; an assessment that holds only some of the
 /// run's reports or was made before its last submission is scored, with a warning.
 ///
+/// A file that is not a truth or an assessment is refused with the JSON pointer of the member
+/// at fault (`/incidents/3/start`) as well as its line and column.
+///
 /// Exit codes: 0 evaluated; 1 a file is not a truth or an assessment, or the two are not of
 /// the same run; 2 usage or I/O error.
 #[derive(clap::Args)]
@@ -37,7 +40,7 @@ pub struct Args {
     /// Print the evaluation as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Matching tolerance in space, km.
+    /// Matching tolerance in space, km (at most 100: the candidate pairs held grow with it).
     #[arg(long, default_value_t = Tolerance::default().distance_km)]
     pub distance_km: f64,
     /// Matching tolerance in time, minutes (at most 1,440: the pairs weighed grow with it).

@@ -28,8 +28,10 @@ const PROGRESS_BAR_REPORTS_MIN: u64 = 50_000;
 ///
 /// Settings the run would bend or ignore are refused, all of them at once, before anything is
 /// written: ids the agreement does not have, negative amounts, probabilities outside [0, 1],
-/// hours outside the day, an offensive after the last day, `--days` outside 1 to 3,660 and
-/// `--reports` outside 1 to 10^8 or above 4,000,000 a day (see `docs/simulation.md`).
+/// hours outside the day, flights longer than a day or more than 240 a day, a stretch beyond
+/// the line's end, an offensive after the last day, a busiest day of more than 4,000,000
+/// pairs of unit and true event, `--days` outside 1 to 3,660 and `--reports` outside 1 to
+/// 10^8 or above 4,000,000 a day (see `docs/simulation.md`).
 ///
 /// Exit codes: 0 written; 1 the agreement, the scenario file or a setting is invalid; 2 usage
 /// or I/O error.
