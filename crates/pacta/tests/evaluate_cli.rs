@@ -124,18 +124,38 @@ fn a_file_that_is_not_a_truth_exits_1() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A copy of the JSON file `from`, changed by `edit`, written on one line (as `pacta assess
+/// --json` writes) to `name` in `dir`.
+fn altered(
+    from: &Path,
+    dir: &Path,
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> PathBuf {
+    let text = std::fs::read_to_string(from).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut value);
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+/// The standard error of a run that must have exited 1.
+fn stderr_of_exit_1(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
 #[test]
 fn an_assessment_of_another_agreement_exits_1_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (truth, assessment) = simulated(dir.path());
-    let text = std::fs::read_to_string(&assessment).unwrap();
-    let mut other: serde_json::Value = serde_json::from_str(&text).unwrap();
-    other["agreement"] = "another-agreement".into();
-    let other_path = dir.path().join("other.json");
-    std::fs::write(&other_path, other.to_string()).unwrap();
+    let other_path = altered(&assessment, dir.path(), "other.json", |v| {
+        v["agreement"] = "another-agreement".into();
+    });
     let out = evaluate(&truth, &other_path, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr_of_exit_1(&out);
     assert!(
         stderr.contains("not of the same run") && stderr.contains("`another-agreement`"),
         "{stderr}"
@@ -182,16 +202,11 @@ fn a_distance_tolerance_above_the_limit_is_refused_before_anything_is_read() {
 fn an_assessment_with_a_member_of_the_wrong_type_is_refused_naming_its_pointer_and_file() {
     let dir = tempfile::tempdir().unwrap();
     let (truth, assessment) = simulated(dir.path());
-    let text = std::fs::read_to_string(&assessment).unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert!(value["incidents"].as_array().unwrap().len() > 3);
-    value["incidents"][3]["start"] = 5.into();
-    // One line, as `pacta assess --json` writes it.
-    let broken = dir.path().join("broken.json");
-    std::fs::write(&broken, value.to_string()).unwrap();
-    let out = evaluate(&truth, &broken, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let broken = altered(&assessment, dir.path(), "broken.json", |v| {
+        assert!(v["incidents"].as_array().unwrap().len() > 3);
+        v["incidents"][3]["start"] = 5.into();
+    });
+    let stderr = stderr_of_exit_1(&evaluate(&truth, &broken, &[]));
     assert!(
         stderr.contains(&format!("{}: not an assessment", broken.display()))
             && stderr.contains("at `/incidents/3/start`: invalid type: integer `5`")
@@ -199,14 +214,10 @@ fn an_assessment_with_a_member_of_the_wrong_type_is_refused_naming_its_pointer_a
         "{stderr}"
     );
     // The truth likewise.
-    let text = std::fs::read_to_string(&truth).unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    value["events"][1]["kind"] = "meteor".into();
-    let broken = dir.path().join("broken-truth.json");
-    std::fs::write(&broken, value.to_string()).unwrap();
-    let out = evaluate(&broken, &assessment, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let broken = altered(&truth, dir.path(), "broken-truth.json", |v| {
+        v["events"][1]["kind"] = "meteor".into();
+    });
+    let stderr = stderr_of_exit_1(&evaluate(&broken, &assessment, &[]));
     assert!(
         stderr.contains(&format!("{}: not a ground-truth file", broken.display()))
             && stderr.contains("at `/events/1/kind`: unknown variant `meteor`"),

@@ -159,19 +159,15 @@ fn a_scenario_with_two_bad_settings_is_refused_naming_both_where_they_are_writte
 #[test]
 fn no_days_and_no_reports_on_the_command_line_are_refused_as_flags() {
     let dir = tempfile::tempdir().unwrap();
-    let out = simulate(dir.path(), &["--days", "0", "--reports", "0"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("error: --days 0: ") && stderr.contains("error: --reports 0: "),
-        "{stderr}"
-    );
-    let out = simulate(dir.path(), &["--days", "3661", "--reports", "100000001"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("--days 3661: ") && stderr.contains("--reports 100000001: "),
-        "{stderr}"
-    );
+    for (days, reports) in [("0", "0"), ("3661", "100000001")] {
+        let out = simulate(dir.path(), &["--days", days, "--reports", reports]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("error: --days {days}: "))
+                && stderr.contains(&format!("error: --reports {reports}: ")),
+            "{stderr}"
+        );
+    }
     assert!(!dir.path().join("reports.ndjson").exists());
 }

@@ -69,22 +69,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit_invalid());
     };
     let agreement = parsed.agreement;
-    let scenario_text = match &args.config {
-        Some(path) => Some(
+    // The file's text is kept to point at the line of a refused setting.
+    let scenario = match &args.config {
+        Some(path) => Some((
+            path.as_path(),
             std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read scenario file {}", path.display()))?,
-        ),
+        )),
         None => None,
     };
-    let mut config = match (&args.config, &scenario_text) {
-        (Some(path), Some(text)) => match ScenarioConfig::from_toml(text) {
+    let mut config = match &scenario {
+        Some((path, text)) => match ScenarioConfig::from_toml(text) {
             Ok(config) => config,
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
                 return Ok(exit_invalid());
             }
         },
-        _ => ScenarioConfig::default(),
+        None => ScenarioConfig::default(),
     };
     if let Some(days) = args.days {
         config.days = days;
@@ -118,7 +120,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for problem in &problems {
                 eprintln!(
                     "error: {}",
-                    where_and_what(problem, &args, scenario_text.as_deref())
+                    where_and_what(
+                        problem,
+                        args.days.is_some(),
+                        scenario.as_ref().map(|(path, text)| (*path, text.as_str()))
+                    )
                 );
             }
             eprintln!(
@@ -159,19 +165,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// A refused setting as the user wrote it: the flag that set it, or the scenario file with the
 /// line and column of the key.
-fn where_and_what(problem: &Problem, args: &Args, scenario: Option<&str>) -> String {
+fn where_and_what(problem: &Problem, days_flag: bool, scenario: Option<(&Path, &str)>) -> String {
     let (reason, value) = (&problem.reason, &problem.value);
     match &problem.setting {
         Setting::TargetReports => format!("--reports {value}: {reason}"),
-        Setting::Key(key) if args.days.is_some() && key.is(&["days"]) => {
-            format!("--days {value}: {reason}")
-        }
-        Setting::Key(_) => match (&args.config, scenario) {
-            (Some(path), Some(text)) => match problem.locate(text) {
+        Setting::Key(key) if days_flag && key.is(&["days"]) => format!("--days {value}: {reason}"),
+        Setting::Key(_) => match scenario {
+            Some((path, text)) => match problem.locate(text) {
                 Some((line, column)) => format!("{}:{line}:{column}: {problem}", path.display()),
                 None => format!("{}: {problem}", path.display()),
             },
-            _ => format!("the default scenario: {problem}"),
+            None => format!("the default scenario: {problem}"),
         },
     }
 }
